@@ -1,0 +1,394 @@
+import { channel } from 'node:diagnostics_channel';
+import { GreenletExit } from './errors.js';
+import { hub } from './hub.js';
+import { Scope, outsideScope, scopeStorage } from './scope.js';
+import { Timeout } from './timeout.js';
+import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
+import { secondsToMs, validateFunction } from './validate.js';
+
+/** A callback given to `link`; it receives the greenlet that ended. */
+export type LinkCallback<G = Greenlet> = (greenlet: G) => void;
+
+/** Options of `Greenlet.kill`. */
+export interface KillOptions {
+  /** The exception to kill with: an instance or a class. @default GreenletExit */
+  exception?: unknown;
+  /** Whether the returned promise waits for the greenlet to be dead. @default true */
+  block?: boolean;
+  /** With `block`, the most seconds to wait. @default undefined (no limit) */
+  timeout?: number | null;
+}
+
+/** Options of `get` and `join`. */
+export interface WaitOptions {
+  /** The most seconds to wait; undefined or null waits without limit. */
+  timeout?: number | null;
+}
+
+const NEW = 0;
+const SCHEDULED = 1;
+const RUNNING = 2;
+const DEAD = 3;
+
+const LINK_ANY = 0;
+const LINK_VALUE = 1;
+const LINK_EXCEPTION = 2;
+const LINK_INTERNAL = 3;
+type Link = { fn: LinkCallback<never>; kind: number };
+
+/** diagnostics_channel names published by every greenlet, for tools. */
+export const channels = {
+  spawn: channel('nodevent:greenlet:spawn'),
+  start: channel('nodevent:greenlet:start'),
+  end: channel('nodevent:greenlet:end'),
+};
+
+let nextIdent = 0;
+
+// Greenlets started in one synchronous stretch begin together in a single microtask: the body of
+// a spawned greenlet never runs inside spawn(), and a batch costs one queueMicrotask.
+let runQueue: Greenlet[] = [];
+let drainScheduled = false;
+function drain(): void {
+  const queue = runQueue;
+  runQueue = [];
+  drainScheduled = false;
+  for (let i = 0; i < queue.length; i++) queue[i]!._run();
+}
+
+function toException(exception: unknown): unknown {
+  if (exception === undefined) return new GreenletExit();
+  if (typeof exception === 'function') return new (exception as new () => unknown)();
+  return exception;
+}
+
+/**
+ * A lightweight task: a function run in its own cancellable scope, with gevent's Greenlet API.
+ * It is awaitable: `await greenlet` is `greenlet.get()`.
+ *
+ * @example
+ * ```ts
+ * import { Greenlet } from 'nodevent';
+ * const g = new Greenlet(async (a: number, b: number) => a + b, 1, 2);
+ * g.start();
+ * console.log(await g); // 3
+ * ```
+ */
+export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope implements PromiseLike<T> {
+  /** The greenlet that spawned this one, or null when spawned outside any greenlet. */
+  readonly parent: Greenlet | null;
+  /** The result once the greenlet succeeded (the GreenletExit when killed); null before. */
+  value: T | GreenletExit | null = null;
+  /** The error the greenlet failed with; null unless it failed. */
+  exception: unknown = null;
+  #fn: (...args: A) => T | PromiseLike<T>;
+  #args: A;
+  #state = NEW;
+  #name: string | undefined = undefined;
+  #links: Link[] | null = null;
+  #observed = false;
+  #startTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(fn: (...args: A) => T | PromiseLike<T>, ...args: A) {
+    validateFunction(fn, 'fn');
+    const outer = scopeStorage.getStore();
+    super(outer ?? null);
+    this.#fn = fn;
+    this.#args = args;
+    this.parent = outer === undefined ? null : ownerOf(outer);
+    // A child belongs to the scope it was spawned in: killing the parent kills it.
+    outer?.own(this);
+  }
+
+  /**
+   * Creates a greenlet and starts it.
+   *
+   * @example
+   * ```ts
+   * const g = Greenlet.spawn(() => 42);
+   * ```
+   */
+  static spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<T, A> {
+    return new Greenlet(fn, ...args).start();
+  }
+
+  /** `Greenlet-N` unless assigned; N is small and counted per process. */
+  get name(): string {
+    return (this.#name ??= `Greenlet-${++nextIdent}`);
+  }
+
+  set name(value: string) {
+    this.#name = String(value);
+  }
+
+  /** True once the greenlet was scheduled, unless it was killed before it ran. */
+  get started(): boolean {
+    return this.#state === SCHEDULED || this.#state === RUNNING || (this.#state === DEAD && this.#ran);
+  }
+
+  #ran = false;
+
+  /** True once the greenlet finished, failed or was killed. */
+  get dead(): boolean {
+    return this.#state === DEAD;
+  }
+
+  /** True once the greenlet finished, failed or was killed. */
+  ready(): boolean {
+    return this.#state === DEAD;
+  }
+
+  /** True once the greenlet finished without error (being killed with GreenletExit counts). */
+  successful(): boolean {
+    return this.#state === DEAD && this.exception === null;
+  }
+
+  /** Schedules the body to run on a later tick. Returns the greenlet. */
+  start(): this {
+    if (this.#state !== NEW || this.#startTimer !== undefined) return this;
+    this.#state = SCHEDULED;
+    runQueue.push(this);
+    if (!drainScheduled) {
+      drainScheduled = true;
+      queueMicrotask(drain);
+    }
+    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
+    return this;
+  }
+
+  /** Schedules the body to run after `seconds`. Returns the greenlet. */
+  startLater(seconds: number): this {
+    const ms = secondsToMs(seconds, 'seconds', false)!;
+    if (this.#state !== NEW || this.#startTimer !== undefined) return this;
+    this.#startTimer = rawSetTimeout(() => {
+      this.#startTimer = undefined;
+      this.start();
+    }, ms);
+    return this;
+  }
+
+  /** @internal Runs the body; called by the scheduler. */
+  _run(): void {
+    if (this.#state !== SCHEDULED) return;
+    this.#state = RUNNING;
+    this.#ran = true;
+    if (channels.start.hasSubscribers) channels.start.publish(this);
+    let result: T | PromiseLike<T>;
+    try {
+      result = scopeStorage.run(this, this.#fn, ...this.#args);
+    } catch (error) {
+      this.#finish(undefined, error, true);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<T>).then === 'function') {
+      (result as PromiseLike<T>).then(
+        (value) => this.#finish(value, null, false),
+        (error) => this.#finish(undefined, error, true),
+      );
+    } else {
+      this.#finish(result as T, null, false);
+    }
+  }
+
+  #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {
+    if (this.#state === DEAD) return; // killed already: what the body does afterwards is ignored
+    this.#state = DEAD;
+    if (failed) this.exception = error;
+    else this.value = value as T | GreenletExit;
+    this.#args = undefined as unknown as A; // let the arguments be collected
+    this.outer?.disown(this);
+    if (this.aborted === false) this.release();
+    if (channels.end.hasSubscribers) channels.end.publish(this);
+    const links = this.#links;
+    this.#links = null;
+    if (failed && !this.#observed) outsideScope(() => hub.reportError(this as Greenlet, error));
+    if (links !== null) this.#notify(links);
+  }
+
+  #notify(links: Link[]): void {
+    const ok = this.exception === null;
+    for (const link of links) {
+      if (link.kind === LINK_VALUE && !ok) continue;
+      if (link.kind === LINK_EXCEPTION && ok) continue;
+      // The runtime's own waiters run as they are; user callbacks run outside the dead scope.
+      if (link.kind === LINK_INTERNAL) (link.fn as LinkCallback<this>)(this);
+      else outsideScope(() => this.#callUser(link.fn as LinkCallback<this>));
+    }
+  }
+
+  #callUser(fn: LinkCallback<this>): void {
+    try {
+      fn(this);
+    } catch (error) {
+      hub.reportError(this as Greenlet, error);
+    }
+  }
+
+  #addLink(fn: unknown, kind: number): void {
+    validateFunction(fn, 'callback');
+    this.#observed = true;
+    const link: Link = { fn: fn as LinkCallback<never>, kind };
+    if (this.#state === DEAD) queueMicrotask(() => this.#notify([link]));
+    else (this.#links ??= []).push(link);
+  }
+
+  /**
+   * Calls `callback(greenlet)` when the greenlet ends, however it ends; at once (on a later tick)
+   * when it already has.
+   */
+  link(callback: LinkCallback<this>): void {
+    this.#addLink(callback, LINK_ANY);
+  }
+
+  /** Like `link`, but only when the greenlet succeeded. */
+  linkValue(callback: LinkCallback<this>): void {
+    this.#addLink(callback, LINK_VALUE);
+  }
+
+  /** Like `link`, but only when the greenlet failed. */
+  linkException(callback: LinkCallback<this>): void {
+    this.#addLink(callback, LINK_EXCEPTION);
+  }
+
+  /** Removes every link made with `callback`. */
+  unlink(callback: LinkCallback<this>): void {
+    if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== callback);
+  }
+
+  /** Resolves once dead, or after `timeout` seconds; never rejects. */
+  join(options: WaitOptions = {}): Promise<void> {
+    const ms = secondsToMs(options.timeout, 'options.timeout');
+    this.#observed = true;
+    if (this.#state === DEAD) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const link: Link = {
+        fn: () => {
+          if (timer !== undefined) rawClearTimeout(timer);
+          resolve();
+        },
+        kind: LINK_INTERNAL,
+      };
+      (this.#links ??= []).push(link);
+      if (ms !== undefined) {
+        timer = rawSetTimeout(() => {
+          this.#removeLink(link);
+          resolve();
+        }, ms);
+      }
+    });
+  }
+
+  #removeLink(link: Link): void {
+    const links = this.#links;
+    if (links === null) return;
+    const at = links.indexOf(link);
+    if (at !== -1) links.splice(at, 1);
+  }
+
+  /**
+   * Resolves with the value, rejects with the failure, or rejects with a `Timeout` after
+   * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
+   */
+  async get(options: WaitOptions = {}): Promise<T> {
+    this.#observed = true;
+    if (this.#state !== DEAD) {
+      const seconds = options.timeout;
+      await this.join(options);
+      if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
+    }
+    if (this.exception !== null) throw this.exception;
+    return this.value as T;
+  }
+
+  /** Makes the greenlet awaitable: `await g` is `g.get()`. */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.get().then(onFulfilled, onRejected);
+  }
+
+  /**
+   * Kills the greenlet: its scope aborts with the exception, so the I/O it owns is destroyed and
+   * the operation it awaits rejects. It is dead at once; with `block` the promise resolves after
+   * one more turn of the loop, so its cleanup code has run. Never rejects. A greenlet killed before
+   * it started never runs, and its links still fire.
+   */
+  kill(options: KillOptions = {}): Promise<void> {
+    const ms = secondsToMs(options.timeout, 'options.timeout');
+    const exception = toException(options.exception);
+    if (this.#state !== DEAD) {
+      if (this.#startTimer !== undefined) {
+        rawClearTimeout(this.#startTimer);
+        this.#startTimer = undefined;
+      }
+      this.abort(exception);
+      const failed = !(exception instanceof GreenletExit);
+      this.#finish(failed ? undefined : (exception as GreenletExit), exception, failed);
+    }
+    if (options.block === false) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      if (ms === 0) resolve();
+      else rawSetImmediate(resolve);
+    });
+  }
+
+  /** Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
+  override dispose(reason: unknown): void {
+    void this.kill({ exception: reason instanceof GreenletExit ? reason : new GreenletExit(), block: false });
+  }
+
+  override toString(): string {
+    return `<Greenlet "${this.name}">`;
+  }
+}
+
+function ownerOf(scope: Scope): Greenlet | null {
+  let current: Scope | null = scope;
+  while (current !== null && !(current instanceof Greenlet)) current = current.outer;
+  return current;
+}
+
+/**
+ * The greenlet whose code is running, or null outside every greenlet.
+ *
+ * @example
+ * ```ts
+ * import { spawn, getCurrent } from 'nodevent';
+ * const g = spawn(() => getCurrent());
+ * console.log((await g) === g); // true
+ * ```
+ */
+export function getCurrent(): Greenlet | null {
+  const scope = scopeStorage.getStore();
+  return scope === undefined ? null : ownerOf(scope);
+}
+
+/**
+ * Creates a greenlet running `fn(...args)` and starts it on a later tick.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from 'nodevent';
+ * const g = spawn(async (url: string) => (await fetch(url)).status, 'http://127.0.0.1:8080/');
+ * console.log(await g);
+ * ```
+ */
+export function spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<Awaited<T>, A> {
+  return new Greenlet(fn as (...args: A) => Awaited<T> | PromiseLike<Awaited<T>>, ...args).start();
+}
+
+/**
+ * Creates a greenlet that starts after `seconds`.
+ *
+ * @example
+ * ```ts
+ * import { spawnLater } from 'nodevent';
+ * const g = spawnLater(0.5, () => 'half a second later');
+ * console.log(await g);
+ * ```
+ */
+export function spawnLater<T, A extends unknown[]>(seconds: number, fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<Awaited<T>, A> {
+  return new Greenlet(fn as (...args: A) => Awaited<T> | PromiseLike<Awaited<T>>, ...args).startLater(seconds);
+}

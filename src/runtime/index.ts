@@ -1,0 +1,14 @@
+export { GreenletExit } from './errors.js';
+export { Greenlet, spawn, spawnLater, getCurrent, channels } from './greenlet.js';
+export type { KillOptions, LinkCallback, WaitOptions } from './greenlet.js';
+export { hub } from './hub.js';
+export type { ErrorHandler } from './hub.js';
+export { joinAll, killAll } from './joinall.js';
+export type { JoinAllOptions } from './joinall.js';
+export { Scope, currentScope, currentSignal, outsideScope } from './scope.js';
+export type { Disposable } from './scope.js';
+export { sleep } from './sleep.js';
+export { Timeout, withTimeout } from './timeout.js';
+export type { WithTimeoutOptions } from './timeout.js';
+export { wait, iwait } from './wait.js';
+export type { Linkable, WaitManyOptions } from './wait.js';

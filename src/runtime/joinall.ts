@@ -1,0 +1,63 @@
+import type { Greenlet, KillOptions } from './greenlet.js';
+import { rawSetImmediate } from './timers.js';
+import { toArray } from './validate.js';
+import { wait } from './wait.js';
+
+/** Options of `joinAll`. */
+export interface JoinAllOptions {
+  /** The most seconds to wait. @default undefined (no limit) */
+  timeout?: number | null;
+  /** Reject with the first failure among the finished greenlets. @default false */
+  raiseError?: boolean;
+  /** Return once this many greenlets finished. @default all */
+  count?: number | null;
+}
+
+/**
+ * Waits for the greenlets and resolves with those that finished, in completion order. On timeout
+ * it resolves with the finished subset; it rejects only with `raiseError`, with the first failure.
+ *
+ * @example
+ * ```ts
+ * import { spawn, joinAll } from 'nodevent';
+ * const jobs = hosts.map((h) => spawn(gethostbyname, h));
+ * await joinAll(jobs, { timeout: 5 });
+ * console.log(jobs.map((j) => j.value));
+ * ```
+ */
+export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<G>, options: JoinAllOptions = {}): Promise<G[]> {
+  const list = toArray(greenlets, 'greenlets');
+  if (!options.raiseError) return wait(list, options);
+  const { timeout, count } = options;
+  // With raiseError, stop at the first failure: wait for one greenlet at a time.
+  const finished: G[] = [];
+  const deadline = timeout == null ? undefined : Date.now() + timeout * 1000;
+  const remaining = new Set(list);
+  const wanted = count ?? list.length;
+  while (finished.length < wanted && remaining.size > 0) {
+    const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000);
+    const [next] = await wait(remaining, { timeout: left, count: 1 });
+    if (next === undefined) break;
+    remaining.delete(next);
+    finished.push(next);
+    if (!next.successful()) throw next.exception;
+  }
+  return finished;
+}
+
+/**
+ * Kills every greenlet (with GreenletExit unless `exception` is given). With `block` (default) it
+ * resolves once all are dead; never rejects.
+ *
+ * @example
+ * ```ts
+ * import { spawn, killAll, sleep } from 'nodevent';
+ * const jobs = [spawn(() => sleep(60)), spawn(() => sleep(60))];
+ * await killAll(jobs);
+ * ```
+ */
+export async function killAll(greenlets: Iterable<Greenlet<any, any>>, options: KillOptions = {}): Promise<void> {
+  const list = toArray(greenlets, 'greenlets');
+  for (const g of list) void g.kill({ ...options, block: false });
+  if (options.block !== false) await new Promise((resolve) => rawSetImmediate(resolve));
+}

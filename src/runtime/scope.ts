@@ -1,0 +1,174 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * Something a scope owns: when the scope aborts, `dispose(reason)` destroys it.
+ * When the scope ends normally, owned things are only forgotten, never disposed.
+ *
+ * @example
+ * ```ts
+ * import { currentScope } from 'nodevent';
+ * const socket = net.connect(port);
+ * const owned = { dispose: (reason: unknown) => socket.destroy(reason as Error) };
+ * currentScope()?.own(owned);
+ * socket.once('close', () => currentScope()?.disown(owned));
+ * ```
+ */
+export interface Disposable {
+  dispose(reason: unknown): void;
+}
+
+const OPEN = 0;
+const ABORTED = 1;
+const RELEASED = 2;
+
+/** Carries the current scope through every callback and promise continuation. */
+export const scopeStorage = new AsyncLocalStorage<Scope>();
+
+/**
+ * A unit of cancellation. Every greenlet is a scope; `withTimeout` opens a nested one. I/O started
+ * while a scope is current registers with it through `own()`; `abort(reason)` destroys all of it,
+ * and the scope's `signal` aborts with the same reason (a `GreenletExit` or a `Timeout`).
+ *
+ * @example
+ * ```ts
+ * import { currentScope } from 'nodevent';
+ * const scope = currentScope();
+ * if (scope) fetch(url, { signal: scope.signal });
+ * ```
+ */
+export class Scope implements Disposable {
+  /** The scope this one was opened in, or null at top level. */
+  readonly outer: Scope | null;
+  #state = OPEN;
+  #reason: unknown = undefined;
+  #owned: Set<Disposable> | undefined = undefined;
+  // Created on first use: most greenlets never ask for a signal, and it costs per greenlet.
+  #controller: AbortController | undefined = undefined;
+
+  constructor(outer: Scope | null = null) {
+    this.outer = outer;
+  }
+
+  /** True once the scope was aborted. */
+  get aborted(): boolean {
+    return this.#state === ABORTED;
+  }
+
+  /** True once the scope ended, aborted or released. */
+  get closed(): boolean {
+    return this.#state !== OPEN;
+  }
+
+  /** Why the scope was aborted (undefined while it was not). */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** An AbortSignal that aborts with the scope's reason. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#state === ABORTED) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * Registers `resource` with the scope. In an aborted scope it is disposed at once; in a scope
+   * that already ended normally it is not tracked.
+   */
+  own(resource: Disposable): void {
+    if (this.#state === OPEN) (this.#owned ??= new Set()).add(resource);
+    else if (this.#state === ABORTED) resource.dispose(this.#reason);
+  }
+
+  /** Forgets `resource` without disposing of it (it finished, or it was handed on). */
+  disown(resource: Disposable): void {
+    this.#owned?.delete(resource);
+  }
+
+  /** Number of resources the scope currently owns. */
+  get ownedCount(): number {
+    return this.#owned?.size ?? 0;
+  }
+
+  /** Aborts the scope: the signal fires, then every owned resource is disposed. */
+  abort(reason: unknown): boolean {
+    if (this.#state !== OPEN) return false;
+    this.#state = ABORTED;
+    this.#reason = reason;
+    const owned = this.#owned;
+    this.#owned = undefined;
+    this.#controller?.abort(reason);
+    if (owned !== undefined) {
+      for (const resource of owned) {
+        try {
+          resource.dispose(reason);
+        } catch {
+          // A resource that fails to die must not keep the others alive.
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Ends the scope normally: owned resources are forgotten, not destroyed. */
+  release(): void {
+    if (this.#state !== OPEN) return;
+    this.#state = RELEASED;
+    this.#owned = undefined;
+  }
+
+  /** Disposing of a nested scope aborts it. */
+  dispose(reason: unknown): void {
+    this.abort(reason);
+  }
+
+  /** Runs `fn` with this scope current. */
+  enter<R>(fn: () => R): R {
+    return scopeStorage.run(this, fn);
+  }
+}
+
+/**
+ * The innermost scope of the running code, or undefined outside any greenlet.
+ *
+ * @example
+ * ```ts
+ * import { spawn, currentScope } from 'nodevent';
+ * spawn(() => console.log(currentScope() !== undefined)); // true
+ * ```
+ */
+export function currentScope(): Scope | undefined {
+  return scopeStorage.getStore();
+}
+
+/**
+ * The innermost scope's AbortSignal, or undefined outside any scope. Pass it to any API that
+ * takes a `signal` to make that I/O end with the greenlet.
+ *
+ * @example
+ * ```ts
+ * import { spawn, currentSignal } from 'nodevent';
+ * spawn(() => fetch('http://127.0.0.1:8080/', { signal: currentSignal() }));
+ * ```
+ */
+export function currentSignal(): AbortSignal | undefined {
+  return scopeStorage.getStore()?.signal;
+}
+
+/**
+ * Runs `fn` outside every scope: what it starts is owned by no greenlet, so it survives kills and
+ * timeouts. Use it for shared machinery (a connection pool, a client) created lazily from inside a
+ * greenlet.
+ *
+ * @example
+ * ```ts
+ * import { outsideScope } from 'nodevent';
+ * const client = outsideScope(() => createClient());
+ * ```
+ */
+export function outsideScope<R>(fn: () => R): R {
+  // Not scopeStorage.exit(): on Node 20 that disables and re-enables the promise hooks each call.
+  return scopeStorage.run(undefined as unknown as Scope, fn);
+}

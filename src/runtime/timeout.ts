@@ -1,0 +1,187 @@
+import { Scope, scopeStorage } from './scope.js';
+import { rawClearTimeout, rawSetTimeout } from './timers.js';
+import { secondsToMs } from './validate.js';
+
+/** Options of `withTimeout`. */
+export interface WithTimeoutOptions<V> {
+  /** Returned instead of rejecting when this deadline passes. */
+  timeoutValue?: V;
+}
+
+/**
+ * A deadline, and the error raised when it passes, as gevent's `Timeout`. `run(fn)` runs `fn` in a
+ * nested scope that aborts at the deadline, so I/O that `fn` owns is cancelled rather than
+ * abandoned. With `exception` `false` the expiry is swallowed (`run` resolves `undefined`); with an
+ * exception (instance or class) that is raised instead of the Timeout itself. `seconds` null or
+ * undefined never fires; 0 fires on the next turn of the loop. Like gevent's, a Timeout cannot
+ * interrupt code that never yields.
+ *
+ * @example
+ * ```ts
+ * import { Timeout } from 'nodevent';
+ * const t = new Timeout(2);
+ * try {
+ *   await t.run(() => fetch('http://127.0.0.1:8080/slow'));
+ * } catch (err) {
+ *   if (err !== t) throw err; // a different (outer) timeout, or another error
+ *   console.log('too slow');
+ * }
+ * ```
+ */
+export class Timeout extends Error {
+  /** The delay in seconds, or null for never. */
+  readonly seconds: number | null;
+  /** What is raised at the deadline: undefined for this Timeout, false to swallow it. */
+  readonly exception: unknown;
+  #ms: number | undefined;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #fired = false;
+  #scopes: Scope[] = [];
+  #controller: AbortController | undefined = undefined;
+  #raised: unknown = undefined;
+
+  constructor(seconds?: number | null, exception?: unknown) {
+    const ms = secondsToMs(seconds, 'seconds');
+    super(seconds === undefined || seconds === null ? 'Timeout' : `${seconds} second${seconds === 1 ? '' : 's'}`);
+    this.name = 'Timeout';
+    this.seconds = seconds ?? null;
+    this.exception = exception;
+    this.#ms = ms;
+  }
+
+  /**
+   * Creates a Timeout and starts it.
+   *
+   * @example
+   * ```ts
+   * const t = Timeout.startNew(5);
+   * try { await t.run(work); } finally { t.cancel(); }
+   * ```
+   */
+  static startNew(seconds?: number | null, exception?: unknown): Timeout {
+    return new Timeout(seconds, exception).start();
+  }
+
+  /** True while the timer runs. */
+  get pending(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** True once the deadline passed. */
+  get fired(): boolean {
+    return this.#fired;
+  }
+
+  /** An AbortSignal that aborts at the deadline, with what the Timeout raises as reason. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#fired) this.#controller.abort(this.#raised);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Starts the timer (again after `cancel`). Returns the Timeout. */
+  start(): this {
+    if (this.#timer !== undefined || this.#fired || this.#ms === undefined) return this;
+    this.#timer = rawSetTimeout(() => this.#fire(), this.#ms);
+    return this;
+  }
+
+  /** Stops the timer; the deadline will not fire. */
+  cancel(): void {
+    if (this.#timer !== undefined) {
+      rawClearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#fired = true;
+    const raised = this.exception === undefined || this.exception === false
+      ? this
+      : typeof this.exception === 'function'
+        ? new (this.exception as new () => unknown)()
+        : this.exception;
+    this.#raised = raised;
+    this.#controller?.abort(raised);
+    for (const scope of this.#scopes) scope.abort(raised);
+  }
+
+  /**
+   * Runs `fn` in a nested scope bounded by this deadline (starting the timer when needed) and
+   * cancels the timer when `fn` ends. At the deadline the scope aborts and `run` rejects at once
+   * with the Timeout (or the given exception), even if `fn` awaits something nobody owns.
+   */
+  async run<R>(fn: () => R | PromiseLike<R>): Promise<R | undefined> {
+    const outer = scopeStorage.getStore() ?? null;
+    const scope = new Scope(outer);
+    outer?.own(scope);
+    this.#scopes.push(scope);
+    this.start();
+    try {
+      if (this.#fired) scope.abort(this.#raised);
+      return await raceScope(scope, fn);
+    } catch (error) {
+      if (error === this && this.#fired && this.exception === false) return undefined;
+      throw error;
+    } finally {
+      this.#scopes.splice(this.#scopes.indexOf(scope), 1);
+      if (this.#scopes.length === 0) this.cancel();
+      outer?.disown(scope);
+      scope.release();
+    }
+  }
+}
+
+/** Runs `fn` in `scope`; rejects with the scope's reason as soon as it aborts. */
+function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const stop = { dispose: reject };
+    scope.own(stop);
+    if (scope.aborted) return;
+    let result: R | PromiseLike<R>;
+    try {
+      result = scopeStorage.run(scope, fn);
+    } catch (error) {
+      scope.disown(stop);
+      reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        scope.disown(stop);
+        resolve(value);
+      },
+      (error) => {
+        scope.disown(stop);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Runs `fn` with a deadline of `seconds`. At the deadline the nested scope aborts (its I/O is
+ * destroyed) and the call rejects with a `Timeout`, or resolves `options.timeoutValue` when given.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from 'nodevent';
+ * const body = await withTimeout(1.5, () => fetch('http://127.0.0.1:8080/'), { timeoutValue: null });
+ * ```
+ */
+export async function withTimeout<R, V = never>(
+  seconds: number | null | undefined,
+  fn: () => R | PromiseLike<R>,
+  options: WithTimeoutOptions<V> = {},
+): Promise<R | V> {
+  const timeout = new Timeout(seconds);
+  try {
+    return (await timeout.run(fn)) as R;
+  } catch (error) {
+    if (error === timeout && 'timeoutValue' in options) return options.timeoutValue as V;
+    throw error;
+  }
+}

@@ -1,0 +1,142 @@
+import { rawClearTimeout, rawSetTimeout } from './timers.js';
+import { secondsToMs, toArray, validateCount } from './validate.js';
+
+/**
+ * Anything that can be waited on: greenlets, events, async results. `link(cb)` calls `cb(obj)`
+ * once the object is ready (also when linked after that).
+ *
+ * @example
+ * ```ts
+ * const ready: Linkable = spawn(() => 1);
+ * ready.link((g) => console.log('ready', g));
+ * ```
+ */
+export interface Linkable {
+  ready(): boolean;
+  link(callback: (obj: any) => void): void;
+  unlink(callback: (obj: any) => void): void;
+}
+
+/** Options of `wait` and `iwait`. */
+export interface WaitManyOptions {
+  /** The most seconds to wait; undefined or null waits without limit. */
+  timeout?: number | null;
+  /** Stop once this many objects are ready. @default all of them */
+  count?: number | null;
+}
+
+function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
+  if (obj === null || typeof obj !== 'object' || typeof (obj as Linkable).link !== 'function' ||
+    typeof (obj as Linkable).unlink !== 'function' || typeof (obj as Linkable).ready !== 'function') {
+    throw new TypeError(`The "objects[${index}]" argument must have ready(), link() and unlink()`);
+  }
+}
+
+/**
+ * Yields each object as it becomes ready, in completion order. Leaving the loop early unlinks
+ * from the objects that were not ready yet; after `timeout` seconds the iteration ends.
+ *
+ * @example
+ * ```ts
+ * import { spawn, iwait, sleep } from 'nodevent';
+ * const jobs = [3, 1, 2].map((n) => spawn(async () => { await sleep(n / 10); return n; }));
+ * for await (const g of iwait(jobs)) console.log(g.value); // 1, 2, 3
+ * ```
+ */
+export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<T> {
+  const list = toArray(objects, 'objects');
+  list.forEach(checkLinkable);
+  const ms = secondsToMs(options.timeout, 'options.timeout');
+  const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
+  const readyQueue: T[] = [];
+  let yielded = 0;
+  let timedOut = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let linked = false;
+  const onReady = (obj: T): void => {
+    readyQueue.push(obj);
+    wake?.();
+  };
+  const cleanup = (): void => {
+    if (timer !== undefined) rawClearTimeout(timer);
+    timer = undefined;
+    if (linked) for (const obj of list) obj.unlink(onReady);
+    linked = false;
+  };
+  const start = (): void => {
+    linked = true;
+    for (const obj of list) obj.link(onReady);
+    if (ms !== undefined) {
+      timer = rawSetTimeout(() => {
+        timedOut = true;
+        wake?.();
+      }, ms);
+    }
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    async next(): Promise<IteratorResult<T>> {
+      if (yielded >= count) {
+        cleanup();
+        return { done: true, value: undefined };
+      }
+      if (!linked && !timedOut) start();
+      while (readyQueue.length === 0 && !timedOut) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      if (readyQueue.length === 0) {
+        cleanup();
+        return { done: true, value: undefined };
+      }
+      yielded++;
+      if (yielded >= count) cleanup();
+      return { done: false, value: readyQueue.shift()! };
+    },
+    async return(): Promise<IteratorResult<T>> {
+      cleanup();
+      yielded = count;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * Waits until `count` of the objects (all by default) are ready or `timeout` seconds pass, and
+ * resolves with the ready ones in completion order. Never rejects on timeout.
+ *
+ * @example
+ * ```ts
+ * import { spawn, wait } from 'nodevent';
+ * const done = await wait([spawn(task1), spawn(task2)], { timeout: 2, count: 1 });
+ * ```
+ */
+export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {
+  const list = toArray(objects, 'objects');
+  list.forEach(checkLinkable);
+  const ms = secondsToMs(options.timeout, 'options.timeout');
+  const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
+  const done: T[] = [];
+  const pending: T[] = [];
+  for (const obj of list) {
+    if (obj.ready()) done.push(obj);
+    else pending.push(obj);
+  }
+  if (done.length >= count || pending.length === 0) return Promise.resolve(done.slice(0, Math.max(count, 0)));
+  return new Promise<T[]>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (timer !== undefined) rawClearTimeout(timer);
+      for (const obj of pending) obj.unlink(onReady);
+      resolve(done);
+    };
+    function onReady(obj: T): void {
+      done.push(obj);
+      if (done.length === count) finish();
+    }
+    for (const obj of pending) obj.link(onReady);
+    if (ms !== undefined) timer = rawSetTimeout(finish, ms);
+  });
+}
