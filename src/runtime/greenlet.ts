@@ -5,6 +5,7 @@ import { Scope, outsideScope, scopeStorage } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
 import { secondsToMs, validateFunction } from './validate.js';
+import { kAddWaiter, kRemoveWaiter } from './wait.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
 export type LinkCallback<G = Greenlet> = (greenlet: G) => void;
@@ -75,8 +76,6 @@ function toException(exception: unknown): unknown {
  * ```
  */
 export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope implements PromiseLike<T> {
-  /** The greenlet that spawned this one, or null when spawned outside any greenlet. */
-  readonly parent: Greenlet | null;
   /** The result once the greenlet succeeded (the GreenletExit when killed); null before. */
   value: T | GreenletExit | null = null;
   /** The error the greenlet failed with; null unless it failed. */
@@ -86,8 +85,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   #state = NEW;
   #name: string | undefined = undefined;
   #links: Link[] | null = null;
+  // One runtime waiter (a join, a joinAll) without allocating a link list: the common case.
+  #waiter: ((greenlet: never) => void) | null = null;
   #observed = false;
   #startTimer: NodeJS.Timeout | undefined = undefined;
+  #ran = false;
 
   constructor(fn: (...args: A) => T | PromiseLike<T>, ...args: A) {
     validateFunction(fn, 'fn');
@@ -95,7 +97,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     super(outer ?? null);
     this.#fn = fn;
     this.#args = args;
-    this.parent = outer === undefined ? null : ownerOf(outer);
     // A child belongs to the scope it was spawned in: killing the parent kills it.
     outer?.own(this);
   }
@@ -112,6 +113,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     return new Greenlet(fn, ...args).start();
   }
 
+  /** The greenlet that spawned this one, or null when spawned outside any greenlet. */
+  get parent(): Greenlet | null {
+    return this.outer === null ? null : ownerOf(this.outer);
+  }
+
   /** `Greenlet-N` unless assigned; N is small and counted per process. */
   get name(): string {
     return (this.#name ??= `Greenlet-${++nextIdent}`);
@@ -125,8 +131,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   get started(): boolean {
     return this.#state === SCHEDULED || this.#state === RUNNING || (this.#state === DEAD && this.#ran);
   }
-
-  #ran = false;
 
   /** True once the greenlet finished, failed or was killed. */
   get dead(): boolean {
@@ -200,8 +204,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     if (this.aborted === false) this.release();
     if (channels.end.hasSubscribers) channels.end.publish(this);
     const links = this.#links;
+    const waiter = this.#waiter;
     this.#links = null;
+    this.#waiter = null;
     if (failed && !this.#observed) outsideScope(() => hub.reportError(this as Greenlet, error));
+    if (waiter !== null) (waiter as (greenlet: this) => void)(this);
     if (links !== null) this.#notify(links);
   }
 
@@ -255,35 +262,40 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== callback);
   }
 
+  /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
+  [kAddWaiter](fn: (greenlet: this) => void): void {
+    this.#observed = true;
+    if (this.#state === DEAD) queueMicrotask(() => fn(this));
+    else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
+    else (this.#links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
+  }
+
+  /** @internal */
+  [kRemoveWaiter](fn: (greenlet: this) => void): void {
+    if (this.#waiter === fn) this.#waiter = null;
+    else if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== fn);
+  }
+
   /** Resolves once dead, or after `timeout` seconds; never rejects. */
   join(options: WaitOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
     this.#observed = true;
     if (this.#state === DEAD) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const link: Link = {
-        fn: () => {
-          if (timer !== undefined) rawClearTimeout(timer);
-          resolve();
-        },
-        kind: LINK_INTERNAL,
-      };
-      (this.#links ??= []).push(link);
-      if (ms !== undefined) {
-        timer = rawSetTimeout(() => {
-          this.#removeLink(link);
-          resolve();
-        }, ms);
+      if (ms === undefined) {
+        this[kAddWaiter](() => resolve());
+        return;
       }
+      const done = (): void => {
+        rawClearTimeout(timer);
+        resolve();
+      };
+      const timer = rawSetTimeout(() => {
+        this[kRemoveWaiter](done);
+        resolve();
+      }, ms);
+      this[kAddWaiter](done);
     });
-  }
-
-  #removeLink(link: Link): void {
-    const links = this.#links;
-    if (links === null) return;
-    const at = links.indexOf(link);
-    if (at !== -1) links.splice(at, 1);
   }
 
   /**

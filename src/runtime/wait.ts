@@ -17,6 +17,23 @@ export interface Linkable {
   unlink(callback: (obj: any) => void): void;
 }
 
+/** @internal Runtime-only waiter hooks: cheaper than link() and never counted as user links. */
+export const kAddWaiter = Symbol('nodevent.addWaiter');
+/** @internal */
+export const kRemoveWaiter = Symbol('nodevent.removeWaiter');
+
+type Waitable = Linkable & { [kAddWaiter]?: (fn: (obj: any) => void) => void; [kRemoveWaiter]?: (fn: (obj: any) => void) => void };
+
+function addWaiter(obj: Waitable, fn: (obj: any) => void): void {
+  if (obj[kAddWaiter] !== undefined) obj[kAddWaiter](fn);
+  else obj.link(fn);
+}
+
+function removeWaiter(obj: Waitable, fn: (obj: any) => void): void {
+  if (obj[kRemoveWaiter] !== undefined) obj[kRemoveWaiter](fn);
+  else obj.unlink(fn);
+}
+
 /** Options of `wait` and `iwait`. */
 export interface WaitManyOptions {
   /** The most seconds to wait; undefined or null waits without limit. */
@@ -61,12 +78,12 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
   const cleanup = (): void => {
     if (timer !== undefined) rawClearTimeout(timer);
     timer = undefined;
-    if (linked) for (const obj of list) obj.unlink(onReady);
+    if (linked) for (const obj of list) removeWaiter(obj, onReady);
     linked = false;
   };
   const start = (): void => {
     linked = true;
-    for (const obj of list) obj.link(onReady);
+    for (const obj of list) addWaiter(obj, onReady);
     if (ms !== undefined) {
       timer = rawSetTimeout(() => {
         timedOut = true;
@@ -129,14 +146,14 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       if (timer !== undefined) rawClearTimeout(timer);
-      for (const obj of pending) obj.unlink(onReady);
+      for (const obj of pending) removeWaiter(obj, onReady);
       resolve(done);
     };
     function onReady(obj: T): void {
       done.push(obj);
       if (done.length === count) finish();
     }
-    for (const obj of pending) obj.link(onReady);
+    for (const obj of pending) addWaiter(obj, onReady);
     if (ms !== undefined) timer = rawSetTimeout(finish, ms);
   });
 }
