@@ -22,7 +22,8 @@ t.test('an unobserved failure is printed with the name and stack, and is no unha
     throw new Error('nobody listens');
   });
   g.name = 'lonely';
-  await sleep(0.02);
+  while (!g.dead) await sleep(0.005); // polling, not joining: a join would observe it
+  await sleep(0.005);
   t.match(out.text(), /^<Greenlet "lonely"> failed with Error: nobody listens\n/);
   t.match(out.text(), /at .*hub\.test\.ts/, 'the stack follows');
   await new Promise((resolve) => setImmediate(resolve));
@@ -48,7 +49,7 @@ t.test('errorHandler receives the failure; null stream silences', async (t) => {
   hub.errorHandler = (g, err) => seen.push([g, err]);
   t.teardown(() => void (hub.errorHandler = null));
   const g = spawn(() => { throw new TypeError('handled'); });
-  await sleep(0.005);
+  while (!g.dead) await sleep(0.005);
   t.equal(seen.length, 1);
   t.equal(seen[0]![0], g);
   t.match(seen[0]![1], { name: 'TypeError', message: 'handled' });

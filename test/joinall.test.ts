@@ -4,9 +4,9 @@ import { Greenlet, spawn, sleep, joinAll, wait, iwait } from '../src/runtime/ind
 const after = (seconds: number, value: unknown) => spawn(async () => { await sleep(seconds); return value; });
 
 t.test('joinAll returns the finished greenlets in completion order', async (t) => {
-  const a = after(0.03, 'a');
+  const a = after(0.3, 'a');
   const b = after(0.01, 'b');
-  const c = after(0.02, 'c');
+  const c = after(0.15, 'c');
   const done = await joinAll([a, b, c]);
   t.same(done.map((g) => g.value), ['b', 'c', 'a']);
 });
@@ -22,7 +22,7 @@ t.test('joinAll timeout returns exactly the finished subset and never rejects', 
 });
 
 t.test('joinAll count', async (t) => {
-  const gs = [after(0.03, 'x'), after(0.001, 'y'), after(0.01, 'z')];
+  const gs = [after(0.3, 'x'), after(0.001, 'y'), after(0.1, 'z')];
   const done = await joinAll(gs, { count: 2 });
   t.same(done.map((g) => g.value), ['y', 'z']);
   await joinAll(gs);
@@ -30,7 +30,7 @@ t.test('joinAll count', async (t) => {
 
 t.test('joinAll raiseError rejects with the first failure', async (t) => {
   const boom = new Error('boom');
-  const gs = [after(0.05, 'late'), spawn(async () => { await sleep(0.01); throw boom; }), after(0.001, 'early')];
+  const gs = [after(0.5, 'late'), spawn(async () => { await sleep(0.1); throw boom; }), after(0.001, 'early')];
   await t.rejects(joinAll(gs, { raiseError: true }), boom);
   const ok = await joinAll([after(0.001, 1), after(0.002, 2)], { raiseError: true });
   t.equal(ok.length, 2);
@@ -52,17 +52,17 @@ t.test('joinAll accepts any iterable and refuses non-iterables', async (t) => {
 });
 
 t.test('wait with count and timeout over greenlets', async (t) => {
-  const gs = [after(0.02, 1), after(0.001, 2), after(5, 3)];
+  const gs = [after(0.1, 1), after(0.001, 2), after(5, 3)];
   const first = await wait(gs, { count: 1 });
   t.same(first.map((g) => g.value), [2]);
-  const some = await wait(gs, { timeout: 0.1 });
+  const some = await wait(gs, { timeout: 0.5 });
   t.same(some.map((g) => g.value), [2, 1]);
   await gs[2]!.kill();
   t.throws(() => wait([{}] as never), { name: 'TypeError', message: /objects\[0\]/ });
 });
 
 t.test('iwait yields in completion order and unlinks when the loop breaks', async (t) => {
-  const gs = [after(0.03, 'c'), after(0.001, 'a'), after(0.015, 'b')];
+  const gs = [after(0.3, 'c'), after(0.001, 'a'), after(0.15, 'b')];
   const seen: unknown[] = [];
   for await (const g of iwait(gs)) seen.push(g.value);
   t.same(seen, ['a', 'b', 'c']);

@@ -31,6 +31,10 @@ const SCHEDULED = 1;
 const RUNNING = 2;
 const DEAD = 3;
 
+const OBSERVED = 1;
+const RAN = 2;
+const FAILED = 4;
+
 const LINK_ANY = 0;
 const LINK_VALUE = 1;
 const LINK_EXCEPTION = 2;
@@ -76,20 +80,17 @@ function toException(exception: unknown): unknown {
  * ```
  */
 export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope implements PromiseLike<T> {
-  /** The result once the greenlet succeeded (the GreenletExit when killed); null before. */
-  value: T | GreenletExit | null = null;
-  /** The error the greenlet failed with; null unless it failed. */
-  exception: unknown = null;
+  // Every field is paid by every greenlet: value and exception share one slot, booleans are bits,
+  // and what few greenlets use (a name, a start timer) lives in a side object made on demand.
+  #result: unknown = null;
   #fn: (...args: A) => T | PromiseLike<T>;
   #args: A;
   #state = NEW;
-  #name: string | undefined = undefined;
+  #flags = 0;
   #links: Link[] | null = null;
   // One runtime waiter (a join, a joinAll) without allocating a link list: the common case.
   #waiter: ((greenlet: never) => void) | null = null;
-  #observed = false;
-  #startTimer: NodeJS.Timeout | undefined = undefined;
-  #ran = false;
+  #rare: { name?: string; startTimer?: NodeJS.Timeout } | undefined = undefined;
 
   constructor(fn: (...args: A) => T | PromiseLike<T>, ...args: A) {
     validateFunction(fn, 'fn');
@@ -120,16 +121,26 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** `Greenlet-N` unless assigned; N is small and counted per process. */
   get name(): string {
-    return (this.#name ??= `Greenlet-${++nextIdent}`);
+    return ((this.#rare ??= {}).name ??= `Greenlet-${++nextIdent}`);
   }
 
   set name(value: string) {
-    this.#name = String(value);
+    (this.#rare ??= {}).name = String(value);
+  }
+
+  /** The result once the greenlet succeeded (the GreenletExit when killed); null before. */
+  get value(): T | GreenletExit | null {
+    return this.#state === DEAD && (this.#flags & FAILED) === 0 ? (this.#result as T | GreenletExit) : null;
+  }
+
+  /** The error the greenlet failed with; null unless it failed. */
+  get exception(): unknown {
+    return (this.#flags & FAILED) !== 0 ? this.#result : null;
   }
 
   /** True once the greenlet was scheduled, unless it was killed before it ran. */
   get started(): boolean {
-    return this.#state === SCHEDULED || this.#state === RUNNING || (this.#state === DEAD && this.#ran);
+    return this.#state === SCHEDULED || this.#state === RUNNING || (this.#state === DEAD && (this.#flags & RAN) !== 0);
   }
 
   /** True once the greenlet finished, failed or was killed. */
@@ -144,12 +155,12 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** True once the greenlet finished without error (being killed with GreenletExit counts). */
   successful(): boolean {
-    return this.#state === DEAD && this.exception === null;
+    return this.#state === DEAD && (this.#flags & FAILED) === 0;
   }
 
   /** Schedules the body to run on a later tick. Returns the greenlet. */
   start(): this {
-    if (this.#state !== NEW || this.#startTimer !== undefined) return this;
+    if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
     this.#state = SCHEDULED;
     runQueue.push(this);
     if (!drainScheduled) {
@@ -163,9 +174,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   /** Schedules the body to run after `seconds`. Returns the greenlet. */
   startLater(seconds: number): this {
     const ms = secondsToMs(seconds, 'seconds', false)!;
-    if (this.#state !== NEW || this.#startTimer !== undefined) return this;
-    this.#startTimer = rawSetTimeout(() => {
-      this.#startTimer = undefined;
+    if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
+    const rare = (this.#rare ??= {});
+    rare.startTimer = rawSetTimeout(() => {
+      rare.startTimer = undefined;
       this.start();
     }, ms);
     return this;
@@ -175,7 +187,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   _run(): void {
     if (this.#state !== SCHEDULED) return;
     this.#state = RUNNING;
-    this.#ran = true;
+    this.#flags |= RAN;
     if (channels.start.hasSubscribers) channels.start.publish(this);
     let result: T | PromiseLike<T>;
     try {
@@ -197,8 +209,12 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {
     if (this.#state === DEAD) return; // killed already: what the body does afterwards is ignored
     this.#state = DEAD;
-    if (failed) this.exception = error;
-    else this.value = value as T | GreenletExit;
+    if (failed) {
+      this.#flags |= FAILED;
+      this.#result = error;
+    } else {
+      this.#result = value;
+    }
     this.#args = undefined as unknown as A; // let the arguments be collected
     this.outer?.disown(this);
     if (this.aborted === false) this.release();
@@ -207,13 +223,13 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     const waiter = this.#waiter;
     this.#links = null;
     this.#waiter = null;
-    if (failed && !this.#observed) outsideScope(() => hub.reportError(this as Greenlet, error));
+    if (failed && (this.#flags & OBSERVED) === 0) outsideScope(() => hub.reportError(this as Greenlet, error));
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
     if (links !== null) this.#notify(links);
   }
 
   #notify(links: Link[]): void {
-    const ok = this.exception === null;
+    const ok = (this.#flags & FAILED) === 0;
     for (const link of links) {
       if (link.kind === LINK_VALUE && !ok) continue;
       if (link.kind === LINK_EXCEPTION && ok) continue;
@@ -233,7 +249,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   #addLink(fn: unknown, kind: number): void {
     validateFunction(fn, 'callback');
-    this.#observed = true;
+    this.#flags |= OBSERVED;
     const link: Link = { fn: fn as LinkCallback<never>, kind };
     if (this.#state === DEAD) queueMicrotask(() => this.#notify([link]));
     else (this.#links ??= []).push(link);
@@ -264,7 +280,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
   [kAddWaiter](fn: (greenlet: this) => void): void {
-    this.#observed = true;
+    this.#flags |= OBSERVED;
     if (this.#state === DEAD) queueMicrotask(() => fn(this));
     else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
     else (this.#links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
@@ -279,7 +295,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   /** Resolves once dead, or after `timeout` seconds; never rejects. */
   join(options: WaitOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
-    this.#observed = true;
+    this.#flags |= OBSERVED;
     if (this.#state === DEAD) return Promise.resolve();
     return new Promise<void>((resolve) => {
       if (ms === undefined) {
@@ -303,14 +319,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
    * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
    */
   async get(options: WaitOptions = {}): Promise<T> {
-    this.#observed = true;
+    this.#flags |= OBSERVED;
     if (this.#state !== DEAD) {
       const seconds = options.timeout;
       await this.join(options);
       if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
     }
-    if (this.exception !== null) throw this.exception;
-    return this.value as T;
+    if ((this.#flags & FAILED) !== 0) throw this.#result;
+    return this.#result as T;
   }
 
   /** Makes the greenlet awaitable: `await g` is `g.get()`. */
@@ -331,9 +347,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     const ms = secondsToMs(options.timeout, 'options.timeout');
     const exception = toException(options.exception);
     if (this.#state !== DEAD) {
-      if (this.#startTimer !== undefined) {
-        rawClearTimeout(this.#startTimer);
-        this.#startTimer = undefined;
+      if (this.#rare?.startTimer !== undefined) {
+        rawClearTimeout(this.#rare.startTimer);
+        this.#rare.startTimer = undefined;
       }
       this.abort(exception);
       const failed = !(exception instanceof GreenletExit);

@@ -40,10 +40,9 @@ export class Scope implements Disposable {
   /** The scope this one was opened in, or null at top level. */
   readonly outer: Scope | null;
   #state = OPEN;
-  #reason: unknown = undefined;
-  #owned: Set<Disposable> | undefined = undefined;
-  // Created on first use: most greenlets never ask for a signal, and it costs per greenlet.
-  #controller: AbortController | undefined = undefined;
+  // Reason, owned resources and controller live apart, made on first use: most greenlets own
+  // nothing and never abort, and every field here is paid by every greenlet.
+  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -61,16 +60,17 @@ export class Scope implements Disposable {
 
   /** Why the scope was aborted (undefined while it was not). */
   get reason(): unknown {
-    return this.#reason;
+    return this.#aux?.reason;
   }
 
   /** An AbortSignal that aborts with the scope's reason. */
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#state === ABORTED) this.#controller.abort(this.#reason);
+    const aux = (this.#aux ??= {});
+    if (aux.controller === undefined) {
+      aux.controller = new AbortController();
+      if (this.#state === ABORTED) aux.controller.abort(aux.reason);
     }
-    return this.#controller.signal;
+    return aux.controller.signal;
   }
 
   /**
@@ -78,28 +78,29 @@ export class Scope implements Disposable {
    * that already ended normally it is not tracked.
    */
   own(resource: Disposable): void {
-    if (this.#state === OPEN) (this.#owned ??= new Set()).add(resource);
-    else if (this.#state === ABORTED) resource.dispose(this.#reason);
+    if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
+    else if (this.#state === ABORTED) resource.dispose(this.#aux?.reason);
   }
 
   /** Forgets `resource` without disposing of it (it finished, or it was handed on). */
   disown(resource: Disposable): void {
-    this.#owned?.delete(resource);
+    this.#aux?.owned?.delete(resource);
   }
 
   /** Number of resources the scope currently owns. */
   get ownedCount(): number {
-    return this.#owned?.size ?? 0;
+    return this.#aux?.owned?.size ?? 0;
   }
 
   /** Aborts the scope: the signal fires, then every owned resource is disposed. */
   abort(reason: unknown): boolean {
     if (this.#state !== OPEN) return false;
     this.#state = ABORTED;
-    this.#reason = reason;
-    const owned = this.#owned;
-    this.#owned = undefined;
-    this.#controller?.abort(reason);
+    const aux = (this.#aux ??= {});
+    aux.reason = reason;
+    const owned = aux.owned;
+    aux.owned = undefined;
+    aux.controller?.abort(reason);
     if (owned !== undefined) {
       for (const resource of owned) {
         try {
@@ -116,7 +117,7 @@ export class Scope implements Disposable {
   release(): void {
     if (this.#state !== OPEN) return;
     this.#state = RELEASED;
-    this.#owned = undefined;
+    if (this.#aux !== undefined) this.#aux.owned = undefined;
   }
 
   /** Disposing of a nested scope aborts it. */
