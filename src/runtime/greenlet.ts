@@ -46,6 +46,8 @@ export const channels = {
   spawn: channel('nodevent:greenlet:spawn'),
   start: channel('nodevent:greenlet:start'),
   end: channel('nodevent:greenlet:end'),
+  killed: channel('nodevent:greenlet:killed'),
+  failed: channel('nodevent:greenlet:failed'),
 };
 
 let nextIdent = 0;
@@ -219,6 +221,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     this.outer?.disown(this);
     if (this.aborted === false) this.release();
     if (channels.end.hasSubscribers) channels.end.publish(this);
+    if (failed) {
+      if (channels.failed.hasSubscribers) channels.failed.publish(this);
+    } else if (value instanceof GreenletExit && channels.killed.hasSubscribers) {
+      channels.killed.publish(this);
+    }
     const links = this.#links;
     const waiter = this.#waiter;
     this.#links = null;
