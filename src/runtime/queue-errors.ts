@@ -1,0 +1,57 @@
+// The queue errors live apart from queue.ts so other queue implementations (a Redis-backed queue,
+// a channel) can raise the same classes without loading the in-memory queues.
+
+/**
+ * Raised by `put` when the queue stays full (`block: false`, or `timeout` seconds passed), as
+ * gevent's `queue.Full`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Full } from 'nodevent';
+ * const q = new Queue<number>(1);
+ * q.putNowait(1);
+ * try { q.putNowait(2); } catch (err) { console.log(err instanceof Full); } // true
+ * ```
+ */
+export class Full extends Error {
+  constructor(message = 'queue is full') {
+    super(message);
+    this.name = 'Full';
+  }
+}
+
+/**
+ * Raised by `get` when the queue stays empty (`block: false`, or `timeout` seconds passed), as
+ * gevent's `queue.Empty`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Empty } from 'nodevent';
+ * try { new Queue().getNowait(); } catch (err) { console.log(err instanceof Empty); } // true
+ * ```
+ */
+export class Empty extends Error {
+  constructor(message = 'queue is empty') {
+    super(message);
+    this.name = 'Empty';
+  }
+}
+
+/**
+ * Raised by `put` after `shutdown()`, and by `get` once a shut-down queue is empty (at once after
+ * `shutdown({ immediate: true })`), as Python 3.13's `queue.ShutDown`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, ShutDown } from 'nodevent';
+ * const q = new Queue();
+ * q.shutdown();
+ * await q.put(1).catch((err) => console.log(err instanceof ShutDown)); // true
+ * ```
+ */
+export class ShutDown extends Error {
+  constructor(message = 'queue is shut down') {
+    super(message);
+    this.name = 'ShutDown';
+  }
+}

@@ -1,0 +1,86 @@
+import { hub } from './hub.js';
+import { outsideScope, scopeStorage, type Disposable, type Scope } from './scope.js';
+import { rawClearTimeout, rawSetTimeout } from './timers.js';
+
+/**
+ * One parked caller of a coordination primitive (an event, a queue, a lock). It sits in its
+ * primitive's FIFO list and is owned by the caller's scope: when the greenlet is killed or its
+ * timeout fires, the waiter leaves the list, clears its timer and rejects with the scope's reason.
+ * Whatever settles it first (wake, fail, timeout, scope) wins; the rest are no-ops.
+ * @internal
+ */
+export class Waiter<T, D = undefined> implements Disposable {
+  /** What the caller brings along (a putter's item). */
+  readonly data: D;
+  readonly promise: Promise<T>;
+  /** The scope the caller waits in, if any. */
+  readonly scope: Scope | undefined;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+  #list: Set<Waiter<T, D>>;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #settled = false;
+
+  constructor(list: Set<Waiter<T, D>>, data: D, ms: number | undefined, onTimeout: (waiter: Waiter<T, D>) => void) {
+    this.data = data;
+    this.#list = list;
+    this.scope = scopeStorage.getStore();
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    list.add(this);
+    if (ms !== undefined) this.#timer = rawSetTimeout(() => onTimeout(this), ms);
+    this.scope?.own(this); // in an aborted scope this disposes at once
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#list.delete(this);
+    this.scope?.disown(this);
+    if (this.#timer !== undefined) rawClearTimeout(this.#timer);
+    return true;
+  }
+
+  wake(value: T): boolean {
+    if (!this.#settle()) return false;
+    this.#resolve(value);
+    return true;
+  }
+
+  fail(error: unknown): boolean {
+    if (!this.#settle()) return false;
+    this.#reject(error);
+    return true;
+  }
+
+  dispose(reason: unknown): void {
+    this.fail(reason);
+  }
+}
+
+/** The oldest waiter of a FIFO list (a Set keeps insertion order). @internal */
+export function first<W>(list: Set<W>): W | undefined {
+  for (const waiter of list) return waiter;
+  return undefined;
+}
+
+/**
+ * Runs a user's link callback outside every scope; a callback that throws is reported on the
+ * hub's exception stream instead of breaking the notifier. @internal
+ */
+export function callLink<O>(owner: O, fn: (obj: O) => void): void {
+  outsideScope(() => {
+    try {
+      fn(owner);
+    } catch (error) {
+      const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+      hub.exceptionStream?.write(`link callback of ${String(owner)} failed: ${text}\n`);
+    }
+  });
+}
