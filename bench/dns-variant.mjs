@@ -1,0 +1,101 @@
+// Runs one variant of the DNS benchmark in this process and prints one JSON line:
+// { variant, n, ms, resolved, failed, maxRssKb }. The names are h0.bench.test … h{n-1}.bench.test;
+// the embedded server (bench/dns.mjs) answers them through the resolv.conf of the namespace.
+import dns from 'node:dns';
+import { fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+
+const [variant, nText, procsText] = process.argv.slice(2);
+const n = Number(nText);
+const procs = Number(procsText ?? 4);
+const names = Array.from({ length: n }, (_, i) => `h${i}.bench.test`);
+const self = fileURLToPath(import.meta.url);
+// Loaded before the clock starts: the variants measure resolving, not module loading.
+const nodevent = variant === 'greenlets' ? await import('../dist/index.js') : null;
+const nodeventNet = variant === 'greenlets' ? await import('../dist/net/index.js') : null;
+const nodeventPatch = variant === 'patched' ? await import('../dist/patch/index.js') : null;
+
+/** Resolves `list` with the given lookup, all at once; counts answers and failures. */
+async function fanOut(list, lookup) {
+  const results = await Promise.allSettled(list.map((name) => lookup(name, { family: 4 })));
+  const resolved = results.filter((r) => r.status === 'fulfilled').length;
+  return { resolved, failed: results.length - resolved };
+}
+
+/** Splits the names into `parts` shares and resolves each share elsewhere (threads or processes). */
+async function shared(parts, runShare) {
+  const shares = Array.from({ length: parts }, (_, p) => names.filter((_, i) => i % parts === p));
+  const outcomes = await Promise.all(shares.map(runShare));
+  return outcomes.reduce((a, b) => ({ resolved: a.resolved + b.resolved, failed: a.failed + b.failed, childRssKb: (a.childRssKb ?? 0) + (b.maxRssKb ?? 0) }), { resolved: 0, failed: 0 });
+}
+
+const variants = {
+  async sequential() {
+    let resolved = 0;
+    let failed = 0;
+    for (const name of names) {
+      try {
+        await dns.promises.lookup(name, { family: 4 });
+        resolved++;
+      } catch {
+        failed++;
+      }
+    }
+    return { resolved, failed };
+  },
+  plain: () => fanOut(names, dns.promises.lookup),
+  async workers() {
+    return shared(procs, (share) => new Promise((resolve, reject) => {
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const dns = require('node:dns');
+         Promise.allSettled(workerData.map((n) => dns.promises.lookup(n, { family: 4 }))).then((rs) => {
+           const resolved = rs.filter((r) => r.status === 'fulfilled').length;
+           parentPort.postMessage({ resolved, failed: rs.length - resolved });
+         });`,
+        { eval: true, workerData: share },
+      );
+      worker.once('message', (m) => { resolve(m); void worker.terminate(); });
+      worker.once('error', reject);
+    }));
+  },
+  async processes() {
+    return shared(procs, (share) => new Promise((resolve, reject) => {
+      const child = fork(self, ['--share'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      child.once('message', (m) => { resolve(m); child.kill(); });
+      child.once('error', reject);
+      child.send(share);
+    }));
+  },
+  async greenlets() {
+    const { spawn, joinAll } = nodevent;
+    const { gethostbyname } = nodeventNet;
+    const jobs = names.map((name) => spawn(gethostbyname, name));
+    for (const job of jobs) job.linkException(() => {}); // counted below, not reported
+    await joinAll(jobs);
+    const resolved = jobs.filter((g) => g.successful()).length;
+    return { resolved, failed: n - resolved };
+  },
+  async patched() {
+    nodeventPatch.patchAll();
+    // The very code of `plain`, unmodified: the patch routes it through c-ares.
+    return fanOut(names, dns.promises.lookup);
+  },
+};
+
+if (variant === '--share') {
+  process.once('message', async (share) => {
+    const outcome = await fanOut(share, dns.promises.lookup);
+    process.send({ ...outcome, maxRssKb: process.resourceUsage().maxRSS });
+  });
+} else {
+  const run = variants[variant];
+  if (!run) throw new RangeError(`unknown variant ${variant}; one of ${Object.keys(variants).join(', ')}`);
+  const start = performance.now();
+  const outcome = await run();
+  const ms = performance.now() - start;
+  const maxRssKb = process.resourceUsage().maxRSS + (outcome.childRssKb ?? 0);
+  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb })}\n`);
+  process.exit(0);
+}

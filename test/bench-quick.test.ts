@@ -1,0 +1,36 @@
+// Runs `npm run bench -- --quick` so the benchmark never rots: every variant must resolve every
+// name of the embedded server. Figures are not asserted (they belong to bench/, not to tests).
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { netnsUnavailable } from '../src/testing/netns.js';
+
+const dist = new URL('../dist/index.js', import.meta.url);
+
+t.test('the quick benchmark runs every variant and resolves every name', { skip: existsSync(dist) ? false : 'dist/ not built (npm run build)' }, async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'nodevent-bench-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const script = new URL('../bench/index.mjs', import.meta.url).pathname;
+  const text = execFileSync(process.execPath, [script, '--quick', '--out', out], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  t.match(text, /Runtime overhead/);
+  const report = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
+  t.same(report.overhead.map((r: { variant: string }) => r.variant), ['raw', 'raw+ALS', 'nodevent', 'effect']);
+  const why = netnsUnavailable();
+  if (why) {
+    t.equal(report.dns.skipped, why, 'the output says why the DNS variants were not measured');
+    return;
+  }
+  const rows = report.dns.rows as Array<{ variant: string; n: number; resolved: number; failed: number; error?: string }>;
+  for (const variant of ['sequential', 'plain', 'workers', 'processes', 'greenlets', 'patched']) {
+    const row = rows.find((r) => r.variant === variant && r.n === 20);
+    t.ok(row, `${variant} measured`);
+    t.same({ resolved: row?.resolved, failed: row?.failed, error: row?.error }, { resolved: 20, failed: 0, error: undefined }, variant);
+  }
+  for (const variant of ['greenlets', 'patched']) {
+    t.match(rows.find((r) => r.variant === variant && r.n === 200), { resolved: 200, failed: 0 }, `${variant} at N=200`);
+  }
+  t.ok(existsSync(join(out, 'quick.svg')), 'the chart is drawn');
+  t.equal(report.dns.server.dropped, 0);
+});
