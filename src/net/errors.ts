@@ -1,0 +1,145 @@
+// The socket module's exceptions, with Python's names and numbers (Linux values), so code written
+// against the chapter's `except socket.gaierror` has a direct counterpart.
+
+const GAI_MESSAGES: Record<number, [code: string, message: string]> = {
+  [-1]: ['EAI_BADFLAGS', 'Bad value for ai_flags'],
+  [-2]: ['EAI_NONAME', 'Name or service not known'],
+  [-3]: ['EAI_AGAIN', 'Temporary failure in name resolution'],
+  [-4]: ['EAI_FAIL', 'Non-recoverable failure in name resolution'],
+  [-5]: ['EAI_NODATA', 'No address associated with hostname'],
+  [-6]: ['EAI_FAMILY', 'ai_family not supported'],
+  [-7]: ['EAI_SOCKTYPE', 'ai_socktype not supported'],
+  [-8]: ['EAI_SERVICE', 'Servname not supported for ai_socktype'],
+  [-11]: ['EAI_SYSTEM', 'System error'],
+};
+
+/** `getaddrinfo` error numbers (glibc's values, negative as in Python). */
+export const EAI_BADFLAGS = -1;
+export const EAI_NONAME = -2;
+export const EAI_AGAIN = -3;
+export const EAI_FAIL = -4;
+export const EAI_NODATA = -5;
+export const EAI_FAMILY = -6;
+export const EAI_SOCKTYPE = -7;
+export const EAI_SERVICE = -8;
+export const EAI_SYSTEM = -11;
+
+/**
+ * A name-resolution failure, Python's `socket.gaierror`: `errno` is the EAI number, `code` its
+ * name, `hostname` the name that failed. The message reads like Python's plus the host.
+ *
+ * @example
+ * ```ts
+ * import { gethostbyname, gaierror, EAI_NONAME } from 'nodevent/net';
+ * try { await gethostbyname('no-such-host.invalid'); }
+ * catch (err) { if (err instanceof gaierror && err.errno === EAI_NONAME) console.log('unknown host'); }
+ * ```
+ */
+export class gaierror extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly strerror: string;
+  readonly hostname: string | null;
+
+  constructor(errno: number, hostname: string | null, detail?: string, options?: ErrorOptions) {
+    const [code, strerror] = GAI_MESSAGES[errno] ?? ['EAI_SYSTEM', 'System error'];
+    const about = detail ?? (hostname === null ? '' : `: '${hostname}'`);
+    super(`[Errno ${errno}] ${strerror}${about}`, options);
+    this.name = 'gaierror';
+    this.errno = errno;
+    this.code = code;
+    this.strerror = strerror;
+    this.hostname = hostname;
+  }
+}
+
+/** `h_errno` values of `herror`. */
+export const HOST_NOT_FOUND = 1;
+export const TRY_AGAIN = 2;
+export const NO_RECOVERY = 3;
+export const NO_DATA = 4;
+
+const H_MESSAGES: Record<number, string> = {
+  1: 'Unknown host',
+  2: 'Host name lookup failure',
+  3: 'Unknown server error',
+  4: 'No address associated with name',
+};
+
+/**
+ * A reverse-lookup failure, Python's `socket.herror` (`gethostbyaddr`, `getnameinfo`).
+ *
+ * @example
+ * ```ts
+ * import { gethostbyaddr, herror } from 'nodevent/net';
+ * try { await gethostbyaddr('192.0.2.1'); } catch (err) { if (err instanceof herror) console.log(err.hostname); }
+ * ```
+ */
+export class herror extends Error {
+  readonly errno: number;
+  readonly strerror: string;
+  readonly hostname: string | null;
+
+  constructor(errno: number, hostname: string | null, options?: ErrorOptions) {
+    const strerror = H_MESSAGES[errno] ?? 'Unknown resolver error';
+    super(`[Errno ${errno}] ${strerror}${hostname === null ? '' : `: '${hostname}'`}`, options);
+    this.name = 'herror';
+    this.errno = errno;
+    this.strerror = strerror;
+    this.hostname = hostname;
+  }
+}
+
+/**
+ * A socket operation outlived the socket's timeout (`settimeout`), Python's `socket.timeout`
+ * (`TimeoutError`). The socket stays open: the operation may be retried.
+ *
+ * @example
+ * ```ts
+ * sock.settimeout(0.5);
+ * try { await sock.recv(1024); } catch (err) { if (err instanceof timeout) console.log('nothing yet'); }
+ * ```
+ */
+export class timeout extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(message = 'timed out') {
+    super(message);
+    this.name = 'timeout';
+  }
+}
+
+/** A socket with a timeout of 0 (non-blocking) could not complete at once, Python's `BlockingIOError`. */
+export class BlockingIOError extends Error {
+  readonly code = 'EAGAIN';
+  constructor(message = 'Resource temporarily unavailable') {
+    super(`[Errno 11] ${message}`);
+    this.name = 'BlockingIOError';
+  }
+}
+
+/**
+ * The stream ended before `recvExactly(n)` / `readUntil` got what it needed; `partial` holds the
+ * bytes that did arrive (asyncio's `IncompleteReadError`).
+ */
+export class IncompleteReadError extends Error {
+  readonly code = 'ERR_SOCKET_EOF';
+  readonly partial: Buffer;
+  readonly expected: number | null;
+  constructor(partial: Buffer, expected: number | null) {
+    super(`${partial.length} bytes read on a total of ${expected ?? 'undefined'} expected bytes: the peer closed the connection`);
+    this.name = 'IncompleteReadError';
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/** An operation on a closed socket: Python's `OSError: [Errno 9] Bad file descriptor`. */
+export function closedSocketError(): Error {
+  const err = new Error('[Errno 9] Bad file descriptor: the socket is closed') as NodeJS.ErrnoException;
+  err.code = 'EBADF';
+  err.errno = 9;
+  return err;
+}
+
+/** Alias of `gaierror` for code that prefers class-style names. */
+export { gaierror as GaiError, herror as HostError, timeout as SocketTimeout };

@@ -1,0 +1,473 @@
+import dns from 'node:dns';
+import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import { caresLookup } from '../patch/dns.js';
+import { getOriginal } from '../patch/registry.js';
+import { HOSTS_PATH } from '../patch/resolver/hosts.js';
+import { GreenletExit } from '../runtime/errors.js';
+import { currentScope } from '../runtime/scope.js';
+import { Timeout } from '../runtime/timeout.js';
+import { invalidArgType, outOfRange } from '../runtime/validate.js';
+import {
+  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
+  AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
+  SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, block, validatePort, type Address,
+} from './common.js';
+import {
+  EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
+  HOST_NOT_FOUND, NO_RECOVERY, TRY_AGAIN, gaierror, herror,
+} from './errors.js';
+import { findService, getservbyport, type ServicesOptions } from './services.js';
+
+/** The resolvers, as gevent's: `cares` (the patched, cancellable path) or `getaddrinfo` (the original). */
+export type ResolverName = 'cares' | 'getaddrinfo';
+
+/** Options common to the resolution functions. */
+export interface ResolveOptions extends ServicesOptions {
+  /** Which resolver answers names the hosts file does not have. @default getResolver() */
+  resolver?: ResolverName;
+  /** The hosts file read first (names, aliases, reverse entries). @default '/etc/hosts' (see `setHostsFile`) */
+  hostsFile?: string;
+}
+
+/** The address-info tuple of `getaddrinfo`: `[family, type, proto, canonname, [address, port]]`. */
+export type AddrInfo = [family: number, type: number, proto: number, canonname: string, sockaddr: Address];
+
+/** Options of `getaddrinfo`, Python's keyword arguments. */
+export interface GetAddrInfoOptions extends ResolveOptions {
+  /** `AF_INET`, `AF_INET6` or `AF_UNSPEC`. @default AF_UNSPEC */
+  family?: number;
+  /** `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW` or 0 for all. @default 0 */
+  type?: number;
+  /** `IPPROTO_TCP`, `IPPROTO_UDP` or 0. @default 0 */
+  proto?: number;
+  /** `AI_*` flags, or-ed. @default 0 */
+  flags?: number;
+}
+
+let globalResolver: ResolverName = 'cares';
+let globalHostsFile: string | null = null;
+
+/**
+ * Chooses the resolver used when a call does not name one: `'cares'` (default: the DNS patch's
+ * lookup, faithful to getaddrinfo and cancellable) or `'getaddrinfo'` (Node's original
+ * `dns.lookup`, on libuv's thread pool: a killed greenlet stops waiting but the thread runs on).
+ *
+ * @example
+ * ```ts
+ * setResolver('getaddrinfo');
+ * ```
+ */
+export function setResolver(name: ResolverName): void {
+  globalResolver = validateResolver(name, 'name');
+}
+
+/** The resolver used by default. */
+export function getResolver(): ResolverName {
+  return globalResolver;
+}
+
+/**
+ * Sets the hosts file read before the resolver (`null` puts back `/etc/hosts`). Useful for tests
+ * and sandboxes that cannot edit /etc/hosts.
+ */
+export function setHostsFile(path: string | null): void {
+  if (path !== null && typeof path !== 'string') throw invalidArgType('path', 'of type string or null', path);
+  globalHostsFile = path;
+}
+
+function validateResolver(value: unknown, name: string): ResolverName {
+  if (value !== 'cares' && value !== 'getaddrinfo') throw invalidArgType(name, "'cares' or 'getaddrinfo'", value);
+  return value;
+}
+
+function checkOptions(options: unknown): asserts options is ResolveOptions {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const { resolver, hostsFile } = options as ResolveOptions;
+  if (resolver !== undefined) validateResolver(resolver, 'options.resolver');
+  if (hostsFile !== undefined && typeof hostsFile !== 'string') throw invalidArgType('options.hostsFile', 'of type string', hostsFile);
+}
+
+function validateHost(host: unknown, name = 'host'): string {
+  if (typeof host !== 'string') throw invalidArgType(name, 'of type string', host);
+  return host;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hosts file. The DNS patch's HostsFile maps names to addresses only; gethostbyname_ex and
+// gethostbyaddr also need the official name and the aliases of a line, so they are kept here.
+
+interface HostLine {
+  address: string;
+  official: string;
+  aliases: string[];
+}
+
+interface HostsTable {
+  byName: Map<string, HostLine[]>;
+  byAddress: Map<string, HostLine>;
+}
+
+const hostsCache = new Map<string, { signature: string; table: HostsTable }>();
+
+function parseHostsTable(text: string): HostsTable {
+  const byName = new Map<string, HostLine[]>();
+  const byAddress = new Map<string, HostLine>();
+  for (const raw of text.split('\n')) {
+    const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    if (address === undefined || official === undefined || isIP(address) === 0) continue;
+    const line = { address, official, aliases };
+    for (const name of [official, ...aliases]) {
+      const key = name.toLowerCase();
+      const list = byName.get(key);
+      if (list === undefined) byName.set(key, [line]);
+      else list.push(line);
+    }
+    if (!byAddress.has(address)) byAddress.set(address, line);
+  }
+  return { byName, byAddress };
+}
+
+async function hostsTable(options: ResolveOptions): Promise<HostsTable> {
+  const path = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
+  let signature = 'missing';
+  try {
+    const st = await stat(path);
+    signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    // a missing hosts file is an empty one, as for glibc
+  }
+  const cached = hostsCache.get(path);
+  if (cached?.signature === signature) return cached.table;
+  let text = '';
+  try {
+    text = await readFile(path, 'latin1');
+  } catch {
+    // absent
+  }
+  const table = parseHostsTable(text);
+  hostsCache.set(path, { signature, table });
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The resolvers.
+
+type LookupAll = (hostname: string, options: dns.LookupAllOptions) => Promise<dns.LookupAddress[]>;
+
+// Taken at load: if the DNS patch replaces dns.promises.lookup later, the registry still has it.
+const loadedLookup = dns.promises.lookup as unknown as LookupAll;
+
+function originalLookup(): LookupAll {
+  return (getOriginal('dns', 'promises.lookup') as LookupAll | undefined) ?? loadedLookup;
+}
+
+/** Waits for `promise` in the current scope: a kill or a timeout stops the wait at once. */
+function cancellable<T>(promise: Promise<T>): Promise<T> {
+  return block<T>(undefined, (resolve, reject) => {
+    promise.then(resolve, reject);
+    return () => {};
+  });
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof GreenletExit || error instanceof Timeout || error === currentScope()?.reason;
+}
+
+function toGaierror(error: unknown, host: string): unknown {
+  if (isAbort(error) || error instanceof gaierror) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const errno =
+    code === 'ENOTFOUND' || code === 'EAI_NONAME' ? EAI_NONAME
+    : code === 'EAI_AGAIN' || code === 'ETIMEOUT' || code === 'ECONNREFUSED' ? EAI_AGAIN
+    : code === 'ENODATA' || code === 'EAI_NODATA' ? EAI_NODATA
+    : code === 'ESERVFAIL' || code === 'EREFUSED' || code === 'EAI_FAIL' ? EAI_FAIL
+    : code === 'EBADFAMILY' || code === 'EAI_FAMILY' ? EAI_FAMILY
+    : EAI_SYSTEM;
+  return new gaierror(errno, host, undefined, { cause: error });
+}
+
+interface Resolved {
+  canonname: string;
+  addresses: Array<{ address: string; family: 4 | 6 }>;
+}
+
+/** Addresses of `host` for `family` (0, 4 or 6): IP literal, hosts file, then the resolver. */
+async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
+  const literal = isIP(host) as 0 | 4 | 6;
+  if (literal !== 0) {
+    if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
+    if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${host}`, family: 6 }] };
+    throw new gaierror(EAI_FAMILY, host, `: '${host}' is not an IPv${family} address`);
+  }
+  if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
+  if (host === '') throw new gaierror(EAI_NONAME, host);
+  const table = await hostsTable(options);
+  const lines = table.byName.get(host.toLowerCase().replace(/\.$/, ''));
+  if (lines !== undefined) {
+    const addresses: Resolved['addresses'] = [];
+    for (const line of lines) {
+      const f = isIP(line.address) as 4 | 6;
+      if ((family === 0 || family === f) && !addresses.some((a) => a.address === line.address)) addresses.push({ address: line.address, family: f });
+    }
+    if (addresses.length > 0) return { canonname: lines[0]!.official, addresses };
+  }
+  const which = options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
+  let hints = 0;
+  if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
+  if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
+  try {
+    const lookup = which === 'cares' ? (caresLookup as unknown as LookupAll) : originalLookup();
+    const found = await cancellable(lookup(host, { all: true, family, hints }));
+    if (found.length === 0) throw new gaierror(EAI_NODATA, host);
+    return { canonname: host, addresses: found.map((a) => ({ address: a.address, family: a.family as 4 | 6 })) };
+  } catch (error) {
+    throw toGaierror(error, host);
+  }
+}
+
+function familyOf(af: number): 0 | 4 | 6 {
+  if (af === AF_INET) return 4;
+  if (af === AF_INET6) return 6;
+  return 0;
+}
+
+/**
+ * The IPv4 address of `host`, Python's `socket.gethostbyname`: an IP literal as is, then the hosts
+ * file, then the resolver. Rejects with a `gaierror` carrying the host.
+ *
+ * @example
+ * ```ts
+ * const jobs = hosts.map((h) => spawn(gethostbyname, h));
+ * await joinAll(jobs, { timeout: 5 });
+ * ```
+ */
+export async function gethostbyname(host: string, options: ResolveOptions = {}): Promise<string> {
+  checkOptions(options);
+  validateHost(host);
+  if (host === '') return '0.0.0.0';
+  if (host === '<broadcast>') return '255.255.255.255';
+  const { addresses } = await resolveHost(host, 4, 0, options);
+  return addresses[0]!.address;
+}
+
+/**
+ * `[hostname, aliases, addresses]` of `host` (IPv4), Python's `socket.gethostbyname_ex`. For a
+ * hosts-file name, `hostname` is the line's official name and `aliases` the other names on it;
+ * for a DNS name `hostname` is the name asked and `aliases` is empty (Node's lookup gives no
+ * CNAME chain). Keeps Python's name with the underscore.
+ *
+ * @example
+ * ```ts
+ * const [hostname, aliases, addresses] = await gethostbyname_ex('localhost');
+ * ```
+ */
+export async function gethostbyname_ex(host: string, options: ResolveOptions = {}): Promise<[hostname: string, aliases: string[], addresses: string[]]> {
+  checkOptions(options);
+  validateHost(host);
+  if (isIP(host) === 4) return [host, [], [host]];
+  const table = await hostsTable(options);
+  const lines = table.byName.get(host.toLowerCase().replace(/\.$/, ''))?.filter((l) => isIP(l.address) === 4);
+  if (lines !== undefined && lines.length > 0) {
+    const addresses = [...new Set(lines.map((l) => l.address))];
+    return [lines[0]!.official, [...lines[0]!.aliases], addresses];
+  }
+  const { canonname, addresses } = await resolveHost(host, 4, 0, options);
+  return [canonname, [], addresses.map((a) => a.address)];
+}
+
+/**
+ * Python's `socket.getaddrinfo`: every `[family, type, proto, canonname, [address, port]]` for
+ * `host` (null: loopback, or the wildcard with `AI_PASSIVE`) and `port` (a number, a numeric
+ * string, a service name such as `'http'`, or null). `canonname` is filled on the first entry
+ * only, with `AI_CANONNAME`.
+ *
+ * @example
+ * ```ts
+ * for (const [family, type, proto, canonname, [address, port]] of await getaddrinfo('localhost', 'http', { type: SOCK_STREAM })) {
+ *   console.log(address, port); // 127.0.0.1 80
+ * }
+ * ```
+ */
+export async function getaddrinfo(host: string | null, port: number | string | null, options: GetAddrInfoOptions = {}): Promise<AddrInfo[]> {
+  checkOptions(options);
+  if (host !== null && host !== undefined) validateHost(host);
+  const { family = AF_UNSPEC, type = 0, proto = 0, flags = 0 } = options;
+  for (const [name, value] of [['options.family', family], ['options.type', type], ['options.proto', proto], ['options.flags', flags]] as const) {
+    if (!Number.isInteger(value)) throw invalidArgType(name, 'an integer', value);
+  }
+  if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) throw new gaierror(EAI_FAMILY, host ?? null, `: family ${family}`);
+  if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: type ${type}`);
+
+  // The socket types to list, each with its protocol and port.
+  let types = type !== 0 ? [type] : [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW];
+  if (proto === IPPROTO_TCP) types = types.filter((t) => t === SOCK_STREAM);
+  else if (proto === IPPROTO_UDP) types = types.filter((t) => t === SOCK_DGRAM);
+  if (types.length === 0) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: proto ${proto} with type ${type}`);
+  const protoOf = (t: number): number => (proto !== 0 ? proto : t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0);
+  const ports = new Map<number, number>();
+  if (port === null || port === undefined) {
+    for (const t of types) ports.set(t, 0);
+  } else if (typeof port === 'number') {
+    validatePort(port);
+    for (const t of types) ports.set(t, port);
+  } else if (typeof port === 'string') {
+    if (/^\d+$/.test(port)) {
+      const n = validatePort(Number(port));
+      for (const t of types) ports.set(t, n);
+    } else {
+      if ((flags & AI_NUMERICSERV) !== 0) throw new gaierror(EAI_NONAME, host ?? null, `: port '${port}' is not numeric (AI_NUMERICSERV)`);
+      for (const t of types) {
+        if (t === SOCK_RAW) continue; // a service name has no meaning for raw sockets
+        const entry = await findService(port, t === SOCK_STREAM ? 'tcp' : 'udp', options);
+        if (entry !== undefined) ports.set(t, entry.port);
+      }
+      if (ports.size === 0) throw new gaierror(EAI_SERVICE, host ?? null, `: unknown service '${port}' given as the port argument`);
+    }
+  } else {
+    throw invalidArgType('port', 'a number, a string or null', port);
+  }
+
+  let resolved: Resolved;
+  if (host === null || host === undefined) {
+    const passive = (flags & AI_PASSIVE) !== 0;
+    const all: Resolved['addresses'] = [
+      { address: passive ? '::' : '::1', family: 6 },
+      { address: passive ? '0.0.0.0' : '127.0.0.1', family: 4 },
+    ];
+    const f = familyOf(family);
+    resolved = { canonname: '', addresses: all.filter((a) => f === 0 || a.family === f) };
+  } else {
+    resolved = await resolveHost(host, familyOf(family), flags, options);
+  }
+  const entries: AddrInfo[] = [];
+  for (const { address, family: f } of resolved.addresses) {
+    for (const [t, p] of ports) {
+      const canonname = entries.length === 0 && (flags & AI_CANONNAME) !== 0 ? resolved.canonname : '';
+      entries.push([f === 6 ? AF_INET6 : AF_INET, t, protoOf(t), canonname, [address, p]]);
+    }
+  }
+  return entries;
+}
+
+async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
+  const which = options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
+  if (which === 'getaddrinfo') {
+    const lookupService = (getOriginal('dns', 'promises.lookupService') as typeof dns.promises.lookupService | undefined) ?? dns.promises.lookupService;
+    const { hostname } = await cancellable(lookupService(ip, 0));
+    if (hostname === ip || isIP(hostname) !== 0) throw Object.assign(new Error('no name'), { code: 'ENOTFOUND' });
+    return [hostname];
+  }
+  const resolver = new dns.promises.Resolver();
+  resolver.setServers(dns.getServers()); // a new Resolver starts from resolv.conf, not dns.setServers
+  const scope = currentScope();
+  const stop = { dispose: () => resolver.cancel() };
+  scope?.own(stop);
+  try {
+    return await cancellable(resolver.reverse(ip));
+  } finally {
+    scope?.disown(stop);
+  }
+}
+
+/**
+ * `[hostname, aliases, addresses]` for an address (a name is resolved first), Python's
+ * `socket.gethostbyaddr`: the hosts file, then a reverse lookup. Rejects with `herror` when the
+ * address has no name.
+ *
+ * @example
+ * ```ts
+ * const [name] = await gethostbyaddr('127.0.0.1'); // 'localhost'
+ * ```
+ */
+export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): Promise<[hostname: string, aliases: string[], addresses: string[]]> {
+  checkOptions(options);
+  validateHost(ip, 'ip');
+  const address = isIP(ip) !== 0 ? ip : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
+  const line = (await hostsTable(options)).byAddress.get(address);
+  if (line !== undefined) return [line.official, [...line.aliases], [address]];
+  let names: string[];
+  try {
+    names = await reverse(address, options);
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    const errno = code === 'ETIMEOUT' || code === 'EAI_AGAIN' ? TRY_AGAIN : code === 'ESERVFAIL' ? NO_RECOVERY : HOST_NOT_FOUND;
+    throw new herror(errno, ip, { cause: error });
+  }
+  if (names.length === 0) throw new herror(HOST_NOT_FOUND, ip);
+  return [names[0]!, names.slice(1), [address]];
+}
+
+/**
+ * `[host, service]` for a numeric `[address, port]`, Python's `socket.getnameinfo`. `NI_NUMERICHOST`
+ * and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
+ * `NI_NOFQDN` keeps the first label, `NI_DGRAM` names UDP services.
+ *
+ * @example
+ * ```ts
+ * await getnameinfo(['127.0.0.1', 80], 0); // ['localhost', 'http']
+ * ```
+ */
+export async function getnameinfo(sockaddr: Address, flags = 0, options: ResolveOptions = {}): Promise<[host: string, service: string]> {
+  if (!Array.isArray(sockaddr) || sockaddr.length < 2) throw invalidArgType('sockaddr', 'a [host, port] array', sockaddr);
+  const [ip, port] = sockaddr;
+  checkOptions(options);
+  validateHost(ip, 'sockaddr[0]');
+  validatePort(port, 'sockaddr[1]');
+  if (!Number.isInteger(flags) || flags < 0) throw outOfRange('flags', 'a non-negative integer of NI_* flags', flags);
+  if (isIP(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
+  let host = ip;
+  if ((flags & NI_NUMERICHOST) === 0) {
+    try {
+      host = (await gethostbyaddr(ip, options))[0];
+      if ((flags & NI_NOFQDN) !== 0) host = host.split('.')[0]!;
+    } catch (error) {
+      if (!(error instanceof herror)) throw error;
+      if ((flags & NI_NAMEREQD) !== 0) throw new gaierror(EAI_NONAME, ip, undefined, { cause: error });
+    }
+  }
+  let service = String(port);
+  if ((flags & NI_NUMERICSERV) === 0) {
+    try {
+      service = await getservbyport(port, (flags & NI_DGRAM) !== 0 ? 'udp' : 'tcp', options);
+    } catch {
+      // no name for it: the number, as getnameinfo does
+    }
+  }
+  return [host, service];
+}
+
+/**
+ * The host name of the machine, Python's `socket.gethostname` (synchronous: no I/O).
+ */
+export function gethostname(): string {
+  return osHostname();
+}
+
+/**
+ * A fully qualified name for `name` (default: this host), Python's `socket.getfqdn`: the first of
+ * the reverse lookup's name and aliases that contains a dot, else that name; `name` itself when
+ * the lookup fails.
+ *
+ * @example
+ * ```ts
+ * console.log(await getfqdn());
+ * ```
+ */
+export async function getfqdn(name = '', options: ResolveOptions = {}): Promise<string> {
+  checkOptions(options);
+  validateHost(name, 'name');
+  name = name.trim();
+  if (name === '' || name === '0.0.0.0' || name === '::') name = gethostname();
+  let found: [string, string[], string[]];
+  try {
+    found = await gethostbyaddr(name, options);
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    return name;
+  }
+  const [hostname, aliases] = found;
+  return [hostname, ...aliases].find((n) => n.includes('.')) ?? hostname;
+}

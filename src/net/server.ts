@@ -1,0 +1,324 @@
+import type net from 'node:net';
+import { Greenlet, getCurrent } from '../runtime/greenlet.js';
+import { hub } from '../runtime/hub.js';
+import { joinAll, killAll } from '../runtime/joinall.js';
+import { Pool } from '../runtime/pool.js';
+import { currentScope, outsideScope, type Scope } from '../runtime/scope.js';
+import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
+import { AF_INET, AF_INET6, validateAddress, type Address } from './common.js';
+import { TcpSocket } from './tcp.js';
+import { UdpSocket } from './udp.js';
+
+/** Options shared by StreamServer and DatagramServer. */
+export interface ServerOptions {
+  /**
+   * How handlers run: a `Pool` (at most its size at once; while it is full nothing new is taken),
+   * a number (a Pool of that size), or null/undefined for a greenlet per connection without limit.
+   * @default null
+   */
+  spawn?: Pool | number | null;
+}
+
+/** Options of `StreamServer`. */
+export interface StreamServerOptions extends ServerOptions {
+  /** Backlog passed to `listen` when the server creates its listener. @default 128 */
+  backlog?: number;
+  /** Timeout (seconds) of every connection's socket. @default null */
+  timeout?: number | null;
+}
+
+/** Options of `stop`. */
+export interface StopOptions {
+  /** Seconds to let running handlers finish before they are killed (gevent's `stop_timeout`). @default 1 */
+  timeout?: number | null;
+}
+
+/** A connection handler: runs in its own greenlet; the socket is closed when it returns. */
+export type StreamHandler = (socket: TcpSocket, address: Address) => unknown;
+/** A datagram handler: runs in its own greenlet per datagram. */
+export type DatagramHandler = (data: Buffer, address: Address, server: DatagramServer) => unknown;
+
+function toPool(spawn: unknown): Pool | undefined {
+  if (spawn === undefined || spawn === null) return undefined;
+  if (spawn instanceof Pool) return spawn;
+  if (typeof spawn === 'number') return new Pool(spawn);
+  throw invalidArgType('options.spawn', 'a Pool, a number or null', spawn);
+}
+
+function familyOfHost(host: string): number {
+  return host.includes(':') ? AF_INET6 : AF_INET;
+}
+
+/** What both servers share: the serving greenlet, handler spawning, and gevent's stop. */
+abstract class BaseServer {
+  /** The pool handlers run in, or undefined for no limit. */
+  readonly pool: Pool | undefined;
+  #scope: Scope | undefined;
+  #loop: Greenlet | undefined;
+  #handlers = new Set<Greenlet>();
+  #stopped = false;
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
+
+  constructor(options: ServerOptions) {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    this.pool = toPool(options.spawn);
+  }
+
+  /** True between `start` and `stop`. */
+  get started(): boolean {
+    return this.#loop !== undefined && !this.#stopped;
+  }
+
+  /** True once `stop` was called. */
+  get closed(): boolean {
+    return this.#stopped;
+  }
+
+  /** Handlers running now. */
+  get handlerCount(): number {
+    return this.#handlers.size;
+  }
+
+  protected abstract _open(): Promise<void>;
+  protected abstract _close(): void;
+  /** Takes the next item (connection, datagram) to hand to a handler. */
+  protected abstract _next(): Promise<unknown[]>;
+  protected abstract _handle(...item: unknown[]): Promise<unknown>;
+
+  /**
+   * Opens the listener (when given an address) and starts serving in a greenlet owned by the
+   * caller's scope: killing the caller stops the server. Handlers are spawned in that scope too.
+   */
+  async start(): Promise<void> {
+    if (this.#stopped) throw new Error('The server was stopped; create a new one');
+    if (this.#loop !== undefined) return;
+    this.#scope = currentScope();
+    this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
+    await this._open();
+    this.#loop = new Greenlet(() => this.#serve());
+    this.#loop.name = `${this.constructor.name}-loop`;
+    this.#loop.link(() => {
+      if (this.#loop?.exception != null) void this.stop();
+    });
+    this.#loop.start();
+  }
+
+  async #serve(): Promise<void> {
+    for (;;) {
+      // gevent stops accepting while the pool is full; so does this loop (see docs/net.md for
+      // what Node does meanwhile).
+      if (this.pool !== undefined) await this.pool.waitAvailable();
+      const item = await this._next();
+      await this.#spawn(item);
+    }
+  }
+
+  async #spawn(item: unknown[]): Promise<void> {
+    const body = async (): Promise<unknown> => {
+      try {
+        return await this._handle(...item);
+      } catch (error) {
+        // The link below observes the greenlet, so report the failure here, as gevent's server does.
+        const me = getCurrent();
+        if (me !== null && !me.aborted) hub.reportError(me, error);
+        throw error;
+      }
+    };
+    // Wrapped: a Greenlet is awaitable, so awaiting one would wait for the handler's result.
+    const make = async (): Promise<{ greenlet: Greenlet }> => (this.pool !== undefined ? this.pool.spawn(body) : { greenlet: new Greenlet(body).start() });
+    const scope = this.#scope;
+    const { greenlet: g } = await (scope === undefined || scope.closed ? outsideScope(make) : scope.enter(make));
+    this.#handlers.add(g);
+    g.link(() => this.#handlers.delete(g));
+  }
+
+  /** Starts the server and waits until it is stopped (or its caller is killed). */
+  async serveForever(): Promise<void> {
+    await this.start();
+    await this.#done;
+  }
+
+  /**
+   * Stops: the listener closes at once (no new work), running handlers get `timeout` seconds to
+   * finish, then the rest are killed. Resolves when every handler is dead.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const ms = secondsToMs(options.timeout === undefined ? 1 : options.timeout, 'options.timeout');
+    if (this.#stopped) return this.#done;
+    this.#stopped = true;
+    this._close();
+    await this.#loop?.kill();
+    const handlers = [...this.#handlers];
+    if (handlers.length > 0) {
+      await joinAll(handlers, { timeout: ms === undefined ? null : ms / 1000 });
+      await killAll(handlers.filter((g) => !g.dead));
+    }
+    this.#resolveDone?.();
+  }
+}
+
+/**
+ * A TCP server in gevent's shape: a greenlet per connection runs `handler(socket, address)`, and
+ * the socket is closed when the handler returns. `listener` is `[host, port]` or a listening
+ * `TcpSocket`. With `spawn` (a Pool or a size) at most that many handlers run at once.
+ *
+ * @example
+ * ```ts
+ * const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+ *   const data = await sock.recv(1000);
+ *   await sock.sendall(Buffer.from('Are you talking to me?'));
+ * }, { spawn: 10 });
+ * await server.start();
+ * console.log(server.serverPort);
+ * await server.stop();
+ * ```
+ */
+export class StreamServer extends BaseServer {
+  #listenerArg: Address | TcpSocket;
+  #listener: TcpSocket | undefined;
+  #handler: StreamHandler;
+  #backlog: number;
+  #timeout: number | null;
+
+  constructor(listener: Address | TcpSocket, handler: StreamHandler, options: StreamServerOptions = {}) {
+    super(options);
+    this.#listenerArg = listener instanceof TcpSocket ? listener : validateAddress(listener, 'listener');
+    validateFunction(handler, 'handler');
+    this.#handler = handler;
+    this.#backlog = options.backlog ?? 128;
+    secondsToMs(options.timeout, 'options.timeout');
+    this.#timeout = options.timeout ?? null;
+  }
+
+  /** The listening socket (after `start`). */
+  get socket(): TcpSocket | undefined {
+    return this.#listener;
+  }
+
+  /** `[host, port]` the server listens on (the requested one before `start`). */
+  get address(): Address {
+    if (this.#listener !== undefined && !this.#listener.closed) return this.#listener.getsockname();
+    return this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
+  }
+
+  /** The port listened on (the real one when 0 was asked). */
+  get serverPort(): number {
+    return this.address[1];
+  }
+
+  /** The host listened on. */
+  get serverHost(): string {
+    return this.address[0];
+  }
+
+  protected async _open(): Promise<void> {
+    if (this.#listenerArg instanceof TcpSocket) {
+      this.#listener = this.#listenerArg;
+      await this.#listener.listen(this.#backlog); // no-op when listening already
+      return;
+    }
+    const [host] = this.#listenerArg;
+    const sock = new TcpSocket({ family: familyOfHost(host) });
+    try {
+      await sock.bind(this.#listenerArg);
+      await sock.listen(this.#backlog);
+    } catch (error) {
+      sock.close();
+      throw error;
+    }
+    this.#listener = sock;
+  }
+
+  protected _close(): void {
+    this.#listener?.close();
+  }
+
+  protected async _next(): Promise<unknown[]> {
+    return [await this.#listener!._acceptRaw()];
+  }
+
+  protected async _handle(raw: unknown): Promise<unknown> {
+    const conn = raw as net.Socket;
+    const address: Address = [conn.remoteAddress ?? '', conn.remotePort ?? 0];
+    // Made in the handler's greenlet, so it owns the socket: killing the handler closes it.
+    const sock = TcpSocket._fromAccepted(conn, this.#listener!.family, this.#timeout);
+    try {
+      return await this.#handler(sock, address);
+    } finally {
+      sock.close();
+    }
+  }
+}
+
+/**
+ * A UDP server in gevent's shape: `handler(data, address, server)` runs in a greenlet per datagram;
+ * reply with `server.sendto(data, address)`. `listener` is `[host, port]` or a bound `UdpSocket`.
+ *
+ * @example
+ * ```ts
+ * const server = new DatagramServer(['127.0.0.1', 6789], async (data, address, srv) => {
+ *   await srv.sendto(Buffer.from('Are you talking to me?'), address);
+ * });
+ * await server.start();
+ * ```
+ */
+export class DatagramServer extends BaseServer {
+  #listenerArg: Address | UdpSocket;
+  #socket: UdpSocket | undefined;
+  #handler: DatagramHandler;
+
+  constructor(listener: Address | UdpSocket, handler: DatagramHandler, options: ServerOptions = {}) {
+    super(options);
+    this.#listenerArg = listener instanceof UdpSocket ? listener : validateAddress(listener, 'listener');
+    validateFunction(handler, 'handler');
+    this.#handler = handler;
+  }
+
+  /** The bound socket (after `start`). */
+  get socket(): UdpSocket | undefined {
+    return this.#socket;
+  }
+
+  get address(): Address {
+    if (this.#socket !== undefined && !this.#socket.closed) return this.#socket.getsockname();
+    return this.#listenerArg instanceof UdpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
+  }
+
+  get serverPort(): number {
+    return this.address[1];
+  }
+
+  /** Sends a datagram from the server's socket. */
+  sendto(data: Uint8Array, address: Address): Promise<number> {
+    if (this.#socket === undefined) return Promise.reject(new Error('The server is not started'));
+    return this.#socket.sendto(data, address);
+  }
+
+  protected async _open(): Promise<void> {
+    if (this.#listenerArg instanceof UdpSocket) {
+      this.#socket = this.#listenerArg;
+      return;
+    }
+    const sock = new UdpSocket({ family: familyOfHost(this.#listenerArg[0]) });
+    try {
+      await sock.bind(this.#listenerArg);
+    } catch (error) {
+      sock.close();
+      throw error;
+    }
+    this.#socket = sock;
+  }
+
+  protected _close(): void {
+    this.#socket?.close();
+  }
+
+  protected async _next(): Promise<unknown[]> {
+    return this.#socket!.recvfrom(65535);
+  }
+
+  protected _handle(data: unknown, address: unknown): Promise<unknown> {
+    return Promise.resolve(this.#handler(data as Buffer, address as Address, this));
+  }
+}

@@ -1,0 +1,72 @@
+import { currentScope } from '../runtime/scope.js';
+import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, validateAddress, type Address } from './common.js';
+import { getaddrinfo } from './resolver.js';
+import { TcpSocket } from './tcp.js';
+import { UdpSocket } from './udp.js';
+
+/**
+ * Python's `socket.socket(family, type)`: a green `TcpSocket` for `SOCK_STREAM` (default) or a
+ * `UdpSocket` for `SOCK_DGRAM`, owned by the calling greenlet.
+ *
+ * @example
+ * ```ts
+ * const server = socket(AF_INET, SOCK_DGRAM);
+ * await server.bind(['localhost', 6789]);
+ * const [data, client] = await server.recvfrom(4096);
+ * await server.sendto(Buffer.from('Are you talking to me?'), client);
+ * server.close();
+ * ```
+ */
+export function socket(family?: number, type?: typeof SOCK_STREAM): TcpSocket;
+export function socket(family: number, type: typeof SOCK_DGRAM): UdpSocket;
+export function socket(family: number, type: number): TcpSocket | UdpSocket;
+export function socket(family: number = AF_INET, type: number = SOCK_STREAM): TcpSocket | UdpSocket {
+  if (family !== AF_INET && family !== AF_INET6) throw invalidArgType('family', 'AF_INET or AF_INET6', family);
+  if (type === SOCK_STREAM) return new TcpSocket({ family });
+  if (type === SOCK_DGRAM) return new UdpSocket({ family });
+  throw invalidArgType('type', 'SOCK_STREAM or SOCK_DGRAM', type);
+}
+
+/** Options of `createConnection`. */
+export interface CreateConnectionOptions {
+  /** Seconds for the connect and, afterwards, every operation of the socket. @default getdefaulttimeout() */
+  timeout?: number | null;
+  /** Local `[host, port]` to connect from. */
+  sourceAddress?: Address;
+}
+
+/**
+ * Python's `socket.create_connection`: resolves `[host, port]` (both families) and tries each
+ * address in turn until one connects; rejects with the last error.
+ *
+ * @example
+ * ```ts
+ * const sock = await createConnection(['localhost', 6789], { timeout: 5 });
+ * ```
+ */
+export async function createConnection(address: Address, options: CreateConnectionOptions = {}): Promise<TcpSocket> {
+  const [host, port] = validateAddress(address);
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  secondsToMs(options.timeout, 'options.timeout');
+  const source = options.sourceAddress === undefined ? undefined : validateAddress(options.sourceAddress, 'options.sourceAddress');
+  const infos = await getaddrinfo(host, port, { type: SOCK_STREAM });
+  let lastError: unknown;
+  for (const [family, , , , [ip]] of infos) {
+    const sock = new TcpSocket({ family, timeout: options.timeout });
+    try {
+      if (source !== undefined) await sock.bind(source);
+      await sock._connectAddress(ip, port);
+      return sock;
+    } catch (error) {
+      sock.close();
+      lastError = error;
+      // A kill or a deadline of the caller ends the attempt; a refusal or a socket timeout tries the next address.
+      if (currentScope()?.aborted) throw error;
+    }
+  }
+  throw lastError;
+}
+
+/** Python's spelling of `createConnection`. */
+export const create_connection = createConnection;

@@ -1,0 +1,463 @@
+import net from 'node:net';
+import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import {
+  AF_INET, AF_INET6, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, block, getdefaulttimeout, ownerScope, toBytes,
+  validateAddress, validateSize, type Address,
+} from './common.js';
+import { IncompleteReadError, closedSocketError } from './errors.js';
+import { ByteQueue } from './reader.js';
+import { getaddrinfo } from './resolver.js';
+
+/** Options of a TCP socket. */
+export interface TcpSocketOptions {
+  /** `AF_INET` or `AF_INET6`. @default AF_INET */
+  family?: number;
+  /** Seconds each blocking operation may take (null: no limit, 0: non-blocking). @default getdefaulttimeout() */
+  timeout?: number | null;
+}
+
+// Bytes read ahead of the reader before the socket is paused (TCP flow control does the rest).
+const HIGH_WATER = 64 * 1024;
+
+function noop(): void {}
+
+function errnoError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * A green TCP socket with the socket module's API: `connect`, `sendall`, `recv` (an empty buffer at
+ * EOF), `recvExactly`, `readline`/`readUntil`, `shutdown`, `close`; or `bind`, `listen`,
+ * `accept`. Every blocking call is async and waits only for its greenlet. The socket belongs to the
+ * greenlet that created (or accepted) it: killing that greenlet closes it, and a call pending in
+ * a killed greenlet rejects with the kill's reason.
+ *
+ * @example
+ * ```ts
+ * const client = new TcpSocket();
+ * await client.connect(['localhost', 6789]);
+ * await client.sendall(Buffer.from('Hey!'));
+ * const data = await client.recv(1000);
+ * client.close();
+ * ```
+ */
+export class TcpSocket {
+  /** `AF_INET` or `AF_INET6`. */
+  readonly family: number;
+  /** Always `SOCK_STREAM`. */
+  readonly type = SOCK_STREAM;
+  #timeout: number | null;
+  #timeoutMs: number | undefined;
+  #socket: net.Socket | undefined;
+  #server: net.Server | undefined;
+  #bound: Address | undefined;
+  #reader = new ByteQueue();
+  #need = 0;
+  #eof = false;
+  #error: unknown = undefined;
+  #closed = false;
+  #pending: net.Socket[] = [];
+  #waiters = new Set<() => void>();
+  #owner: Scope | undefined;
+  #owned: Disposable = { dispose: () => this.#shut() };
+
+  constructor(options: TcpSocketOptions = {}) {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    const family = options.family ?? AF_INET;
+    if (family !== AF_INET && family !== AF_INET6) throw invalidArgType('options.family', 'AF_INET or AF_INET6', family);
+    this.family = family;
+    const seconds = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
+    this.#timeoutMs = secondsToMs(seconds, 'options.timeout');
+    this.#timeout = seconds ?? null;
+    this.#owner = ownerScope();
+    this.#owner?.own(this.#owned);
+  }
+
+  /** @internal Wraps a connection taken from a listener; owned by the current greenlet. */
+  static _fromAccepted(raw: net.Socket, family: number, timeout: number | null): TcpSocket {
+    const sock = new TcpSocket({ family, timeout });
+    if (sock.#closed) raw.destroy(); // created in a scope that is already gone
+    else sock.#attach(raw);
+    return sock;
+  }
+
+  // -- timeouts ------------------------------------------------------------------------------
+
+  /** The timeout in seconds (null: none). */
+  get timeout(): number | null {
+    return this.#timeout;
+  }
+
+  /**
+   * Sets how long each blocking call may wait, in seconds: it then rejects with
+   * `socket.timeout` and the socket stays usable. null waits forever; 0 makes calls that would
+   * wait reject with `BlockingIOError`.
+   */
+  settimeout(seconds: number | null): void {
+    this.#timeoutMs = secondsToMs(seconds, 'timeout');
+    this.#timeout = seconds ?? null;
+  }
+
+  /** The timeout in seconds (null: none). */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`. */
+  setblocking(flag: boolean): void {
+    this.settimeout(flag ? null : 0);
+  }
+
+  // -- state ---------------------------------------------------------------------------------
+
+  /** True once `close` was called or the owning greenlet was killed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The underlying Node socket of a connected socket (undefined otherwise). */
+  get rawSocket(): net.Socket | undefined {
+    return this.#socket;
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /** Waits (within the timeout and the current scope) until `ready()`. */
+  #until(ready: () => boolean): Promise<void> {
+    return block<void>(this.#timeoutMs, (resolve) => {
+      if (ready()) {
+        resolve();
+        return noop;
+      }
+      const waiter = (): void => {
+        if (ready()) resolve();
+      };
+      this.#waiters.add(waiter);
+      return () => this.#waiters.delete(waiter);
+    });
+  }
+
+  #check(): void {
+    const scope = currentScope();
+    if (scope?.aborted) throw scope.reason;
+    if (this.#closed) throw closedSocketError();
+  }
+
+  #connected(): net.Socket {
+    this.#check();
+    if (this.#socket === undefined) throw errnoError('ENOTCONN', '[Errno 107] Transport endpoint is not connected');
+    return this.#socket;
+  }
+
+  #attach(socket: net.Socket): void {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#reader.push(chunk);
+      if (this.#reader.length >= Math.max(HIGH_WATER, this.#need)) socket.pause();
+      this.#wake();
+    });
+    socket.on('end', () => {
+      this.#eof = true;
+      this.#wake();
+    });
+    socket.on('error', (error) => {
+      this.#error ??= error;
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.#eof = true;
+      this.#wake();
+    });
+    socket.resume();
+  }
+
+  /** Waits until `ready()` with `need` bytes allowed to be read ahead. */
+  async #read(need: number, ready: () => boolean): Promise<void> {
+    const socket = this.#connected();
+    this.#need = need;
+    if (socket.isPaused() && this.#reader.length < need) socket.resume();
+    try {
+      await this.#until(() => ready() || this.#eof || this.#error !== undefined || this.#closed);
+    } finally {
+      this.#need = 0;
+    }
+    this.#check();
+  }
+
+  #take(n: number): Buffer {
+    const out = this.#reader.take(n);
+    const socket = this.#socket;
+    if (socket !== undefined && socket.isPaused() && this.#reader.length < HIGH_WATER && !this.#eof) socket.resume();
+    return out;
+  }
+
+  // -- client --------------------------------------------------------------------------------
+
+  /**
+   * Connects to `[host, port]`; a host name is resolved with nodevent's resolver (for this
+   * socket's family) and the first address is used.
+   */
+  async connect(address: Address): Promise<void> {
+    const [host, port] = validateAddress(address);
+    this.#check();
+    if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
+    const infos = await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM });
+    const [, , , , [ip]] = infos[0]!;
+    await this._connectAddress(ip, port);
+  }
+
+  /** @internal Connects to a numeric address. */
+  async _connectAddress(ip: string, port: number): Promise<void> {
+    this.#check();
+    const socket = new net.Socket({ allowHalfOpen: true });
+    const options: net.TcpSocketConnectOpts = { host: ip, port };
+    if (this.#bound !== undefined) {
+      options.localAddress = this.#bound[0];
+      options.localPort = this.#bound[1];
+    }
+    try {
+      await block<void>(this.#timeoutMs, (resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+        socket.connect(options);
+        return () => {
+          socket.off('connect', resolve);
+          socket.off('error', reject);
+        };
+      });
+    } catch (error) {
+      socket.on('error', noop);
+      socket.destroy();
+      throw error;
+    }
+    if (this.#closed) {
+      socket.destroy();
+      throw closedSocketError();
+    }
+    this.#attach(socket);
+  }
+
+  /** Writes all of `data` (a Buffer or Uint8Array; strings are refused) and waits until it is handed to the kernel. */
+  async sendall(data: Uint8Array): Promise<void> {
+    const bytes = toBytes(data);
+    const socket = this.#connected();
+    if (this.#error !== undefined) throw this.#error;
+    if (bytes.length === 0) return;
+    await block<void>(this.#timeoutMs, (resolve, reject) => {
+      const onClose = (): void => reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe'));
+      socket.once('close', onClose);
+      socket.write(bytes, (error) => (error ? reject(this.#error ?? error) : resolve()));
+      return () => socket.off('close', onClose);
+    });
+  }
+
+  /** `sendall`, returning the number of bytes sent (all of them). */
+  async send(data: Uint8Array): Promise<number> {
+    const bytes = toBytes(data);
+    await this.sendall(bytes);
+    return bytes.length;
+  }
+
+  /**
+   * Up to `bufsize` bytes, as soon as some have arrived; an empty buffer once the peer closed
+   * its side. A reset connection rejects with its error (ECONNRESET).
+   */
+  async recv(bufsize: number): Promise<Buffer> {
+    validateSize(bufsize, 'bufsize');
+    if (bufsize === 0) {
+      this.#connected();
+      return Buffer.alloc(0);
+    }
+    await this.#read(1, () => this.#reader.length > 0);
+    if (this.#reader.length > 0) return this.#take(bufsize);
+    if (this.#error !== undefined) throw this.#error;
+    return Buffer.alloc(0);
+  }
+
+  /**
+   * Exactly `n` bytes. TCP has no message boundaries, so a message of known size needs this. If
+   * the peer closes (or resets) first, rejects with `IncompleteReadError` (its `partial` holds what came)
+   * or the reset error.
+   */
+  async recvExactly(n: number): Promise<Buffer> {
+    validateSize(n, 'n');
+    await this.#read(n, () => this.#reader.length >= n);
+    if (this.#reader.length >= n) return this.#take(n);
+    if (this.#error !== undefined) throw this.#error;
+    throw new IncompleteReadError(this.#take(this.#reader.length), n);
+  }
+
+  /**
+   * Bytes up to and including `delimiter`. At EOF first, rejects with `IncompleteReadError`
+   * (with the partial bytes); when `maxBytes` arrive without the delimiter, rejects with a
+   * RangeError and leaves the bytes unread.
+   */
+  async readUntil(delimiter: Uint8Array | string = Buffer.from('\n'), maxBytes = Infinity): Promise<Buffer> {
+    const delim = typeof delimiter === 'string' ? Buffer.from(delimiter) : toBytes(delimiter, 'delimiter');
+    if (delim.length === 0) throw invalidArgType('delimiter', 'a non-empty delimiter', delimiter);
+    if (maxBytes !== Infinity) validateSize(maxBytes, 'maxBytes');
+    let at = -1;
+    await this.#read(Infinity, () => (at = this.#reader.indexOf(delim)) !== -1 || this.#reader.length >= maxBytes);
+    if (at !== -1 && at + delim.length <= maxBytes) return this.#take(at + delim.length);
+    if (this.#reader.length >= maxBytes) throw new RangeError(`The delimiter was not found in the first ${maxBytes} bytes (maxBytes)`);
+    if (this.#error !== undefined) throw this.#error;
+    throw new IncompleteReadError(this.#take(this.#reader.length), null);
+  }
+
+  /**
+   * A line: bytes up to and including `\n`, like a file's `readline()`; at EOF the rest (possibly
+   * empty); at most `limit` bytes.
+   */
+  async readline(limit = Infinity): Promise<Buffer> {
+    if (limit !== Infinity) validateSize(limit, 'limit');
+    const nl = Buffer.from('\n');
+    let at = -1;
+    await this.#read(Infinity, () => (at = this.#reader.indexOf(nl)) !== -1 || this.#reader.length >= limit);
+    if (at !== -1) return this.#take(Math.min(at + 1, limit));
+    if (this.#reader.length > 0) return this.#take(limit);
+    if (this.#error !== undefined) throw this.#error;
+    return Buffer.alloc(0);
+  }
+
+  /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`: the peer reads EOF) or both (`SHUT_RDWR`). */
+  shutdown(how: number): void {
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw invalidArgType('how', 'SHUT_RD, SHUT_WR or SHUT_RDWR', how);
+    const socket = this.#connected();
+    if (how !== SHUT_RD) socket.end();
+    if (how !== SHUT_WR) {
+      this.#reader.clear();
+      this.#eof = true;
+      socket.pause();
+      this.#wake();
+    }
+  }
+
+  // -- server --------------------------------------------------------------------------------
+
+  /**
+   * Chooses the local address: for a listener, where `listen` will listen; for a client, the
+   * source address of `connect`. The host is resolved now; the port is taken when `listen` (or
+   * `connect`) runs, so EADDRINUSE surfaces there (Node binds and listens in one call).
+   */
+  async bind(address: Address): Promise<void> {
+    const [host, port] = validateAddress(address);
+    this.#check();
+    if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
+    const wildcard = this.family === AF_INET6 ? '::' : '0.0.0.0';
+    const ip = host === '' ? wildcard : (await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4][0];
+    this.#bound = [ip, port];
+  }
+
+  /** Starts listening on the bound address (an ephemeral port on every interface when not bound). */
+  async listen(backlog = 128): Promise<void> {
+    validateSize(backlog, 'backlog');
+    this.#check();
+    if (this.#server !== undefined) return;
+    if (this.#socket !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is connected');
+    const [host, port] = this.#bound ?? [this.family === AF_INET6 ? '::' : '0.0.0.0', 0];
+    // Paused until accepted: an accepted-but-unclaimed connection reads nothing, as one still in
+    // the kernel's backlog would not.
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    await block<void>(this.#timeoutMs, (resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+      server.listen({ host, port, backlog: Math.max(backlog, 1) });
+      return () => {
+        server.off('listening', resolve);
+        server.off('error', reject);
+      };
+    }).catch((error: unknown) => {
+      server.close();
+      throw error;
+    });
+    if (this.#closed) {
+      server.close();
+      throw closedSocketError();
+    }
+    this.#server = server;
+    server.on('connection', (raw: net.Socket) => {
+      raw.on('error', noop); // until a handler takes it: a reset while queued must not crash
+      this.#pending.push(raw);
+      this.#wake();
+    });
+    server.on('error', (error) => {
+      this.#error ??= error;
+      this.#wake();
+    });
+  }
+
+  /** @internal The next connection as a paused Node socket (StreamServer wraps it in its handler). */
+  async _acceptRaw(): Promise<net.Socket> {
+    this.#check();
+    if (this.#server === undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is not listening');
+    await this.#until(() => this.#pending.length > 0 || this.#closed || this.#error !== undefined);
+    this.#check();
+    const raw = this.#pending.shift();
+    if (raw === undefined) throw this.#error;
+    return raw;
+  }
+
+  /** Number of connections accepted by Node but not yet taken by `accept`. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /** Waits for a connection: `[socket, [host, port]]`, the socket owned by the calling greenlet. */
+  async accept(): Promise<[TcpSocket, Address]> {
+    const raw = await this._acceptRaw();
+    const address: Address = [raw.remoteAddress ?? '', raw.remotePort ?? 0];
+    return [TcpSocket._fromAccepted(raw, this.family, this.#timeout), address];
+  }
+
+  /** The local `[host, port]`. */
+  getsockname(): Address {
+    if (this.#server !== undefined) {
+      const a = this.#server.address() as net.AddressInfo;
+      return [a.address, a.port];
+    }
+    if (this.#socket !== undefined) return [this.#socket.localAddress ?? '', this.#socket.localPort ?? 0];
+    return this.#bound ?? [this.family === AF_INET6 ? '::' : '0.0.0.0', 0];
+  }
+
+  /** The peer's `[host, port]`. */
+  getpeername(): Address {
+    const socket = this.#connected();
+    return [socket.remoteAddress ?? '', socket.remotePort ?? 0];
+  }
+
+  // -- closing -------------------------------------------------------------------------------
+
+  #shut(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket?.destroy();
+    this.#server?.close();
+    for (const raw of this.#pending) raw.destroy();
+    this.#pending = [];
+    this.#reader.clear();
+    this.#wake();
+  }
+
+  /** Closes the socket (a listener stops listening; queued connections are closed). Idempotent. */
+  close(): void {
+    this.#shut();
+    this.#owner?.disown(this.#owned);
+  }
+
+  /** The current greenlet adopts the socket: from now on, killing it (not the old owner) closes the socket. */
+  adopt(): this {
+    this.#owner?.disown(this.#owned);
+    this.#owner = ownerScope();
+    this.#owner?.own(this.#owned);
+    return this;
+  }
+
+  toString(): string {
+    const s = this.#socket;
+    const state = this.#closed ? 'closed' : this.#server ? `listening ${this.getsockname().join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
+    return `<TcpSocket ${state}>`;
+  }
+}

@@ -1,0 +1,37 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createNetns, netnsUnavailable } from '../src/testing/netns.js';
+
+// getaddrinfo reaches a test DNS server only through /etc/resolv.conf, so the comparison runs in a
+// child process inside a private network namespace whose /etc files are ours.
+const reason = netnsUnavailable();
+if (reason !== null) {
+  t.skip(`dns differential check skipped: ${reason}`);
+} else {
+  t.test('patched dns.lookup gives getaddrinfo\'s answers and errors', async (t) => {
+    const ns = createNetns(`nodevent-dns-${process.pid}`, {
+      'resolv.conf': 'nameserver 127.0.0.1\nsearch svc.test other.test\noptions ndots:1 timeout:1 attempts:1\n',
+      hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n',
+      'nsswitch.conf': 'hosts: files dns\n',
+    });
+    t.teardown(ns.remove);
+    const child = fileURLToPath(new URL('./helpers/dns-differential-child.ts', import.meta.url));
+    const loader = import.meta.resolve('@tapjs/typescript/import');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, '--import', loader, child], {
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, timeout: 90_000, maxBuffer: 1 << 24,
+      }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const results = JSON.parse(out) as { host: string; options: unknown; original: unknown; patched: unknown }[];
+    t.ok(results.length > 200);
+    let successes = 0, errors = 0;
+    for (const r of results) {
+      // glibc lists ::ffff:127.0.0.1 twice for `localhost` with V4MAPPED|ALL; nodevent lists it once.
+      if (/^localhost$/i.test(r.host) && (r.options as { hints?: number } | undefined)?.hints === 24) continue;
+      t.same(r.patched, r.original, `${r.host} ${JSON.stringify(r.options) ?? ''}`);
+      if ((r.original as { error?: unknown }).error) errors++; else successes++;
+    }
+    t.ok(successes > 50 && errors > 20, `both answers (${successes}) and errors (${errors}) compared`);
+  });
+}

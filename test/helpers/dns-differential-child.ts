@@ -1,0 +1,43 @@
+// Runs inside a private network namespace (see dns-differential.test.ts): the same lookups through
+// Node's getaddrinfo and through the patched dns.lookup; prints both as JSON.
+import dns from 'node:dns';
+import { patchDns, unpatchDns } from '../../src/patch/dns.js';
+import { startDnsServer } from '../../src/testing/dns-server.js';
+
+const records = {
+  'a.test': { A: ['10.0.0.1', '10.0.0.2'], AAAA: ['fd00::1', 'fd00::2'] },
+  'alias.test': { CNAME: 'a.test' },
+  'v4only.test': { A: ['10.0.0.3'] },
+  'v6only.test': { AAAA: ['fd00::3'] },
+  'redis.svc.test': { A: ['10.0.0.4'] },
+  'db.other.test': { A: ['10.0.0.5'], AAAA: ['fd00::5'] },
+  'hostsonly.test': { A: ['10.9.9.9'] },
+};
+const servers = [
+  await startDnsServer({ port: 53, records, servfail: ['broken.test'] }),
+  await startDnsServer({ port: 53, host: '::1', records, servfail: ['broken.test'] }),
+];
+
+const hostnames = ['127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test',
+  'a.test', 'A.Test.', 'alias.test', 'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'nx', 'db',
+  'db.other', 'broken.test', 'a.test.', 'localhost.'];
+const optionSets: (dns.LookupOptions | undefined)[] = [
+  undefined, { family: 4 }, { family: 6 }, { all: true }, { all: true, family: 6 }, { family: 6, hints: dns.V4MAPPED },
+  { all: true, family: 6, hints: dns.V4MAPPED | dns.ALL }, { all: true, hints: dns.ADDRCONFIG }, { family: 4, hints: dns.ADDRCONFIG },
+  { all: true, order: 'ipv4first' } as dns.LookupOptions, { all: true, verbatim: false },
+];
+
+const run = (host: string, options: dns.LookupOptions | undefined): Promise<unknown> => new Promise((resolve) => {
+  const done = (err: NodeJS.ErrnoException | null, address?: unknown, family?: unknown): void => resolve(err
+    ? { error: { code: err.code, errno: err.errno, syscall: err.syscall, hostname: (err as { hostname?: string }).hostname, message: err.message } }
+    : { address, family });
+  if (options === undefined) dns.lookup(host, done); else dns.lookup(host, options, done);
+});
+
+const cases = hostnames.flatMap((host) => optionSets.map((options) => ({ host, options })));
+const original = await Promise.all(cases.map((c) => run(c.host, c.options)));
+patchDns();
+const patched = await Promise.all(cases.map((c) => run(c.host, c.options)));
+unpatchDns();
+for (const s of servers) await s.close();
+process.stdout.write(JSON.stringify(cases.map((c, i) => ({ ...c, original: original[i], patched: patched[i] }))));

@@ -1,0 +1,127 @@
+import t from 'tap';
+import dns from 'node:dns';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GreenletExit, joinAll, spawn, sleep } from '../src/runtime/index.js';
+import { startDnsServer } from '../src/testing/dns-server.js';
+import {
+  AF_INET, AF_INET6, AI_CANONNAME, AI_NUMERICHOST, AI_PASSIVE, EAI_FAMILY, EAI_NONAME, IPPROTO_TCP, IPPROTO_UDP,
+  NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, gaierror,
+  getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, getnameinfo, getResolver, herror,
+  setHostsFile, setResolver,
+} from '../src/net/index.js';
+
+const server = await startDnsServer({
+  records: { 'db.test': { A: ['10.0.0.7', '10.0.0.8'] }, 'v6.test': { AAAA: ['fd00::7'] } },
+  neverAnswer: ['never.test'],
+});
+const systemServers = dns.getServers();
+dns.setServers([`127.0.0.1:${server.port}`]);
+t.teardown(async () => {
+  dns.setServers(systemServers);
+  await server.close();
+});
+
+const dir = t.testdir();
+const hostsFile = join(dir, 'hosts');
+writeFileSync(hostsFile, [
+  '# a test hosts file: official name, then aliases',
+  '127.0.0.1   localhost',
+  '10.20.30.40 box.example.test box alias-two   # the one with aliases',
+  '10.20.30.41 box.example.test',
+  'fd00::40    box.example.test',
+  '',
+].join('\n'));
+
+t.test('gethostbyname_ex on a hosts-file name with aliases', async (t) => {
+  const opts = { hostsFile };
+  t.same(await gethostbyname_ex('alias-two', opts), ['box.example.test', ['box', 'alias-two'], ['10.20.30.40']]);
+  t.same(await gethostbyname_ex('BOX.example.test.', opts), ['box.example.test', ['box', 'alias-two'], ['10.20.30.40', '10.20.30.41']]);
+  t.same(await gethostbyname_ex('10.1.2.3', opts), ['10.1.2.3', [], ['10.1.2.3']]);
+  t.equal(await gethostbyname('box', opts), '10.20.30.40');
+  t.same(await gethostbyaddr('10.20.30.40', opts), ['box.example.test', ['box', 'alias-two'], ['10.20.30.40']]);
+  t.same(await gethostbyaddr('alias-two', opts), ['box.example.test', ['box', 'alias-two'], ['10.20.30.40']], 'a name is resolved first');
+  setHostsFile(hostsFile);
+  t.teardown(() => setHostsFile(null));
+  t.same((await gethostbyname_ex('box'))[1], ['box', 'alias-two'], 'setHostsFile sets the default');
+});
+
+t.test('getnameinfo: names, numbers and flags', async (t) => {
+  const opts = { hostsFile };
+  t.same(await getnameinfo(['10.20.30.40', 80], 0, opts), ['box.example.test', 'http']);
+  t.same(await getnameinfo(['10.20.30.40', 80], NI_NOFQDN, opts), ['box', 'http']);
+  t.same(await getnameinfo(['10.20.30.40', 80], NI_NUMERICHOST | NI_NUMERICSERV, opts), ['10.20.30.40', '80']);
+  t.same(await getnameinfo(['10.20.30.40', 53], NI_DGRAM, opts), ['box.example.test', 'domain']);
+  t.same(await getnameinfo(['10.9.9.9', 65000], 0, opts), ['10.9.9.9', '65000'], 'no name: numbers');
+  await t.rejects(getnameinfo(['10.9.9.9', 80], NI_NAMEREQD, opts), gaierror);
+  await t.rejects(getnameinfo(['box', 80], 0, opts), { name: 'gaierror', errno: EAI_NONAME });
+  await t.rejects(getnameinfo(['10.9.9.9', 99999], 0, opts), { name: 'RangeError', message: /"sockaddr\[1\]"/ });
+});
+
+t.test('getaddrinfo: entries, service names, families and flags', async (t) => {
+  const opts = { hostsFile };
+  t.same(await getaddrinfo('localhost', 'http', { ...opts, type: SOCK_STREAM }), [[AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['127.0.0.1', 80]]]);
+  t.same(await getaddrinfo('127.0.0.1', 8080, opts), [
+    [AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['127.0.0.1', 8080]],
+    [AF_INET, SOCK_DGRAM, IPPROTO_UDP, '', ['127.0.0.1', 8080]],
+    [AF_INET, SOCK_RAW, 0, '', ['127.0.0.1', 8080]],
+  ], 'type 0 lists every socket type, as glibc does');
+  t.same(await getaddrinfo('127.0.0.1', 'domain', { proto: IPPROTO_UDP }), [[AF_INET, SOCK_DGRAM, IPPROTO_UDP, '', ['127.0.0.1', 53]]]);
+  t.same(await getaddrinfo('127.0.0.1', '443', { type: SOCK_STREAM }), [[AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['127.0.0.1', 443]]]);
+  const withCanon = await getaddrinfo('box.example.test', 80, { ...opts, type: SOCK_STREAM, flags: AI_CANONNAME });
+  t.same(withCanon.map((e) => [e[0], e[3], e[4][0]]), [[AF_INET, 'box.example.test', '10.20.30.40'], [AF_INET, '', '10.20.30.41'], [AF_INET6, '', 'fd00::40']]);
+  t.same((await getaddrinfo('box.example.test', 80, { ...opts, family: AF_INET6, type: SOCK_STREAM })).map((e) => e[4]), [['fd00::40', 80]]);
+  t.same((await getaddrinfo(null, 80, { family: AF_INET, type: SOCK_STREAM })).map((e) => e[4]), [['127.0.0.1', 80]]);
+  t.same((await getaddrinfo(null, 80, { family: AF_INET, type: SOCK_STREAM, flags: AI_PASSIVE })).map((e) => e[4]), [['0.0.0.0', 80]]);
+  await t.rejects(getaddrinfo('127.0.0.1', 80, { family: AF_INET6 }), { name: 'gaierror', errno: EAI_FAMILY });
+  await t.rejects(getaddrinfo('box', 80, { ...opts, flags: AI_NUMERICHOST }), { name: 'gaierror', errno: EAI_NONAME });
+  await t.rejects(getaddrinfo('127.0.0.1', 70000), { name: 'RangeError', message: /"port"/ });
+  await t.rejects(getaddrinfo('127.0.0.1', -1), { name: 'RangeError', message: /"port"/ });
+  await t.rejects(getaddrinfo(42 as unknown as string, 80), { name: 'TypeError', message: /"host"/ });
+});
+
+t.test('DNS names through the cares resolver; errors carry the host', async (t) => {
+  t.equal(getResolver(), 'cares');
+  t.equal(await gethostbyname('db.test', { hostsFile }), '10.0.0.7');
+  t.same(await gethostbyname_ex('db.test', { hostsFile }), ['db.test', [], ['10.0.0.7', '10.0.0.8']]);
+  t.same((await getaddrinfo('v6.test', 80, { type: SOCK_STREAM, hostsFile })).map((e) => e[4][0]), ['fd00::7']);
+  const err = await gethostbyname('nope.test', { hostsFile }).catch((e: unknown) => e);
+  t.type(err, gaierror);
+  t.equal((err as gaierror).errno, EAI_NONAME);
+  t.equal((err as gaierror).code, 'EAI_NONAME');
+  t.equal((err as gaierror).hostname, 'nope.test');
+  t.match((err as gaierror).message, /\[Errno -2\] Name or service not known: 'nope.test'/);
+  const rev = await gethostbyaddr('10.0.0.99', { hostsFile }).catch((e: unknown) => e);
+  t.type(rev, herror);
+  t.equal((rev as herror).hostname, '10.0.0.99');
+  t.match((rev as herror).message, /Unknown host/);
+});
+
+t.test('the resolver can be chosen per call or globally', async (t) => {
+  t.equal(await gethostbyname('localhost', { resolver: 'getaddrinfo' }), '127.0.0.1');
+  setResolver('getaddrinfo');
+  t.teardown(() => setResolver('cares'));
+  t.equal(getResolver(), 'getaddrinfo');
+  t.equal(await gethostbyname('box', { hostsFile }), '10.20.30.40', 'the hosts file is read first with either resolver');
+  t.throws(() => setResolver('ares' as 'cares'), { name: 'TypeError', message: /"name"/ });
+  await t.rejects(gethostbyname('localhost', { resolver: 'thread' as 'cares' }), { name: 'TypeError', message: /"options.resolver"/ });
+});
+
+t.test("the chapter's concurrent gethostbyname: a greenlet per host, joinAll with a timeout", async (t) => {
+  const hosts = ['db.test', 'localhost', 'never.test'];
+  const jobs = hosts.map((h) => spawn(gethostbyname, h, { hostsFile }));
+  const done = await joinAll(jobs, { timeout: 0.5 });
+  t.equal(done.length, 2, 'the name that never answers is still pending');
+  t.same(jobs.map((j) => j.value), ['10.0.0.7', '127.0.0.1', null]);
+  await jobs[2]!.kill();
+  t.type(jobs[2]!.value, GreenletExit, 'a lookup is killed at once');
+});
+
+t.test('gethostname and getfqdn', async (t) => {
+  const name = gethostname();
+  t.type(name, 'string');
+  t.ok(name.length > 0);
+  t.equal(await getfqdn('alias-two', { hostsFile }), 'box.example.test');
+  t.equal(await getfqdn('10.9.9.9', { hostsFile }), '10.9.9.9', 'no name: itself');
+  await sleep(0);
+});

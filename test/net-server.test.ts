@@ -1,0 +1,166 @@
+import t from 'tap';
+import { Pool } from '../src/runtime/pool.js';
+import { GreenletExit, Event, hub, sleep, spawn } from '../src/runtime/index.js';
+import { DatagramServer, StreamServer, TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
+
+t.test("the chapter's TCP exchange through a StreamServer", async (t) => {
+  const said: string[] = [];
+  const server = new StreamServer(['127.0.0.1', 0], async (sock, address) => {
+    const data = await sock.recv(1000);
+    said.push(`${address[0]} said ${data.toString()}`);
+    await sock.sendall(Buffer.from('Are you talking to me?'));
+  });
+  await server.start();
+  t.teardown(() => server.stop());
+  t.ok(server.serverPort > 0);
+  t.equal(server.address[0], '127.0.0.1');
+  const client = await createConnection(['localhost', server.serverPort]);
+  await client.sendall(Buffer.from('Hey!'));
+  t.equal((await client.recv(1000)).toString(), 'Are you talking to me?');
+  t.equal((await client.recv(1000)).length, 0, 'the server closed the socket when the handler returned');
+  client.close();
+  t.same(said, ['127.0.0.1 said Hey!']);
+});
+
+t.test('a StreamServer with a pool of 2 never runs 3 handlers; the others wait their turn', async (t) => {
+  let running = 0;
+  let most = 0;
+  const release = new Event();
+  const pool = new Pool(2);
+  const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    running++;
+    most = Math.max(most, running);
+    try {
+      await release.wait();
+      const n = await sock.recvExactly(1);
+      await sock.sendall(n);
+    } finally {
+      running--;
+    }
+  }, { spawn: pool });
+  await server.start();
+  t.teardown(() => server.stop());
+  const clients = await Promise.all(Array.from({ length: 6 }, () => createConnection(['127.0.0.1', server.serverPort])));
+  await Promise.all(clients.map((c, i) => c.sendall(Buffer.from([i]))));
+  await sleep(0.1);
+  t.equal(running, 2, 'two handlers run');
+  t.equal(server.handlerCount, 2);
+  t.equal(pool.freeCount(), 0);
+  t.ok(server.socket!.pendingCount >= 3, 'the rest wait, accepted by Node but not handed to a handler');
+  release.set();
+  const replies = await Promise.all(clients.map((c) => c.recvExactly(1)));
+  t.same(replies.map((b) => b[0]), [0, 1, 2, 3, 4, 5], 'every client was served in the end');
+  t.equal(most, 2, 'never more than 2 at once');
+  for (const c of clients) c.close();
+});
+
+t.test('spawn as a number makes a Pool of that size', async (t) => {
+  const server = new StreamServer(['127.0.0.1', 0], () => {}, { spawn: 3 });
+  t.type(server.pool, Pool);
+  t.equal(server.pool!.size, 3);
+  t.equal(new StreamServer(['127.0.0.1', 0], () => {}).pool, undefined);
+});
+
+t.test('stop kills a handler stuck in recv, after its grace period', async (t) => {
+  let reason: unknown;
+  const entered = new Event();
+  const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    entered.set();
+    await sock.recv(10).catch((e: unknown) => { reason = e; throw e; });
+  });
+  await server.start();
+  const client = await createConnection(['127.0.0.1', server.serverPort]);
+  await entered.wait();
+  await server.stop({ timeout: 0.1 });
+  t.equal(server.handlerCount, 0);
+  t.type(reason, GreenletExit, 'the recv rejected with the kill');
+  t.equal((await client.recv(10)).length, 0, 'the client sees the close');
+  client.close();
+  await t.rejects(createConnection(['127.0.0.1', server.serverPort]), { code: 'ECONNREFUSED' }, 'the listener is closed');
+  await t.rejects(server.start(), /stopped/);
+});
+
+t.test('stop lets a handler that finishes in time finish', async (t) => {
+  const finished: string[] = [];
+  const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    await sock.recvExactly(1);
+    await sleep(0.05);
+    finished.push('done');
+    await sock.sendall(Buffer.from('bye'));
+  });
+  const serving = spawn(() => server.serveForever());
+  await sleep(0.02);
+  const client = await createConnection(['127.0.0.1', server.serverPort]);
+  await client.sendall(Buffer.from('x'));
+  await sleep(0.01);
+  await server.stop({ timeout: 2 });
+  t.same(finished, ['done']);
+  t.equal((await client.recvExactly(3)).toString(), 'bye');
+  client.close();
+  await serving;
+  t.equal(serving.successful(), true, 'serveForever returns after stop');
+});
+
+t.test('a listening green socket as listener; handler failures go to the hub', async (t) => {
+  const listener = socket();
+  await listener.bind(['127.0.0.1', 0]);
+  await listener.listen(8);
+  const failures: unknown[] = [];
+  const previous = hub.errorHandler;
+  hub.errorHandler = (_g, error) => failures.push(error);
+  t.teardown(() => { hub.errorHandler = previous; });
+  const server = new StreamServer(listener, async () => { throw new Error('handler boom'); });
+  await server.start();
+  t.equal(server.serverPort, listener.getsockname()[1]);
+  const client = await createConnection(['127.0.0.1', server.serverPort]);
+  t.equal((await client.recv(10)).length, 0, 'the socket is closed after the failure too');
+  client.close();
+  await server.stop();
+  t.equal(failures.length, 1, 'reported once');
+  t.match(failures, [{ message: 'handler boom' }]);
+  t.equal(listener.closed, true);
+});
+
+t.test('killing the greenlet that started a server stops it', async (t) => {
+  let server: StreamServer | undefined;
+  const g = spawn(async () => {
+    server = new StreamServer(['127.0.0.1', 0], async (sock) => { await sock.recv(10); });
+    await server.serveForever();
+  });
+  await sleep(0.05);
+  const port = server!.serverPort;
+  const client = await createConnection(['127.0.0.1', port]);
+  await sleep(0.02);
+  await g.kill();
+  t.equal((await client.recv(10)).length, 0, 'its handler died with it');
+  client.close();
+  await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+});
+
+t.test("the chapter's UDP exchange through a DatagramServer", async (t) => {
+  const said: string[] = [];
+  const server = new DatagramServer(['127.0.0.1', 0], async (data, address, srv) => {
+    said.push(`${address[0]} said ${data.toString()}`);
+    await srv.sendto(Buffer.from('Are you talking to me?'), address);
+  });
+  await server.start();
+  t.teardown(() => server.stop());
+  const client = new UdpSocket();
+  t.teardown(() => client.close());
+  await client.sendto(Buffer.from('Hey!'), ['localhost', server.serverPort]);
+  const [data, from] = await client.recvfrom(4096);
+  t.equal(data.toString(), 'Are you talking to me?');
+  t.same(from, ['127.0.0.1', server.serverPort] as Address);
+  t.same(said, ['127.0.0.1 said Hey!']);
+});
+
+t.test('bad input', async (t) => {
+  t.throws(() => new StreamServer(['127.0.0.1', 70000], () => {}), { name: 'RangeError', message: /"listener\[1\]"/ });
+  t.throws(() => new StreamServer('127.0.0.1:80' as unknown as Address, () => {}), { name: 'TypeError', message: /"listener"/ });
+  t.throws(() => new StreamServer(['127.0.0.1', 0], 'nope' as unknown as () => void), { name: 'TypeError', message: /"handler"/ });
+  t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn: 'x' as unknown as number }), { name: 'TypeError', message: /"options.spawn"/ });
+  t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { timeout: -1 }), { name: 'RangeError', message: /"options.timeout"/ });
+  const server = new StreamServer(['127.0.0.1', 0], () => {});
+  await t.rejects(server.stop({ timeout: -1 }), { name: 'RangeError' });
+  t.type(new TcpSocket(), TcpSocket);
+});

@@ -1,0 +1,265 @@
+import t, { type Test } from 'tap';
+import { GreenletExit, spawn, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
+import {
+  AF_INET, AF_INET6, IncompleteReadError, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, socket, timeout as SocketTimeout,
+  type Address,
+} from '../src/net/index.js';
+
+/** A listening green socket on loopback, closed when the test ends. */
+async function listener(t: Test): Promise<[TcpSocket, Address]> {
+  const server = socket(AF_INET, SOCK_STREAM);
+  await server.bind(['127.0.0.1', 0]);
+  await server.listen(5);
+  t.teardown(() => server.close());
+  return [server, server.getsockname()];
+}
+
+t.test("the chapter's TCP client and server exchange", async (t) => {
+  const server = socket(AF_INET, SOCK_STREAM);
+  await server.bind(['localhost', 0]);
+  await server.listen(5);
+  const address: Address = ['localhost', server.getsockname()[1]];
+  const said: string[] = [];
+  const serving = spawn(async () => {
+    const [client, addr] = await server.accept();
+    const data = await client.recv(1000);
+    said.push(`${addr[0]} said ${data.toString()}`);
+    await client.sendall(Buffer.from('Are you talking to me?'));
+    client.close();
+    server.close();
+  });
+  const replied = spawn(async () => {
+    const client = socket(AF_INET, SOCK_STREAM);
+    await client.connect(address);
+    await client.sendall(Buffer.from('Hey!'));
+    const data = await client.recv(1000);
+    client.close();
+    return data.toString();
+  });
+  t.equal(await replied, 'Are you talking to me?');
+  await serving;
+  t.same(said, ['127.0.0.1 said Hey!']);
+  t.equal(server.closed, true);
+});
+
+t.test('recv returns an empty buffer at EOF; shutdown(SHUT_WR) sends it while reading goes on', async (t) => {
+  const [server, address] = await listener(t);
+  const echo = spawn(async () => {
+    const [conn] = await server.accept();
+    const all: Buffer[] = [];
+    for (;;) {
+      const chunk = await conn.recv(4);
+      if (chunk.length === 0) break;
+      all.push(chunk);
+    }
+    await conn.sendall(Buffer.concat(all));
+    conn.close();
+  });
+  const client = await createConnection(address);
+  await client.sendall(Buffer.from('hello world'));
+  client.shutdown(SHUT_WR);
+  t.equal((await client.recvExactly(11)).toString(), 'hello world');
+  t.equal((await client.recv(10)).length, 0, 'EOF is an empty buffer');
+  t.equal((await client.recv(10)).length, 0, 'and stays so');
+  client.close();
+  await echo;
+});
+
+t.test('TCP is a byte stream: recvExactly and readline rebuild messages', async (t) => {
+  const [server, address] = await listener(t);
+  const sender = spawn(async () => {
+    const [conn] = await server.accept();
+    const body = Buffer.from('a message of 23 bytes..');
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(body.length);
+    // Sent in odd pieces: the receiver must not depend on how the bytes arrive.
+    const wire = Buffer.concat([header, body, Buffer.from('line one\nline two\nrest')]);
+    for (let i = 0; i < wire.length; i += 5) {
+      await conn.sendall(wire.subarray(i, i + 5));
+      await sleep(0.001);
+    }
+    conn.close();
+  });
+  const client = await createConnection(address);
+  const size = (await client.recvExactly(4)).readUInt32BE(0);
+  t.equal(size, 23);
+  t.equal((await client.recvExactly(size)).toString(), 'a message of 23 bytes..');
+  t.equal((await client.readline()).toString(), 'line one\n');
+  t.equal((await client.readUntil('\n')).toString(), 'line two\n');
+  t.equal((await client.readline()).toString(), 'rest', 'at EOF readline gives the rest');
+  t.equal((await client.readline()).length, 0);
+  client.close();
+  await sender;
+});
+
+t.test('recvExactly: EOF first gives IncompleteReadError; a reset gives an error, not a hang', async (t) => {
+  const [server, address] = await listener(t);
+  const peer = spawn(async () => {
+    const [a] = await server.accept();
+    await a.sendall(Buffer.from('abc'));
+    a.close();
+    const [b] = await server.accept();
+    await b.sendall(Buffer.from('xyz'));
+    await sleep(0.05);
+    b.rawSocket!.resetAndDestroy();
+    b.close();
+  });
+  const first = await createConnection(address);
+  const err = await first.recvExactly(10).catch((e: unknown) => e);
+  t.type(err, IncompleteReadError);
+  t.equal((err as IncompleteReadError).partial.toString(), 'abc');
+  first.close();
+  const second = await createConnection(address);
+  const reset = await second.recvExactly(10).catch((e: unknown) => e);
+  t.equal((reset as NodeJS.ErrnoException).code, 'ECONNRESET');
+  second.close();
+  await peer;
+});
+
+t.test('the per-socket timeout fires, and the socket stays usable', async (t) => {
+  const [server, address] = await listener(t);
+  const client = new TcpSocket({ timeout: 5 });
+  await client.connect(address);
+  const [conn] = await server.accept();
+  client.settimeout(0.1);
+  t.equal(client.gettimeout(), 0.1);
+  await t.rejects(client.recv(10), SocketTimeout);
+  await t.rejects(client.recvExactly(1), { name: 'timeout', message: 'timed out' });
+  await conn.sendall(Buffer.from('late'));
+  client.settimeout(null);
+  t.equal((await client.recvExactly(4)).toString(), 'late', 'no byte was lost to the timed-out calls');
+  client.setblocking(false);
+  await t.rejects(client.recv(10), { name: 'BlockingIOError' });
+  conn.close();
+  client.close();
+});
+
+t.test('a withTimeout around recv cancels the wait, not the socket', async (t) => {
+  const [server, address] = await listener(t);
+  const g = spawn(async () => {
+    const client = await createConnection(address);
+    const result = await withTimeout(0.05, () => client.recv(10), { timeoutValue: 'expired' });
+    const later = await client.recv(10);
+    client.close();
+    return [result, later.toString()];
+  });
+  const [conn] = await server.accept();
+  await sleep(0.15);
+  await conn.sendall(Buffer.from('after'));
+  t.same(await g, ['expired', 'after']);
+  conn.close();
+});
+
+t.test('killing a greenlet blocked in recv closes its socket: the peer sees the close', async (t) => {
+  const [server, address] = await listener(t);
+  let reason: unknown;
+  let mine: TcpSocket | undefined;
+  const g = spawn(async () => {
+    mine = await createConnection(address);
+    try {
+      await mine.recv(10);
+    } catch (error) {
+      reason = error;
+      throw error;
+    }
+  });
+  const [conn] = await server.accept();
+  await sleep(0.02);
+  await g.kill();
+  t.type(g.value, GreenletExit);
+  t.equal(mine!.closed, true);
+  t.equal((await conn.recv(10)).length, 0, 'the peer reads EOF');
+  conn.close();
+  await sleep(0);
+  t.type(reason, GreenletExit, 'the pending recv rejected with the kill reason');
+});
+
+t.test('a greenlet killed in connect or accept leaves nothing behind', async (t) => {
+  const [server] = await listener(t);
+  const g = spawn(() => server.accept());
+  await sleep(0.01);
+  await g.kill();
+  const conn = new TcpSocket();
+  const [, port] = server.getsockname();
+  // accept still works for the next caller: the killed waiter consumed nothing
+  const accepting = spawn(() => server.accept());
+  await conn.connect(['127.0.0.1', port]);
+  const [peer] = await accepting;
+  t.equal(peer.closed, false);
+  peer.close();
+  conn.close();
+  const timed = withTimeout(0.01, () => server.accept());
+  await t.rejects(timed, Timeout);
+});
+
+t.test('bad input is refused with errors naming the argument', async (t) => {
+  const [, address] = await listener(t);
+  const client = await createConnection(address);
+  t.teardown(() => client.close());
+  await t.rejects(client.sendall('Hey!' as unknown as Buffer), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"data".*bytes, not str/ });
+  await t.rejects(client.sendall(42 as unknown as Buffer), { name: 'TypeError', message: /"data"/ });
+  await t.rejects(client.recv(-1), { name: 'RangeError', message: /"bufsize"/ });
+  t.throws(() => client.settimeout(-1), { name: 'RangeError', message: /"timeout"/ });
+  t.throws(() => new TcpSocket({ timeout: -2 }), { name: 'RangeError', message: /"options.timeout"/ });
+  const other = new TcpSocket();
+  await t.rejects(other.connect(['127.0.0.1', 70000]), { name: 'RangeError', message: /"address\[1\]"/ });
+  await t.rejects(other.connect(['127.0.0.1', -1]), { name: 'RangeError' });
+  await t.rejects(other.connect('127.0.0.1:80' as unknown as Address), { name: 'TypeError', message: /"address"/ });
+  await t.rejects(createConnection(['127.0.0.1', 65536]), { name: 'RangeError' });
+  other.close();
+  await t.rejects(other.recv(1), { code: 'EBADF' });
+  await t.rejects(new TcpSocket().recv(1), { code: 'ENOTCONN' });
+});
+
+t.test('a refused connection rejects with ECONNREFUSED', async (t) => {
+  const [server, address] = await listener(t);
+  server.close();
+  await t.rejects(createConnection(address), { code: 'ECONNREFUSED' });
+});
+
+t.test('large messages pass the read-ahead limit without a stall; nothing stays owned', async (t) => {
+  const [server, address] = await listener(t);
+  const big = Buffer.alloc(300 * 1024, 7);
+  const line = Buffer.concat([Buffer.alloc(100 * 1024, 97), Buffer.from('\n')]);
+  const sender = spawn(async () => {
+    const [conn] = await server.accept();
+    await conn.sendall(Buffer.concat([big, line, big]));
+    conn.close();
+  });
+  const g = spawn(async () => {
+    const client = await createConnection(address, { timeout: 10 });
+    await sleep(0.05); // let the read-ahead fill and pause the socket
+    const a = await client.recvExactly(big.length);
+    const l = await client.readline();
+    const b = await client.recvExactly(big.length);
+    const eof = await client.recv(1);
+    client.close();
+    return [a.equals(big), l.equals(line), b.equals(big), eof.length, (await import('../src/runtime/index.js')).getCurrent()!.ownedCount];
+  });
+  t.same(await g, [true, true, true, 0, 0]);
+  await sender;
+});
+
+t.test('IPv6 loopback', async (t) => {
+  const server = new TcpSocket({ family: AF_INET6 });
+  t.teardown(() => server.close());
+  try {
+    await server.bind(['::1', 0]);
+    await server.listen();
+  } catch (error) {
+    t.comment(`no IPv6 loopback here: ${(error as Error).message}`);
+    t.pass('skipped: no IPv6 loopback');
+    return;
+  }
+  const [host, port] = server.getsockname();
+  t.equal(host, '::1');
+  const accepting = spawn(() => server.accept());
+  const client = new TcpSocket({ family: AF_INET6 });
+  await client.connect(['::1', port]);
+  const [conn, from] = await accepting;
+  t.equal(from[0], '::1');
+  await client.sendall(Buffer.from('v6'));
+  t.equal((await conn.recvExactly(2)).toString(), 'v6');
+  conn.close();
+  client.close();
+});

@@ -1,0 +1,61 @@
+import t from 'tap';
+import { GreenletExit, spawn, sleep } from '../src/runtime/index.js';
+import { AF_INET, SOCK_DGRAM, UdpSocket, socket, timeout as SocketTimeout, type Address } from '../src/net/index.js';
+
+t.test("the chapter's UDP client and server exchange", async (t) => {
+  const server = socket(AF_INET, SOCK_DGRAM);
+  await server.bind(['localhost', 0]);
+  const serverAddress: Address = ['localhost', server.getsockname()[1]];
+  const log: string[] = [];
+  const serving = spawn(async () => {
+    const [data, client] = await server.recvfrom(4096);
+    log.push(`server: ${client[0]} said ${data.toString()}`);
+    await server.sendto(Buffer.from('Are you talking to me?'), client);
+    server.close();
+  });
+  const calling = spawn(async () => {
+    const client = socket(AF_INET, SOCK_DGRAM);
+    await client.sendto(Buffer.from('Hey!'), serverAddress);
+    const [data, from] = await client.recvfrom(4096);
+    log.push(`client: ${from[0]}:${from[1] === serverAddress[1]} said ${data.toString()}`);
+    client.close();
+  });
+  await Promise.all([serving, calling]);
+  t.same(log.sort(), ['client: 127.0.0.1:true said Are you talking to me?', 'server: 127.0.0.1 said Hey!']);
+});
+
+t.test('a datagram is a message: recvfrom cuts it to bufsize and drops the rest', async (t) => {
+  const a = new UdpSocket();
+  const b = new UdpSocket();
+  t.teardown(() => { a.close(); b.close(); });
+  await a.bind(['127.0.0.1', 0]);
+  await b.sendto(Buffer.from('0123456789'), a.getsockname());
+  await b.sendto(new Uint8Array([65, 66]), a.getsockname());
+  const [first] = await a.recvfrom(4);
+  t.equal(first.toString(), '0123');
+  const [second, from] = await a.recvfrom(100);
+  t.equal(second.toString(), 'AB', 'the rest of the first datagram is gone');
+  t.same(from, ['127.0.0.1', b.getsockname()[1]]);
+});
+
+t.test('timeout, kill and bad input', async (t) => {
+  const a = new UdpSocket({ timeout: 0.05 });
+  t.teardown(() => a.close());
+  await a.bind(['127.0.0.1', 0]);
+  await t.rejects(a.recvfrom(10), SocketTimeout);
+  await t.rejects(a.sendto('Hey!' as unknown as Buffer, a.getsockname()), { name: 'TypeError', message: /bytes, not str/ });
+  await t.rejects(a.sendto(Buffer.from('x'), ['127.0.0.1', 65536]), { name: 'RangeError', message: /"address\[1\]"/ });
+  t.throws(() => a.settimeout(-0.5), { name: 'RangeError', message: /"timeout"/ });
+
+  let reason: unknown;
+  let sock: UdpSocket | undefined;
+  const g = spawn(async () => {
+    sock = new UdpSocket();
+    await sock.bind(['127.0.0.1', 0]);
+    await sock.recvfrom(10).catch((e: unknown) => { reason = e; throw e; });
+  });
+  await sleep(0.02);
+  await g.kill();
+  t.equal(sock!.closed, true, 'killing the greenlet closed its socket');
+  t.type(reason, GreenletExit);
+});
