@@ -109,7 +109,15 @@ interface HostsTable {
   byAddress: Map<string, HostLine>;
 }
 
-const hostsCache = new Map<string, { signature: string; table: HostsTable }>();
+interface HostsCacheEntry {
+  signature: string;
+  table: HostsTable;
+  checkedAt: number;
+  pending?: Promise<void> | undefined;
+}
+
+const EMPTY_TABLE: HostsTable = { byName: new Map(), byAddress: new Map() };
+const hostsCache = new Map<string, HostsCacheEntry>();
 
 function parseHostsTable(text: string): HostsTable {
   const byName = new Map<string, HostLine[]>();
@@ -131,6 +139,21 @@ function parseHostsTable(text: string): HostsTable {
 
 async function hostsTable(options: ResolveOptions): Promise<HostsTable> {
   const path = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
+  let entry = hostsCache.get(path);
+  // Checked for changes at most every 100 ms, and by one stat for all concurrent callers: a stat
+  // per lookup would queue thousands of them on libuv's 4 threads, the very bottleneck we avoid.
+  if (entry === undefined || (entry.pending === undefined && Date.now() - entry.checkedAt > 100)) {
+    const previous = entry;
+    const next: HostsCacheEntry = { signature: previous?.signature ?? '', table: previous?.table ?? EMPTY_TABLE, checkedAt: Date.now() };
+    next.pending = refreshHosts(path, next).finally(() => (next.pending = undefined));
+    hostsCache.set(path, next);
+    entry = next;
+  }
+  if (entry.pending !== undefined) await entry.pending;
+  return entry.table;
+}
+
+async function refreshHosts(path: string, entry: HostsCacheEntry): Promise<void> {
   let signature = 'missing';
   try {
     const st = await stat(path);
@@ -138,17 +161,15 @@ async function hostsTable(options: ResolveOptions): Promise<HostsTable> {
   } catch {
     // a missing hosts file is an empty one, as for glibc
   }
-  const cached = hostsCache.get(path);
-  if (cached?.signature === signature) return cached.table;
+  if (signature === entry.signature) return;
   let text = '';
   try {
     text = await readFile(path, 'latin1');
   } catch {
     // absent
   }
-  const table = parseHostsTable(text);
-  hostsCache.set(path, { signature, table });
-  return table;
+  entry.table = parseHostsTable(text);
+  entry.signature = signature;
 }
 
 // ---------------------------------------------------------------------------------------------

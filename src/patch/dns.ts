@@ -20,7 +20,7 @@ export interface PatchDnsOptions {
   /**
    * DNS questions in flight at once; more wait their turn. 10,000 at once overflow the socket
    * buffers and answers are lost, so lookups are capped.
-   * @default 256
+   * @default 1024
    */
   concurrency?: number;
 }

@@ -7,8 +7,10 @@ export type QueryOutcome = { addresses: string[]; code?: undefined } | { address
 
 /** Options of `CaresQueries`. */
 export interface QueryOptions {
-  /** Questions in flight at once; the rest wait in a FIFO. @default 256 */
+  /** Questions in flight at once; the rest wait in a FIFO. @default 1024 */
   concurrency?: number;
+  /** c-ares channels (each with its own UDP socket) the questions are spread over. @default 8 */
+  channels?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
   cache?: boolean;
   /** The servers to ask; read for every question so `dns.setServers()` applies. */
@@ -31,7 +33,10 @@ interface Flight {
  * A question every asker gave up on before it started is never sent.
  */
 export class CaresQueries {
-  #resolver: dns.Resolver;
+  // Several channels, not one: answers to a burst of questions arrive in a burst, and one socket's
+  // receive buffer overflows (answers lost, a 5 s c-ares retry) well before the cap is reached.
+  #resolvers: dns.Resolver[];
+  #next = 0;
   readonly #limit: LimitFunction;
   readonly #inflight = new Map<string, Flight>();
   readonly #cache: Map<string, { expires: number; addresses: string[] }> | undefined;
@@ -39,8 +44,8 @@ export class CaresQueries {
   #serversKey = '';
 
   constructor(options: QueryOptions = {}) {
-    this.#resolver = outsideScope(() => new dns.Resolver());
-    this.#limit = pLimit(options.concurrency ?? 256);
+    this.#resolvers = CaresQueries.#channels(options.channels ?? 8);
+    this.#limit = pLimit(options.concurrency ?? 1024);
     this.#cache = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
   }
@@ -72,10 +77,10 @@ export class CaresQueries {
       const servers = this.#servers();
       const serversKey = servers.join(',');
       if (serversKey !== this.#serversKey) {
-        // A new channel: c-ares refuses setServers while questions are pending on the old one.
-        const resolver = outsideScope(() => new dns.Resolver());
-        resolver.setServers(servers);
-        this.#resolver = resolver;
+        // New channels: c-ares refuses setServers while questions are pending on the old ones.
+        const resolvers = CaresQueries.#channels(this.#resolvers.length);
+        for (const resolver of resolvers) resolver.setServers(servers);
+        this.#resolvers = resolvers;
         this.#serversKey = serversKey;
       }
     }
@@ -89,8 +94,13 @@ export class CaresQueries {
         }
         resolve({ addresses });
       };
-      (type === 'A' ? resolve4 : resolve6).call(this.#resolver, name, { ttl: true }, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+      const resolver = this.#resolvers[this.#next++ % this.#resolvers.length]!;
+      (type === 'A' ? resolve4 : resolve6).call(resolver, name, { ttl: true }, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
     });
+  }
+
+  static #channels(count: number): dns.Resolver[] {
+    return outsideScope(() => Array.from({ length: count }, () => new dns.Resolver()));
   }
 
   /** Questions waiting for a free slot. */
