@@ -1,1 +1,2 @@
 export * from './runtime/index.js';
+export * from './patch/index.js';

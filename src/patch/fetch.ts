@@ -1,0 +1,167 @@
+import { Dispatcher, getGlobalDispatcher } from 'undici';
+import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { isPatched, replace, restore } from './registry.js';
+
+// Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
+// ...) both take their dispatcher from these two global symbols, so one wrapper installed there
+// covers both. The wrapper owns the *request*: a kill aborts it through the abort function undici
+// hands to the handler. The pool itself is reached outside every scope, so the connections it
+// opens while serving a greenlet are never that greenlet's.
+const kGlobal1 = Symbol.for('undici.globalDispatcher.1');
+const kGlobal2 = Symbol.for('undici.globalDispatcher.2');
+
+type Handler = Dispatcher.DispatchHandler & Record<PropertyKey, unknown>;
+type DispatchFn = (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => boolean;
+type Fn = (...args: unknown[]) => unknown;
+
+const ENDS = new Set<PropertyKey>(['onComplete', 'onError', 'onUpgrade', 'onResponseEnd', 'onResponseError', 'onRequestUpgrade']);
+
+class RequestOwner implements Disposable {
+  readonly scope: Scope;
+  #abort: ((reason: unknown) => void) | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+  constructor(scope: Scope) {
+    this.scope = scope;
+  }
+
+  dispose(reason: unknown): void {
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#abort?.(reason);
+  }
+
+  /** undici gave the handler its abort function (legacy onConnect or onRequestStart). */
+  started(abort: (reason: unknown) => void): void {
+    this.#abort = abort;
+    if (this.#aborted) abort(this.#reason);
+  }
+
+  done(): void {
+    this.#abort = undefined;
+    this.scope.disown(this);
+  }
+}
+
+// A proxy keeps the handler's own shape (undici checks which API it implements) and calls its
+// methods on the handler itself, so handlers with private fields keep working.
+function wrapHandler(handler: Handler, owner: RequestOwner): Handler {
+  const cache = new Map<PropertyKey, Fn>();
+  return new Proxy(handler, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      let fn = cache.get(prop);
+      if (fn !== undefined) return fn;
+      const method = value as Fn;
+      if (prop === 'onConnect') {
+        fn = (abort, ...rest) => {
+          const result = method.call(target, abort, ...rest);
+          owner.started(abort as (reason: unknown) => void);
+          return result;
+        };
+      } else if (prop === 'onRequestStart') {
+        fn = (controller, ...rest) => {
+          const result = method.call(target, controller, ...rest);
+          owner.started((reason) => (controller as { abort(reason: unknown): void }).abort(reason));
+          return result;
+        };
+      } else if (ENDS.has(prop)) {
+        fn = (...args) => {
+          owner.done();
+          return method.apply(target, args);
+        };
+      } else {
+        fn = (...args) => method.apply(target, args);
+      }
+      cache.set(prop, fn);
+      return fn;
+    },
+  });
+}
+
+function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  const scope = currentScope();
+  if (scope === undefined) return dispatch(options, handler);
+  const owner = new RequestOwner(scope);
+  scope.own(owner); // in an aborted scope: remembered, and the request aborts as soon as it starts
+  return outsideScope(() => dispatch(options, wrapHandler(handler as Handler, owner)));
+}
+
+/**
+ * An undici interceptor that makes each request dispatched inside a greenlet belong to its scope
+ * (aborted on kill or timeout with the reason) and keeps the dispatcher's connections out of every
+ * scope. `patchFetch` installs it on the global dispatcher; use it on your own dispatchers with
+ * `compose`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from 'undici';
+ * import { scopeInterceptor } from 'nodevent/patch';
+ * const pool = new Pool('http://127.0.0.1:8080').compose(scopeInterceptor());
+ * ```
+ */
+export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) => scopedDispatch(dispatch as DispatchFn, options, handler);
+}
+
+/**
+ * A dispatcher in front of another one (by default the current global dispatcher) that applies
+ * `scopeInterceptor` to every request. Closing or destroying it closes the inner dispatcher.
+ */
+export class ScopedDispatcher extends Dispatcher {
+  /** The dispatcher requests are forwarded to. */
+  readonly inner: Dispatcher;
+  #dispatch: DispatchFn;
+
+  constructor(inner: Dispatcher) {
+    super();
+    this.inner = inner;
+    const dispatch: DispatchFn = (options, handler) => inner.dispatch(options, handler);
+    this.#dispatch = (options, handler) => scopedDispatch(dispatch, options, handler);
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.#dispatch(options, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(...args: unknown[]): Promise<void> | void {
+    return (this.inner.close as Fn).apply(this.inner, args) as Promise<void> | void;
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(...args: unknown[]): Promise<void> | void {
+    return (this.inner.destroy as Fn).apply(this.inner, args) as Promise<void> | void;
+  }
+}
+
+/**
+ * Makes every request of Node's global `fetch` and of undici's `fetch` / `request` / `stream`
+ * (through the global dispatcher) made inside a greenlet belong to its scope: on kill or timeout
+ * it is aborted with the reason, and the server sees the connection close. The pool's other
+ * connections and requests are untouched. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { patchFetch, withTimeout } from 'nodevent';
+ * patchFetch();
+ * await withTimeout(1, () => fetch('http://127.0.0.1:8080/slow'));
+ * ```
+ */
+export function patchFetch(): void {
+  if (isPatched('fetch')) return;
+  const inner = getGlobalDispatcher();
+  const scoped = new ScopedDispatcher(inner);
+  replace('fetch', globalThis, kGlobal1, scoped, 'globalDispatcher');
+  replace('fetch', globalThis, kGlobal2, scoped, 'globalDispatcher.2');
+}
+
+/** Puts back the global dispatcher that was in place before `patchFetch`. */
+export function unpatchFetch(): void {
+  restore('fetch');
+}

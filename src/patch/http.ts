@@ -1,0 +1,89 @@
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { markShared } from './net.js';
+import { isPatched, replace, restore } from './registry.js';
+
+// The request, not the connection, belongs to the greenlet. An agent's sockets are created outside
+// every scope and marked shared, so a kill never reaches a pooled socket directly: destroying the
+// request destroys the socket only if it was serving that request (what req.destroy does anyway).
+
+function noop(): void {}
+
+class RequestOwner implements Disposable {
+  readonly req: http.ClientRequest;
+  readonly scope: Scope;
+  constructor(req: http.ClientRequest, scope: Scope) {
+    this.req = req;
+    this.scope = scope;
+  }
+
+  dispose(reason: unknown): void {
+    const req = this.req;
+    if (req.destroyed) return;
+    if (req.listenerCount('error') === 0) req.once('error', noop);
+    req.destroy(reason instanceof Error ? reason : undefined);
+  }
+
+  release = (): void => {
+    this.scope.disown(this);
+  };
+}
+
+function ownRequest(req: http.ClientRequest): http.ClientRequest {
+  const scope = currentScope();
+  if (scope === undefined || !(req instanceof http.ClientRequest)) return req;
+  const owner = new RequestOwner(req, scope);
+  req.once('close', owner.release);
+  scope.own(owner); // in an aborted scope this destroys the request at once
+  return req;
+}
+
+type RequestFn = (...args: unknown[]) => http.ClientRequest;
+type CreateConnection = (this: http.Agent, ...args: unknown[]) => net.Socket | undefined;
+
+function patchModule(name: 'http' | 'https', mod: typeof http | typeof https): void {
+  const request = mod.request as unknown as RequestFn;
+  const get = mod.get as unknown as RequestFn;
+  replace(name, mod, 'request', function patchedRequest(...args: unknown[]) {
+    return ownRequest(request(...args));
+  });
+  replace(name, mod, 'get', function patchedGet(...args: unknown[]) {
+    return ownRequest(get(...args));
+  });
+  const proto = mod.Agent.prototype as unknown as { createConnection: CreateConnection };
+  const createConnection = proto.createConnection;
+  replace(name, proto, 'createConnection', function patchedCreateConnection(this: http.Agent, ...args: unknown[]) {
+    const socket = outsideScope(() => createConnection.apply(this, args));
+    if (socket instanceof net.Socket) markShared(socket);
+    return socket;
+  }, 'Agent.prototype.createConnection');
+}
+
+/**
+ * Makes every `http.request` / `http.get` / `https.request` / `https.get` made inside a greenlet
+ * belong to its scope: on kill or timeout the request is destroyed with the reason (the server sees
+ * the connection close). Sockets created by an `http.Agent` (the global one or yours) belong to the
+ * agent, never to a greenlet: a kill takes from the pool only the socket serving the killed
+ * request. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { patchHttp, spawn } from 'nodevent';
+ * patchHttp();
+ * const g = spawn(() => http.get('http://127.0.0.1:8080/'));
+ * await g.kill(); // the request is destroyed
+ * ```
+ */
+export function patchHttp(): void {
+  if (!isPatched('http')) patchModule('http', http);
+  if (!isPatched('https')) patchModule('https', https);
+}
+
+/** Puts back the original http and https functions. */
+export function unpatchHttp(): void {
+  restore('https');
+  restore('http');
+}

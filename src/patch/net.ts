@@ -1,0 +1,114 @@
+import net from 'node:net';
+import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { invalidArgType } from '../runtime/validate.js';
+import { isPatched, replace, restore } from './registry.js';
+
+// One patch covers net.connect, net.createConnection, new net.Socket().connect and tls.connect:
+// they all end in Socket.prototype.connect (TLSSocket inherits it).
+
+const kShared = Symbol('nodevent.shared');
+const kOwner = Symbol('nodevent.owner');
+
+type Tagged = net.Socket & { [kShared]?: true; [kOwner]?: SocketOwner };
+
+function noop(): void {}
+
+class SocketOwner implements Disposable {
+  readonly socket: net.Socket;
+  readonly scope: Scope;
+  constructor(socket: net.Socket, scope: Scope) {
+    this.socket = socket;
+    this.scope = scope;
+  }
+
+  dispose(reason: unknown): void {
+    const socket = this.socket as Tagged;
+    socket[kOwner] = undefined;
+    if (socket.destroyed) return;
+    // The greenlet is gone: nobody may be listening for the error any more, and an unheard
+    // 'error' would crash the process.
+    if (socket.listenerCount('error') === 0) socket.once('error', noop);
+    socket.destroy(reason instanceof Error ? reason : undefined);
+  }
+
+  release = (): void => {
+    (this.socket as Tagged)[kOwner] = undefined;
+    this.scope.disown(this);
+  };
+}
+
+/**
+ * Makes `socket` belong to no greenlet: it is never destroyed by a kill or a timeout, even if it
+ * was connected inside one. Use it for a connection a shared client keeps. Returns the socket.
+ *
+ * @example
+ * ```ts
+ * import net from 'node:net';
+ * import { markShared } from 'nodevent/patch';
+ * const socket = markShared(net.connect(6379, '127.0.0.1'));
+ * ```
+ */
+export function markShared<S extends net.Socket>(socket: S): S {
+  if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
+  const tagged = socket as Tagged;
+  tagged[kShared] = true;
+  const owner = tagged[kOwner];
+  if (owner !== undefined) {
+    socket.off('close', owner.release);
+    owner.release();
+  }
+  return socket;
+}
+
+/** True when `socket` was marked with `markShared` (or created by a patched agent). */
+export function isShared(socket: net.Socket): boolean {
+  return (socket as Tagged)[kShared] === true;
+}
+
+/** The scope that owns `socket`, or undefined. */
+export function socketOwner(socket: net.Socket): Scope | undefined {
+  return (socket as Tagged)[kOwner]?.scope;
+}
+
+/** @internal Owns `socket` by the current scope unless it is shared or owned already. */
+export function ownSocket(socket: Tagged): void {
+  if (socket[kShared] === true || socket[kOwner] !== undefined) return;
+  const scope = currentScope();
+  if (scope === undefined) return;
+  const owner = new SocketOwner(socket, scope);
+  socket[kOwner] = owner;
+  socket.once('close', owner.release);
+  scope.own(owner); // in an aborted scope this destroys the socket at once
+}
+
+/**
+ * Makes every socket connected inside a greenlet (or a `withTimeout` block) belong to that scope:
+ * when it is killed or times out, the socket is destroyed with the reason; when it ends normally
+ * the socket is left alone. Sockets disown themselves on 'close'. Covers `net.connect`,
+ * `net.createConnection`, `new net.Socket().connect` and `tls.connect`. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import net from 'node:net';
+ * import { patchNet, spawn } from 'nodevent';
+ * patchNet();
+ * const g = spawn(() => net.connect(8080, '127.0.0.1'));
+ * ```
+ */
+export function patchNet(): void {
+  if (isPatched('net')) return;
+  const proto = net.Socket.prototype as Tagged;
+  const original = proto.connect as (...args: unknown[]) => net.Socket;
+  replace('net', proto, 'connect', function connect(this: Tagged, ...args: unknown[]) {
+    // After the original: connect() revives a destroyed socket, so ownership (which destroys at
+    // once in an aborted scope) must come last.
+    const result = original.apply(this, args);
+    ownSocket(this);
+    return result;
+  }, 'Socket.prototype.connect');
+}
+
+/** Puts back the original `net.Socket.prototype.connect`. Sockets owned already stay owned. */
+export function unpatchNet(): void {
+  restore('net');
+}

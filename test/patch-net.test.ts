@@ -1,0 +1,152 @@
+import t from 'tap';
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { spawn, sleep, withTimeout, GreenletExit, Timeout, currentScope } from '../src/runtime/index.js';
+import { patchNet, unpatchNet, markShared, socketOwner } from '../src/patch/net.js';
+
+patchNet();
+t.teardown(unpatchNet);
+
+// A server that accepts and never answers; it records each connection's close.
+async function silentServer(t: { teardown(fn: () => void): void }) {
+  const sockets: net.Socket[] = [];
+  const closed: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.resume(); // read (and drop) what comes, so the end of the stream is seen
+    socket.on('error', () => {});
+    socket.on('close', () => closed.push(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const until = async (fn: () => boolean) => {
+    while (!fn()) await sleep(0.01);
+  };
+  return { server, port, sockets, closed, until };
+}
+
+const paths: Record<string, (port: number) => net.Socket> = {
+  'net.connect': (port) => net.connect(port, '127.0.0.1'),
+  'net.createConnection': (port) => net.createConnection({ port, host: '127.0.0.1' }),
+  'new net.Socket().connect': (port) => new net.Socket().connect(port, '127.0.0.1'),
+  'tls.connect': (port) => tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }),
+};
+
+for (const [name, open] of Object.entries(paths)) {
+  t.test(`kill during ${name}: the server sees the close, the greenlet dies with GreenletExit`, async (t) => {
+    const srv = await silentServer(t);
+    let client: net.Socket | undefined;
+    const g = spawn(async () => {
+      client = open(srv.port);
+      await once(client, 'data'); // never comes
+    });
+    await srv.until(() => srv.sockets.length === 1);
+    await g.kill();
+    await srv.until(() => srv.closed.length === 1);
+    t.ok(g.dead);
+    t.ok(g.value instanceof GreenletExit);
+    t.ok(client!.destroyed, 'client socket destroyed');
+  });
+
+  t.test(`withTimeout during ${name}: the socket is destroyed with the Timeout`, async (t) => {
+    const srv = await silentServer(t);
+    let client: net.Socket | undefined;
+    let closeError: unknown;
+    const g = spawn(() =>
+      withTimeout(0.1, async () => {
+        client = open(srv.port);
+        client.on('error', (err) => (closeError = err));
+        await once(client, 'data');
+      }),
+    );
+    await t.rejects(g.get(), Timeout);
+    await srv.until(() => srv.closed.length === 1);
+    t.ok(client!.destroyed);
+    t.ok(closeError instanceof Timeout, 'the socket saw the scope reason');
+  });
+}
+
+t.test('a socket a greenlet returns keeps working after the greenlet ended', async (t) => {
+  const server = net.createServer((s) => s.pipe(s));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const g = spawn(async () => {
+    const s = net.connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    t.equal(socketOwner(s), currentScope());
+    return s;
+  });
+  const socket = await g;
+  t.ok(g.successful());
+  t.equal(g.ownedCount, 0, 'released: nothing owned any more');
+  await sleep(0.02);
+  socket.write('ping');
+  const [data] = await once(socket, 'data');
+  t.equal(String(data), 'ping');
+  socket.end();
+  await once(socket, 'close');
+});
+
+t.test('a socket disowns itself on close', async (t) => {
+  const server = net.createServer((s) => s.end('bye'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const g = spawn(async () => {
+    const s = net.connect(port, '127.0.0.1');
+    s.resume();
+    t.equal(currentScope()!.ownedCount, 1);
+    await once(s, 'close');
+    return currentScope()!.ownedCount;
+  });
+  t.equal(await g, 0);
+});
+
+t.test('markShared: a killed greenlet leaves a shared socket alone', async (t) => {
+  const srv = await silentServer(t);
+  let client: net.Socket | undefined;
+  const g = spawn(async () => {
+    client = markShared(net.connect(srv.port, '127.0.0.1'));
+    t.equal(currentScope()!.ownedCount, 0);
+    await once(client, 'data');
+  });
+  await srv.until(() => srv.sockets.length === 1);
+  await g.kill();
+  await sleep(0.05);
+  t.equal(srv.closed.length, 0);
+  t.notOk(client!.destroyed);
+  client!.destroy();
+  t.throws(() => markShared({} as net.Socket), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+});
+
+t.test('a socket connected outside any greenlet is owned by nobody', async (t) => {
+  const srv = await silentServer(t);
+  const client = net.connect(srv.port, '127.0.0.1');
+  t.equal(socketOwner(client), undefined);
+  client.destroy();
+});
+
+t.test('connecting in a scope that was already aborted destroys the socket at once', async (t) => {
+  const srv = await silentServer(t);
+  let client: net.Socket | undefined;
+  const g = spawn(async () => {
+    await sleep(0.05);
+  });
+  await sleep(0.01);
+  const scope = g as unknown as { enter<R>(fn: () => R): R };
+  await g.kill();
+  scope.enter(() => {
+    client = net.connect(srv.port, '127.0.0.1');
+    client.on('error', () => {});
+  });
+  t.ok(client!.destroyed);
+});
