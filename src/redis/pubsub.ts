@@ -1,0 +1,244 @@
+import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { invalidArgType } from '../runtime/validate.js';
+import { resolveCodec, type Codec, type CodecOption } from './codec.js';
+import { newClient, validateUrl, type Client, type ConnectionOptions } from './connection.js';
+
+/** Options of `RedisPubSub`. */
+export interface RedisPubSubOptions extends ConnectionOptions {
+  /**
+   * How messages are encoded: 'json', 'string', 'bytes' or `{ encode, decode }`. With 'json', a
+   * received message that is not JSON (sent by another program) is delivered as the raw string.
+   * @default 'json'
+   */
+  codec?: CodecOption;
+}
+
+/** One received message. */
+export interface PubSubMessage<T> {
+  /** The channel it was published on. */
+  topic: string;
+  message: T;
+  /** The pattern that matched, for `psubscribe`. */
+  pattern?: string;
+}
+
+type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
+
+/**
+ * A live subscription: an async iterator of messages, with its own connection. It ends (the loop
+ * leaves normally) when `close()` is called, when the loop breaks, or when the greenlet that
+ * subscribed is killed — the subscription is owned by its scope, so the connection never outlives it.
+ */
+export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, Disposable {
+  /** The channels or patterns subscribed to. */
+  readonly topics: readonly string[];
+  #client: Client;
+  #buffer: PubSubMessage<T>[] = [];
+  #waiters: Waiter<T>[] = [];
+  #closed = false;
+  #scope: Scope | undefined;
+
+  /** @internal */
+  constructor(client: Client, topics: string[], scope: Scope | undefined) {
+    this.#client = client;
+    this.topics = Object.freeze([...topics]);
+    this.#scope = scope;
+  }
+
+  /** True once the subscription ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal */
+  _push(message: PubSubMessage<T>): void {
+    if (this.#closed) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter({ value: message, done: false });
+    else this.#buffer.push(message);
+  }
+
+  /** Ends the subscription and closes its connection; waiting loops end. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#scope?.disown(this);
+    this.#buffer = [];
+    this.#client.destroy();
+    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+  }
+
+  /** The owning scope aborted: the subscription ends with it. */
+  dispose(): void {
+    this.close();
+  }
+
+  /** The next message; `{ done: true }` once closed. */
+  next(): Promise<IteratorResult<PubSubMessage<T>>> {
+    const message = this.#buffer.shift();
+    if (message !== undefined) return Promise.resolve({ value: message, done: false });
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<PubSubMessage<T>> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+function validateTopics(topics: unknown[], name: string): string[] {
+  if (topics.length === 0) throw invalidArgType(name, 'at least one string', undefined);
+  for (const topic of topics) {
+    if (typeof topic !== 'string' || topic === '') throw invalidArgType(name, 'non-empty strings', topic);
+  }
+  return topics as string[];
+}
+
+/**
+ * Publish/subscribe over Redis, the chapter's cats and hats: `publish(topic, message)` sends a copy
+ * to every current subscriber of `topic`; `subscribe(...topics)` and `psubscribe(...patterns)`
+ * resolve a `Subscription` to iterate with `for await`. Like Redis pub/sub itself this is
+ * broadcast, fire and forget: a message published while nobody subscribes is gone.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from 'nodevent';
+ * import { RedisPubSub } from 'nodevent/redis';
+ * const bus = new RedisPubSub({ url: 'redis://127.0.0.1:6379' });
+ * const g = spawn(async () => {
+ *   for await (const { topic, message } of await bus.subscribe('maine coon', 'persian')) {
+ *     console.log(`${topic} wears a ${message}`);
+ *   }
+ * });
+ * await bus.publish('persian', 'bowler');
+ * await g.kill(); // the subscription ends with the greenlet
+ * ```
+ */
+export class RedisPubSub<T = unknown> {
+  #url: string;
+  #codec: Codec<T>;
+  #client: Client | null = null;
+  #connecting: Promise<Client> | null = null;
+  #subscriptions = new Set<Subscription<T>>();
+  #closed = false;
+
+  constructor(options: RedisPubSubOptions = {}) {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    this.#url = validateUrl(options.url);
+    this.#codec = resolveCodec(options.codec, 'options.codec');
+  }
+
+  async #publisher(): Promise<Client> {
+    if (this.#closed) throw new Error('RedisPubSub is closed');
+    if (this.#client !== null) return this.#client;
+    return (this.#connecting ??= (async () => {
+      const client = newClient(this.#url);
+      await client.connect();
+      this.#client = client;
+      return client;
+    })().finally(() => { this.#connecting = null; }));
+  }
+
+  #decode(data: string): T {
+    try {
+      return this.#codec.decode(data);
+    } catch {
+      return data as T; // not in our encoding: another program published it
+    }
+  }
+
+  /**
+   * Publishes `message` on `topic`; resolves the number of subscribers that received it. The
+   * message is encoded first: one the codec cannot represent rejects with a TypeError, unsent.
+   */
+  async publish(topic: string, message: T): Promise<number> {
+    if (typeof topic !== 'string' || topic === '') throw invalidArgType('topic', 'a non-empty string', topic);
+    const data = this.#codec.encode(message);
+    const client = await this.#publisher();
+    return Number(await client.sendCommand(['PUBLISH', topic, data]));
+  }
+
+  /** Subscribes to channels; resolves once Redis confirmed, so nothing published after is missed. */
+  async subscribe(...topics: string[]): Promise<Subscription<T>> {
+    return this.#open(validateTopics(topics, 'topics'), false);
+  }
+
+  /** Subscribes to glob-style patterns (`cat:*`); messages carry the matched `pattern`. */
+  async psubscribe(...patterns: string[]): Promise<Subscription<T>> {
+    return this.#open(validateTopics(patterns, 'patterns'), true);
+  }
+
+  async #open(topics: string[], pattern: boolean): Promise<Subscription<T>> {
+    if (this.#closed) throw new Error('RedisPubSub is closed');
+    const scope = currentScope();
+    if (scope?.aborted) throw scope.reason;
+    // Its own connection: a subscribed connection can do nothing else, and it is owned by the
+    // subscribing greenlet, so killing the greenlet closes it.
+    const client = newClient(this.#url);
+    const subscription = new Subscription<T>(client, topics, scope);
+    scope?.own(subscription);
+    this.#subscriptions.add(subscription);
+    try {
+      await client.connect();
+      if (pattern) {
+        await client.pSubscribe(topics, (data: string, channel: string) => {
+          subscription._push({ topic: channel, message: this.#decode(data), pattern: matchOf(topics, channel) });
+        });
+      } else {
+        await client.subscribe(topics, (data: string, channel: string) => {
+          subscription._push({ topic: channel, message: this.#decode(data) });
+        });
+      }
+    } catch (error) {
+      subscription.close();
+      this.#subscriptions.delete(subscription);
+      throw subscription.closed && scope?.aborted ? scope.reason : error;
+    }
+    if (subscription.closed) {
+      this.#subscriptions.delete(subscription);
+      throw scope?.aborted ? scope.reason : new Error('subscription closed');
+    }
+    return subscription;
+  }
+
+  /** Closes the publishing connection and every subscription made through this object. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const subscription of this.#subscriptions) subscription.close();
+    this.#subscriptions.clear();
+    const client = this.#client ?? (this.#connecting !== null ? await this.#connecting.catch(() => null) : null);
+    client?.destroy();
+    this.#client = null;
+  }
+}
+
+/** The pattern (of those subscribed) that matches `channel`: node-redis hands the listener only the channel. */
+function matchOf(patterns: string[], channel: string): string | undefined {
+  return patterns.find((p) => globToRegExp(p).test(channel));
+}
+
+function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '*') source += '.*';
+    else if (ch === '?') source += '.';
+    else if (ch === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) source += '\\[';
+      else {
+        const body = glob.slice(i + 1, end);
+        source += `[${body.startsWith('^') ? `^${body.slice(1)}` : body}]`;
+        i = end;
+      }
+    } else if (ch === '\\' && i + 1 < glob.length) source += `\\${glob[++i]}`;
+    else source += ch.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`, 's');
+}

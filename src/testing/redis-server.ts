@@ -1,0 +1,133 @@
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** Options of `startRedisServer`. */
+export interface RedisServerOptions {
+  /** `appendonly yes` with `appendfsync always`: every acknowledged write survives a crash. @default false */
+  appendonly?: boolean;
+  /** Path of the redis-server binary. @default the first `redis-server` on PATH */
+  binary?: string;
+  /** Extra `--name value` arguments for redis-server. @default [] */
+  args?: string[];
+}
+
+/** A redis-server started for tests: loopback only, in its own temporary directory. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** The data directory (removed by `stop`). */
+  readonly dir: string;
+  /** Stops the server (SIGKILL with `{ kill: true }`) and removes its directory. */
+  stop(options?: { kill?: boolean }): Promise<void>;
+  /** Stops the server (SIGKILL by default: a crash) and starts it again on the same port and directory. */
+  restart(options?: { kill?: boolean; downSeconds?: number }): Promise<void>;
+}
+
+/** The redis-server binary on PATH, or null: tests skip with a reason when it is missing. */
+export function findRedisServer(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');
+  }
+  return null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a real `redis-server` on a free loopback port in a fresh temporary directory, with no
+ * snapshots (`--save ''`), and resolves once it accepts connections.
+ *
+ * @example
+ * ```ts
+ * import { startRedisServer } from 'nodevent/testing';
+ * const server = await startRedisServer({ appendonly: true });
+ * try { ... server.url ... } finally { await server.stop(); }
+ * ```
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = options.binary ?? findRedisServer();
+  if (binary === null) throw new Error('redis-server was not found on PATH');
+  const dir = await mkdtemp(join(tmpdir(), 'nodevent-redis-'));
+  const port = await freePort();
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    '--appendonly', options.appendonly ? 'yes' : 'no', '--daemonize', 'no', '--loglevel', 'warning',
+    ...(options.appendonly ? ['--appendfsync', 'always'] : []),
+    ...(options.args ?? []),
+  ];
+  let child: ChildProcess | null = null;
+
+  const launch = async (): Promise<void> => {
+    let output = '';
+    const proc = spawnProcess(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk; });
+    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk; });
+    child = proc;
+    for (let i = 0; i < 200; i++) {
+      if (proc.exitCode !== null || proc.signalCode !== null) break;
+      if (await canConnect(port)) return;
+      await delay(25);
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`redis-server did not start on port ${port}: ${output.trim()}`);
+  };
+
+  const halt = async (kill: boolean): Promise<void> => {
+    const proc: ChildProcess | null = child;
+    child = null;
+    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(kill ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+  };
+
+  // A test process that exits without stop() (a timeout, process.exit) must not leave a server behind.
+  const onExit = (): void => { child?.kill('SIGKILL'); };
+  process.on('exit', onExit);
+  try {
+    await launch();
+  } catch (error) {
+    process.off('exit', onExit);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    async stop({ kill = false } = {}) {
+      await halt(kill);
+      process.off('exit', onExit);
+      await rm(dir, { recursive: true, force: true });
+    },
+    async restart({ kill = true, downSeconds = 0 } = {}) {
+      await halt(kill);
+      if (downSeconds > 0) await delay(downSeconds * 1000);
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import t from 'tap';
+import { createClient } from 'redis';
+import { spawn, sleep } from '../src/runtime/index.js';
+import { RedisPubSub, type PubSubMessage } from '../src/redis/index.js';
+import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+
+if (findRedisServer() === null) {
+  t.plan(0, 'redis-server not found on PATH (install redis-server, see .ci/run/pretest)');
+  process.exit(0);
+}
+
+const server = await startRedisServer();
+t.teardown(() => server.stop());
+const admin = createClient({ url: server.url });
+await admin.connect();
+t.teardown(() => admin.destroy());
+const subscriberCount = async (): Promise<number> =>
+  Number((await admin.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']) as string).split('\n').filter(Boolean).length);
+
+t.test('cats and hats: a subscriber gets only its topics', async (t) => {
+  const bus = new RedisPubSub<string>({ url: server.url });
+  t.teardown(() => bus.close());
+  const got: PubSubMessage<string>[] = [];
+  const ready = new Promise<void>((resolve) => {
+    const g = spawn(async () => {
+      const sub = await bus.subscribe('maine coon', 'persian');
+      resolve();
+      for await (const message of sub) {
+        got.push(message);
+        if (got.length === 2) break; // break closes the subscription
+      }
+    });
+    t.teardown(() => g.kill());
+  });
+  await ready;
+  const cats = ['siamese', 'persian', 'maine coon', 'norwegian forest'];
+  const hats = ['stovepipe', 'bowler', 'tam-o-shanter', 'fedora'];
+  const receivers: number[] = [];
+  for (let i = 0; i < 4; i++) receivers.push(await bus.publish(cats[i]!, hats[i]!));
+  t.same(receivers, [0, 1, 1, 0], 'only the subscribed topics had a receiver');
+  while (got.length < 2) await sleep(0.01);
+  t.same(got, [{ topic: 'persian', message: 'bowler' }, { topic: 'maine coon', message: 'tam-o-shanter' }]);
+  await sleep(0.1);
+  t.equal(await subscriberCount(), 0, 'breaking out of the loop closed the connection');
+});
+
+t.test('psubscribe: glob patterns, the matched pattern is reported', async (t) => {
+  const bus = new RedisPubSub({ url: server.url });
+  t.teardown(() => bus.close());
+  const sub = await bus.psubscribe('cat:*', 'hat:b?wler');
+  await bus.publish('cat:persian', { hat: 'fedora' });
+  await bus.publish('dog:pug', 'nope');
+  await bus.publish('hat:bowler', [1, 2]);
+  const it = sub[Symbol.asyncIterator]();
+  t.same((await it.next()).value, { topic: 'cat:persian', message: { hat: 'fedora' }, pattern: 'cat:*' });
+  t.same((await it.next()).value, { topic: 'hat:bowler', message: [1, 2], pattern: 'hat:b?wler' });
+  sub.close();
+  t.same(await it.next(), { value: undefined, done: true });
+});
+
+t.test('the subscription ends when the subscribing greenlet is killed', async (t) => {
+  const bus = new RedisPubSub({ url: server.url });
+  t.teardown(() => bus.close());
+  let ended = false;
+  const g = spawn(async () => {
+    for await (const _ of await bus.subscribe('news')) void _;
+    ended = true;
+  });
+  while ((await subscriberCount()) === 0) await sleep(0.02);
+  await g.kill();
+  t.ok(g.dead);
+  await sleep(0.1);
+  t.equal(await subscriberCount(), 0, 'no subscribed connection left behind');
+  t.equal(await bus.publish('news', 'anyone?'), 0);
+  void ended;
+});
+
+t.test('a greenlet killed while subscribing leaves no connection', async (t) => {
+  const bus = new RedisPubSub({ url: server.url });
+  t.teardown(() => bus.close());
+  const g = spawn(() => bus.subscribe('x'));
+  await g.kill();
+  await sleep(0.2);
+  t.equal(await subscriberCount(), 0);
+});
+
+t.test('messages from programs that do not speak JSON arrive as strings; bad input', async (t) => {
+  const bus = new RedisPubSub({ url: server.url });
+  t.teardown(() => bus.close());
+  const sub = await bus.subscribe('plain');
+  await admin.publish('plain', 'not json');
+  const it = sub[Symbol.asyncIterator]();
+  t.same((await it.next()).value, { topic: 'plain', message: 'not json' });
+  await t.rejects(bus.publish('plain', 1n), TypeError, 'BigInt: TypeError, nothing sent');
+  await t.rejects(bus.publish('', 'x'), TypeError);
+  await t.rejects(bus.subscribe(), TypeError);
+  sub.close();
+});

@@ -1,0 +1,126 @@
+import t from 'tap';
+import { spawn, sleep } from '../src/runtime/index.js';
+import { Empty, ShutDown } from '../src/runtime/queue-errors.js';
+import { RedisQueue } from '../src/redis/index.js';
+import { queueBehaviour } from './helpers/queue-behaviour.js';
+import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+
+if (findRedisServer() === null) {
+  t.plan(0, 'redis-server not found on PATH (install redis-server, see .ci/run/pretest)');
+  process.exit(0);
+}
+
+const server = await startRedisServer();
+t.teardown(() => server.stop());
+let n = 0;
+const queues: RedisQueue<any>[] = [];
+function makeQueue<T>(options: Record<string, unknown> = {}): RedisQueue<T> {
+  const q = new RedisQueue<T>(`test-${process.pid}-${++n}`, { url: server.url, lease: 1, ...options });
+  queues.push(q);
+  return q;
+}
+async function cleanup(q: RedisQueue<any>): Promise<void> {
+  await q.purge().catch(() => {});
+  await q.close();
+}
+t.teardown(async () => { for (const q of queues) await q.close(); });
+
+// The shared behavioural test of the joinable queue (also run against the in-memory Queue).
+t.test('shared joinable-queue behaviour', async (t) => {
+  queueBehaviour(t, 'RedisQueue', () => makeQueue(), (q) => cleanup(q as RedisQueue));
+});
+
+t.test('pending → working → done, counted in stats', async (t) => {
+  const q = makeQueue<{ dish: string }>();
+  for (const dish of ['salad', 'bread', 'entree']) await q.put({ dish });
+  t.equal(await q.qsize(), 3);
+  const a = await q.get();
+  t.same(a, { dish: 'salad' });
+  let s = await q.stats();
+  t.match(s, { pending: 2, working: 1, done: 0, unfinished: 3 });
+  t.same(s.running.map((r) => r.item), [{ dish: 'salad' }]);
+  await q.taskDone();
+  await q.get();
+  await q.taskFailed(new Error('dropped'));
+  s = await q.stats();
+  t.match(s, { pending: 1, working: 0, done: 1, failed: 1, unfinished: 1 });
+  t.same(s.failedItems.map((f) => [f.item, f.reason]), [[{ dish: 'bread' }, 'Error: dropped']]);
+  t.equal(await q.join({ timeout: 0.2 }), false);
+  await q.get();
+  await q.taskDone();
+  t.equal(await q.join({ timeout: 5 }), true);
+  await cleanup(q);
+});
+
+t.test('a non-serialisable item is a TypeError and nothing is written', async (t) => {
+  const q = makeQueue();
+  await t.rejects(q.put(10n), TypeError);
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  await t.rejects(q.put(circular), TypeError);
+  await t.rejects(q.put({ f: () => 1 }), TypeError);
+  t.match(await q.stats(), { pending: 0, unfinished: 0 });
+  await cleanup(q);
+});
+
+t.test('bytes codec', async (t) => {
+  const q = makeQueue<Uint8Array>({ codec: 'bytes' });
+  await q.put(Buffer.from([0, 1, 254, 255]));
+  const got = await q.get();
+  t.ok(Buffer.isBuffer(got));
+  t.same([...got], [0, 1, 254, 255]);
+  await q.taskDone();
+  await t.rejects(q.put('text' as never), TypeError);
+  await cleanup(q);
+});
+
+t.test('bad arguments name themselves', async (t) => {
+  t.throws(() => new RedisQueue(''), TypeError);
+  t.throws(() => new RedisQueue('q', { lease: -1 }), RangeError);
+  t.throws(() => new RedisQueue('q', { maxsize: 1.5 }), RangeError);
+  t.throws(() => new RedisQueue('q', { codec: 'xml' as never }), { name: 'TypeError', message: /options\.codec/ });
+});
+
+t.test('a getter killed while blocked takes nothing, and leaves no connection behind', async (t) => {
+  const q = makeQueue<number>();
+  const g = spawn(() => q.get());
+  await sleep(0.2);
+  await g.kill();
+  await q.put(1);
+  // The blocked connection was killed: the item is not moved into a working list by a ghost.
+  await sleep(0.1);
+  t.match(await q.stats(), { pending: 1, working: 0 });
+  t.equal(await q.get({ timeout: 2 }), 1);
+  await q.taskDone();
+  await cleanup(q);
+});
+
+t.test('an item held by a killed greenlet goes back at once', async (t) => {
+  const q = makeQueue<string>({ lease: 30 });
+  await q.put('towel');
+  const g = spawn(async () => { await q.get(); await sleep(60); });
+  await sleep(0.2);
+  t.match(await q.stats(), { pending: 0, working: 1 });
+  await g.kill();
+  await sleep(0.1);
+  t.match(await q.stats(), { pending: 1, working: 0 });
+  t.equal(await q.get({ timeout: 1 }), 'towel');
+  await q.taskDone();
+  await cleanup(q);
+});
+
+t.test('get timeout, getNowait, shutdown', async (t) => {
+  const q = makeQueue<number>();
+  await t.rejects(q.get({ timeout: 0.1 }), Empty);
+  await t.rejects(q.getNowait(), Empty);
+  await q.put(1);
+  const waiter = q.get();
+  t.equal(await waiter, 1);
+  await q.taskDone();
+  const blocked = q.get();
+  await sleep(0.1);
+  await q.shutdown();
+  await t.rejects(blocked, ShutDown);
+  await t.rejects(q.put(2), ShutDown);
+  await cleanup(q);
+});
