@@ -14,7 +14,8 @@ import { markShared, patchNet, unpatchNet } from './net.js';
 import * as registry from './registry.js';
 import { patchTimers, unpatchTimers } from './timers.js';
 
-export { patchDns, unpatchDns } from './dns.js';
+export { caresLookup, patchDns, unpatchDns } from './dns.js';
+export type { PatchDnsOptions } from './dns.js';
 export { patchFetch, unpatchFetch, scopeInterceptor, ScopedDispatcher } from './fetch.js';
 export { patchHttp, unpatchHttp } from './http.js';
 export { patchNet, unpatchNet, markShared, isShared, socketOwner } from './net.js';
