@@ -2,13 +2,29 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 
-/** rows: { variant, n, ms } — returns SVG text. */
+// Vega-Lite warns about facets with independent scales, which is what is wanted here.
+const quiet = {
+  level() { return this; },
+  info() { return this; },
+  debug() { return this; },
+  warn() { return this; },
+  error(...args) { console.error(...args); return this; },
+};
+
+/** rows: { variant, n, ms, family } — returns SVG text. */
 export async function drawChart(rows, { title, subtitle }) {
   const order = [...new Set([...rows].sort((a, b) => a.ms - b.ms).map((r) => r.variant))];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle },
-    data: { values: rows.filter((r) => typeof r.ms === 'number').map((r) => ({ ...r, N: `N = ${r.n}`, seconds: r.ms / 1000 })) },
+    data: {
+      values: rows.filter((r) => typeof r.ms === 'number').map((r) => ({
+        ...r,
+        N: `N = ${r.n}`,
+        seconds: r.ms / 1000,
+        label: r.ms < 1000 ? `${r.ms.toFixed(0)} ms` : `${(r.ms / 1000).toFixed(2)} s`,
+      })),
+    },
     facet: { row: { field: 'N', type: 'nominal', title: null, sort: { field: 'n' } } },
     spec: {
       width: 520,
@@ -18,8 +34,10 @@ export async function drawChart(rows, { title, subtitle }) {
           mark: 'bar',
           encoding: {
             y: { field: 'variant', type: 'nominal', sort: order, title: null },
-            x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, title: 'wall time, seconds (log scale)' },
-            color: { field: 'family', type: 'nominal', legend: { title: null, orient: 'bottom' } },
+            x: { field: 'seconds', type: 'quantitative', scale: { type: 'log', domainMin: 0.01 }, title: 'wall time, seconds (log scale)' },
+            // A log scale has no zero: the bars start at its left edge.
+            x2: { datum: 0.01 },
+            color: { field: 'family', type: 'nominal', legend: { title: null, orient: 'bottom', labelLimit: 400 } },
           },
         },
         {
@@ -27,12 +45,13 @@ export async function drawChart(rows, { title, subtitle }) {
           encoding: {
             y: { field: 'variant', type: 'nominal', sort: order },
             x: { field: 'seconds', type: 'quantitative' },
-            text: { field: 'seconds', type: 'quantitative', format: '.3~s' },
+            text: { field: 'label', type: 'nominal' },
           },
         },
       ],
     },
+    resolve: { scale: { y: 'independent' } },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Error });
+  const view = new vega.View(vega.parse(compile(spec, { logger: quiet }).spec), { renderer: 'none', logLevel: vega.Error });
   return view.toSVG();
 }
