@@ -20,7 +20,8 @@ function resources(): Record<string, number> {
   return counts;
 }
 
-const N = Number(process.env.NODEVENT_LEAK_N ?? 1500);
+// The issue asks for 10,000; NODEVENT_LEAK_N lowers it for quick local runs.
+const N = Number(process.env.NODEVENT_LEAK_N ?? 10_000);
 
 t.test(`${N} greenlets killed in the middle of connections leave nothing behind`, async (t) => {
   const warnings: Error[] = [];
