@@ -4,12 +4,11 @@
 // 5 s rather than waiting forever).
 //
 //   node examples/tcp_client.mjs [--port 6789]   (start tcp_server.mjs first; or: npm run example -- tcp_client)
-import { parseArgs } from 'node:util';
 import { spawn } from 'nodevent';
 import { AF_INET, SOCK_STREAM, socket } from 'nodevent/net';
+import { now, portOption, pyBytes } from './common.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
-const address = ['localhost', Number(values.port)];
+const address = ['localhost', portOption()];
 const maxSize = 1000;
 
 async function main() {
@@ -24,15 +23,3 @@ async function main() {
 }
 
 await spawn(main);
-
-/** Python's str(datetime.now()): 2020-07-14 11:35:50.340154 */
-function now() {
-  const d = new Date();
-  const p = (n, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
-}
-/** Python's repr of bytes: b'Hey!' */
-function pyBytes(buf) {
-  const chars = [...buf].map((c) => (c >= 32 && c < 127 && c !== 39 && c !== 92 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`));
-  return `b'${chars.join('')}'`;
-}

@@ -6,13 +6,12 @@
 // the printed lines it shows are the intended ones, reproduced here.
 //
 //   node examples/zmq_client.mjs [--port 6789]   (start zmq_server.mjs first; or: npm run example -- zmq_client)
-import { parseArgs } from 'node:util';
 import zmq from 'zeromq';
 import { currentScope, spawn, withTimeout } from 'nodevent';
+import { portOption } from './common.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
 const host = '127.0.0.1';
-const port = Number(values.port);
+const port = portOption();
 
 async function client() {
   const sock = new zmq.Request();

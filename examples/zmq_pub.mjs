@@ -4,13 +4,12 @@
 // The socket belongs to the greenlet that runs the publisher: killing it closes the socket.
 //
 //   node examples/zmq_pub.mjs [--port 6789]      (start zmq_sub.mjs first, or: npm run example -- zmq_pub)
-import { parseArgs } from 'node:util';
 import zmq from 'zeromq';
 import { currentScope, sleep, spawn } from 'nodevent';
+import { portOption } from './common.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
 const host = '127.0.0.1';
-const port = Number(values.port);
+const port = portOption();
 
 const choice = (list) => list[Math.floor(Math.random() * list.length)];
 

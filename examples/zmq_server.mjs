@@ -4,19 +4,18 @@
 // kill it, which closes the socket.
 //
 //   node examples/zmq_server.mjs [--port 6789]   (then zmq_client.mjs; or: npm run example -- zmq_server)
-import { parseArgs } from 'node:util';
 import zmq from 'zeromq';
 import { currentScope, spawn } from 'nodevent';
+import { portOption, signalReady, serveUntilSignalled } from './common.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
 const host = '127.0.0.1';
-const port = Number(values.port);
+const port = portOption();
 
 async function serve() {
   const server = new zmq.Reply();
   currentScope().own({ dispose: () => server.close() });
   await server.bind(`tcp://${host}:${port}`);
-  process.send?.('ready'); // tells examples/run.mjs that it may start the client
+  signalReady(); // run.mjs may start the client
   while (true) {
     const [request] = await server.receive();
     const requestStr = request.toString('utf8');
@@ -27,6 +26,4 @@ async function serve() {
 }
 
 const g = spawn(serve);
-process.once('SIGINT', () => g.kill());
-process.once('SIGTERM', () => g.kill());
-await g;
+await serveUntilSignalled(g);

@@ -4,13 +4,12 @@
 // the greenlet (Ctrl-C below, or `withTimeout` around it) closes the socket and ends the loop.
 //
 //   node examples/zmq_sub.mjs [--port 6789]      (then run zmq_pub.mjs; or: npm run example -- zmq_sub)
-import { parseArgs } from 'node:util';
 import zmq from 'zeromq';
 import { currentScope, spawn } from 'nodevent';
+import { portOption, signalReady, serveUntilSignalled } from './common.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
 const host = '127.0.0.1';
-const port = Number(values.port);
+const port = portOption();
 
 async function subscriber() {
   const sub = new zmq.Subscriber();
@@ -20,7 +19,7 @@ async function subscriber() {
   for (const topic of topics) {
     sub.subscribe(topic);
   }
-  process.send?.('ready'); // tells examples/run.mjs that it may start the publisher
+  signalReady(); // run.mjs may start the publisher
   for await (const [catBytes, hatBytes] of sub) {
     const cat = catBytes.toString('utf8');
     const hat = hatBytes.toString('utf8');
@@ -29,6 +28,4 @@ async function subscriber() {
 }
 
 const g = spawn(subscriber);
-process.once('SIGINT', () => g.kill());
-process.once('SIGTERM', () => g.kill());
-await g;
+await serveUntilSignalled(g);

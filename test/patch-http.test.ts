@@ -1,12 +1,12 @@
 import t from 'tap';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { once } from 'node:events';
 import axios from 'axios';
-import { spawn, sleep, withTimeout, GreenletExit, Timeout } from '../src/runtime/index.js';
+import { spawn, withTimeout, GreenletExit, Timeout } from '../src/runtime/index.js';
 import { patchHttp, unpatchHttp } from '../src/patch/http.js';
 import { patchNet, unpatchNet } from '../src/patch/net.js';
+import { hangingHttpServer, listenLoopback, silentServer, until } from './helpers/servers.js';
 
 patchNet();
 patchHttp();
@@ -15,34 +15,8 @@ t.teardown(() => {
   unpatchNet();
 });
 
-const until = async (fn: () => boolean) => {
-  while (!fn()) await sleep(0.01);
-};
-
-// An HTTP server that reads the request and never sends headers; it records each socket's close.
-async function hangingServer(t: { teardown(fn: () => void): void }) {
-  let requests = 0;
-  let closed = 0;
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer(() => {
-    requests++;
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => closed++);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, get requests() { return requests; }, get closed() { return closed; } };
-}
-
 t.test('kill during http.get whose server never sends headers', async (t) => {
-  const srv = await hangingServer(t);
+  const srv = await hangingHttpServer(t);
   const g = spawn(async () => {
     const req = http.get(`http://127.0.0.1:${srv.port}/`);
     await once(req, 'response');
@@ -55,7 +29,7 @@ t.test('kill during http.get whose server never sends headers', async (t) => {
 });
 
 t.test('withTimeout around http.request: the request is destroyed with the Timeout', async (t) => {
-  const srv = await hangingServer(t);
+  const srv = await hangingHttpServer(t);
   let seen: unknown;
   const g = spawn(() =>
     withTimeout(0.1, async () => {
@@ -71,29 +45,19 @@ t.test('withTimeout around http.request: the request is destroyed with the Timeo
 });
 
 t.test('kill during https.get (TLS handshake never answered)', async (t) => {
-  let closed = 0;
-  let connected = 0;
-  const server = net.createServer((s) => {
-    connected++;
-    s.resume();
-    s.on('close', () => closed++);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const srv = await silentServer(t);
   const g = spawn(async () => {
-    const req = https.get({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    const req = https.get({ port: srv.port, host: '127.0.0.1', rejectUnauthorized: false });
     await once(req, 'response');
   });
-  await until(() => connected === 1);
+  await until(() => srv.sockets.length === 1);
   await g.kill();
-  await until(() => closed === 1);
+  await until(() => srv.closed.length === 1);
   t.ok(g.value instanceof GreenletExit);
 });
 
 t.test('axios, unmodified, under withTimeout: aborted, the server sees the socket close', async (t) => {
-  const srv = await hangingServer(t);
+  const srv = await hangingHttpServer(t);
   const g = spawn(() => withTimeout(0.2, () => axios.get(`http://127.0.0.1:${srv.port}/slow`)));
   await t.rejects(g.get(), Timeout);
   await until(() => srv.closed >= 1);
@@ -101,7 +65,7 @@ t.test('axios, unmodified, under withTimeout: aborted, the server sees the socke
 });
 
 t.test('axios inside a killed greenlet', async (t) => {
-  const srv = await hangingServer(t);
+  const srv = await hangingHttpServer(t);
   const g = spawn(() => axios.get(`http://127.0.0.1:${srv.port}/slow`));
   await until(() => srv.requests === 1);
   await g.kill();
@@ -110,11 +74,7 @@ t.test('axios inside a killed greenlet', async (t) => {
 });
 
 t.test('a request that completes normally is not touched; its response callback runs in the greenlet', async (t) => {
-  const server = http.createServer((req, res) => res.end('ok'));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenLoopback(t, http.createServer((req, res) => res.end('ok')));
   const g = spawn(
     () =>
       new Promise<string>((resolve, reject) => {
@@ -131,7 +91,7 @@ t.test('a request that completes normally is not touched; its response callback 
 });
 
 t.test("a user's own signal still works", async (t) => {
-  const srv = await hangingServer(t);
+  const srv = await hangingHttpServer(t);
   const ac = new AbortController();
   const g = spawn(async () => {
     const req = http.get(`http://127.0.0.1:${srv.port}/`, { signal: ac.signal });

@@ -4,32 +4,10 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { spawn, sleep, withTimeout, GreenletExit, Timeout, currentScope } from '../src/runtime/index.js';
 import { patchNet, unpatchNet, markShared, socketOwner } from '../src/patch/net.js';
+import { listenLoopback, silentServer, until } from './helpers/servers.js';
 
 patchNet();
 t.teardown(unpatchNet);
-
-// A server that accepts and never answers; it records each connection's close.
-async function silentServer(t: { teardown(fn: () => void): void }) {
-  const sockets: net.Socket[] = [];
-  const closed: net.Socket[] = [];
-  const server = net.createServer((socket) => {
-    sockets.push(socket);
-    socket.resume(); // read (and drop) what comes, so the end of the stream is seen
-    socket.on('error', () => {});
-    socket.on('close', () => closed.push(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  const until = async (fn: () => boolean) => {
-    while (!fn()) await sleep(0.01);
-  };
-  return { server, port, sockets, closed, until };
-}
 
 const paths: Record<string, (port: number) => net.Socket> = {
   'net.connect': (port) => net.connect(port, '127.0.0.1'),
@@ -46,9 +24,9 @@ for (const [name, open] of Object.entries(paths)) {
       client = open(srv.port);
       await once(client, 'data'); // never comes
     });
-    await srv.until(() => srv.sockets.length === 1);
+    await until(() => srv.sockets.length === 1);
     await g.kill();
-    await srv.until(() => srv.closed.length === 1);
+    await until(() => srv.closed.length === 1);
     t.ok(g.dead);
     t.ok(g.value instanceof GreenletExit);
     t.ok(client!.destroyed, 'client socket destroyed');
@@ -66,18 +44,14 @@ for (const [name, open] of Object.entries(paths)) {
       }),
     );
     await t.rejects(g.get(), Timeout);
-    await srv.until(() => srv.closed.length === 1);
+    await until(() => srv.closed.length === 1);
     t.ok(client!.destroyed);
     t.ok(closeError instanceof Timeout, 'the socket saw the scope reason');
   });
 }
 
 t.test('a socket a greenlet returns keeps working after the greenlet ended', async (t) => {
-  const server = net.createServer((s) => s.pipe(s));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenLoopback(t, net.createServer((s) => s.pipe(s)));
   const g = spawn(async () => {
     const s = net.connect(port, '127.0.0.1');
     await once(s, 'connect');
@@ -96,11 +70,7 @@ t.test('a socket a greenlet returns keeps working after the greenlet ended', asy
 });
 
 t.test('a socket disowns itself on close', async (t) => {
-  const server = net.createServer((s) => s.end('bye'));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenLoopback(t, net.createServer((s) => s.end('bye')));
   const g = spawn(async () => {
     const s = net.connect(port, '127.0.0.1');
     s.resume();
@@ -119,7 +89,7 @@ t.test('markShared: a killed greenlet leaves a shared socket alone', async (t) =
     t.equal(currentScope()!.ownedCount, 0);
     await once(client, 'data');
   });
-  await srv.until(() => srv.sockets.length === 1);
+  await until(() => srv.sockets.length === 1);
   await g.kill();
   await sleep(0.05);
   t.equal(srv.closed.length, 0);

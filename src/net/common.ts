@@ -33,6 +33,11 @@ export const SHUT_RDWR = 2;
 /** A socket address as Python writes it: `[host, port]`. */
 export type Address = [host: string, port: number];
 
+/** The address meaning every interface of `family` (Python's `''` host): `'::'` or `'0.0.0.0'`. */
+export function wildcardHost(family: number): string {
+  return family === AF_INET6 ? '::' : '0.0.0.0';
+}
+
 /** Checks a port number: an integer in 0–65535. */
 export function validatePort(value: unknown, name = 'port'): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);

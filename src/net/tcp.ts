@@ -1,26 +1,16 @@
 import net from 'node:net';
-import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
-import { invalidArgType, secondsToMs } from '../runtime/validate.js';
-import {
-  AF_INET, AF_INET6, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, block, getdefaulttimeout, ownerScope, toBytes,
-  validateAddress, validateSize, type Address,
-} from './common.js';
+import { invalidArgType } from '../runtime/validate.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
+import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 
 /** Options of a TCP socket. */
-export interface TcpSocketOptions {
-  /** `AF_INET` or `AF_INET6`. @default AF_INET */
-  family?: number;
-  /** Seconds each blocking operation may take (null: no limit, 0: non-blocking). @default getdefaulttimeout() */
-  timeout?: number | null;
-}
+export type TcpSocketOptions = SocketBaseOptions;
 
 // Bytes read ahead of the reader before the socket is paused (TCP flow control does the rest).
 const HIGH_WATER = 64 * 1024;
-
-function noop(): void {}
 
 function errnoError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -42,13 +32,9 @@ function errnoError(code: string, message: string): Error {
  * client.close();
  * ```
  */
-export class TcpSocket {
-  /** `AF_INET` or `AF_INET6`. */
-  readonly family: number;
+export class TcpSocket extends SocketBase {
   /** Always `SOCK_STREAM`. */
   readonly type = SOCK_STREAM;
-  #timeout: number | null;
-  #timeoutMs: number | undefined;
   #socket: net.Socket | undefined;
   #server: net.Server | undefined;
   #bound: Address | undefined;
@@ -56,98 +42,30 @@ export class TcpSocket {
   #need = 0;
   #eof = false;
   #error: unknown = undefined;
-  #closed = false;
   #pending: net.Socket[] = [];
-  #waiters = new Set<() => void>();
-  #owner: Scope | undefined;
-  #owned: Disposable = { dispose: () => this.#shut() };
 
   constructor(options: TcpSocketOptions = {}) {
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-    const family = options.family ?? AF_INET;
-    if (family !== AF_INET && family !== AF_INET6) throw invalidArgType('options.family', 'AF_INET or AF_INET6', family);
-    this.family = family;
-    const seconds = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
-    this.#timeoutMs = secondsToMs(seconds, 'options.timeout');
-    this.#timeout = seconds ?? null;
-    this.#owner = ownerScope();
-    this.#owner?.own(this.#owned);
+    super(options);
+    this._own();
   }
 
   /** @internal Wraps a connection taken from a listener; owned by the current greenlet. */
   static _fromAccepted(raw: net.Socket, family: number, timeout: number | null): TcpSocket {
     const sock = new TcpSocket({ family, timeout });
-    if (sock.#closed) raw.destroy(); // created in a scope that is already gone
+    if (sock.closed) raw.destroy(); // created in a scope that is already gone
     else sock.#attach(raw);
     return sock;
   }
 
-  // -- timeouts ------------------------------------------------------------------------------
-
-  /** The timeout in seconds (null: none). */
-  get timeout(): number | null {
-    return this.#timeout;
-  }
-
-  /**
-   * Sets how long each blocking call may wait, in seconds: it then rejects with
-   * `socket.timeout` and the socket stays usable. null waits forever; 0 makes calls that would
-   * wait reject with `BlockingIOError`.
-   */
-  settimeout(seconds: number | null): void {
-    this.#timeoutMs = secondsToMs(seconds, 'timeout');
-    this.#timeout = seconds ?? null;
-  }
-
-  /** The timeout in seconds (null: none). */
-  gettimeout(): number | null {
-    return this.#timeout;
-  }
-
-  /** `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`. */
-  setblocking(flag: boolean): void {
-    this.settimeout(flag ? null : 0);
-  }
-
   // -- state ---------------------------------------------------------------------------------
-
-  /** True once `close` was called or the owning greenlet was killed. */
-  get closed(): boolean {
-    return this.#closed;
-  }
 
   /** The underlying Node socket of a connected socket (undefined otherwise). */
   get rawSocket(): net.Socket | undefined {
     return this.#socket;
   }
 
-  #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter();
-  }
-
-  /** Waits (within the timeout and the current scope) until `ready()`. */
-  #until(ready: () => boolean): Promise<void> {
-    return block<void>(this.#timeoutMs, (resolve) => {
-      if (ready()) {
-        resolve();
-        return noop;
-      }
-      const waiter = (): void => {
-        if (ready()) resolve();
-      };
-      this.#waiters.add(waiter);
-      return () => this.#waiters.delete(waiter);
-    });
-  }
-
-  #check(): void {
-    const scope = currentScope();
-    if (scope?.aborted) throw scope.reason;
-    if (this.#closed) throw closedSocketError();
-  }
-
   #connected(): net.Socket {
-    this.#check();
+    this._check();
     if (this.#socket === undefined) throw errnoError('ENOTCONN', '[Errno 107] Transport endpoint is not connected');
     return this.#socket;
   }
@@ -157,19 +75,19 @@ export class TcpSocket {
     socket.on('data', (chunk: Buffer) => {
       this.#reader.push(chunk);
       if (this.#reader.length >= Math.max(HIGH_WATER, this.#need)) socket.pause();
-      this.#wake();
+      this._wake();
     });
     socket.on('end', () => {
       this.#eof = true;
-      this.#wake();
+      this._wake();
     });
     socket.on('error', (error) => {
       this.#error ??= error;
-      this.#wake();
+      this._wake();
     });
     socket.on('close', () => {
       this.#eof = true;
-      this.#wake();
+      this._wake();
     });
     socket.resume();
   }
@@ -180,11 +98,11 @@ export class TcpSocket {
     this.#need = need;
     if (socket.isPaused() && this.#reader.length < need) socket.resume();
     try {
-      await this.#until(() => ready() || this.#eof || this.#error !== undefined || this.#closed);
+      await this._until(() => ready() || this.#eof || this.#error !== undefined || this.closed);
     } finally {
       this.#need = 0;
     }
-    this.#check();
+    this._check();
   }
 
   #take(n: number): Buffer {
@@ -202,7 +120,7 @@ export class TcpSocket {
    */
   async connect(address: Address): Promise<void> {
     const [host, port] = validateAddress(address);
-    this.#check();
+    this._check();
     if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
     const infos = await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM });
     const [, , , , [ip]] = infos[0]!;
@@ -211,7 +129,7 @@ export class TcpSocket {
 
   /** @internal Connects to a numeric address. */
   async _connectAddress(ip: string, port: number): Promise<void> {
-    this.#check();
+    this._check();
     const socket = new net.Socket({ allowHalfOpen: true });
     const options: net.TcpSocketConnectOpts = { host: ip, port };
     if (this.#bound !== undefined) {
@@ -219,7 +137,7 @@ export class TcpSocket {
       options.localPort = this.#bound[1];
     }
     try {
-      await block<void>(this.#timeoutMs, (resolve, reject) => {
+      await this._block<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
         socket.connect(options);
@@ -233,7 +151,7 @@ export class TcpSocket {
       socket.destroy();
       throw error;
     }
-    if (this.#closed) {
+    if (this.closed) {
       socket.destroy();
       throw closedSocketError();
     }
@@ -246,7 +164,7 @@ export class TcpSocket {
     const socket = this.#connected();
     if (this.#error !== undefined) throw this.#error;
     if (bytes.length === 0) return;
-    await block<void>(this.#timeoutMs, (resolve, reject) => {
+    await this._block<void>((resolve, reject) => {
       const onClose = (): void => reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe'));
       socket.once('close', onClose);
       socket.write(bytes, (error) => (error ? reject(this.#error ?? error) : resolve()));
@@ -331,7 +249,7 @@ export class TcpSocket {
       this.#reader.clear();
       this.#eof = true;
       socket.pause();
-      this.#wake();
+      this._wake();
     }
   }
 
@@ -344,24 +262,23 @@ export class TcpSocket {
    */
   async bind(address: Address): Promise<void> {
     const [host, port] = validateAddress(address);
-    this.#check();
+    this._check();
     if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
-    const wildcard = this.family === AF_INET6 ? '::' : '0.0.0.0';
-    const ip = host === '' ? wildcard : (await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4][0];
+    const ip = host === '' ? wildcardHost(this.family) : (await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4][0];
     this.#bound = [ip, port];
   }
 
   /** Starts listening on the bound address (an ephemeral port on every interface when not bound). */
   async listen(backlog = 128): Promise<void> {
     validateSize(backlog, 'backlog');
-    this.#check();
+    this._check();
     if (this.#server !== undefined) return;
     if (this.#socket !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is connected');
-    const [host, port] = this.#bound ?? [this.family === AF_INET6 ? '::' : '0.0.0.0', 0];
+    const [host, port] = this.#bound ?? [wildcardHost(this.family), 0];
     // Paused until accepted: an accepted-but-unclaimed connection reads nothing, as one still in
     // the kernel's backlog would not.
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    await block<void>(this.#timeoutMs, (resolve, reject) => {
+    await this._block<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
       server.listen({ host, port, backlog: Math.max(backlog, 1) });
@@ -373,7 +290,7 @@ export class TcpSocket {
       server.close();
       throw error;
     });
-    if (this.#closed) {
+    if (this.closed) {
       server.close();
       throw closedSocketError();
     }
@@ -381,20 +298,20 @@ export class TcpSocket {
     server.on('connection', (raw: net.Socket) => {
       raw.on('error', noop); // until a handler takes it: a reset while queued must not crash
       this.#pending.push(raw);
-      this.#wake();
+      this._wake();
     });
     server.on('error', (error) => {
       this.#error ??= error;
-      this.#wake();
+      this._wake();
     });
   }
 
   /** @internal The next connection as a paused Node socket (StreamServer wraps it in its handler). */
   async _acceptRaw(): Promise<net.Socket> {
-    this.#check();
+    this._check();
     if (this.#server === undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is not listening');
-    await this.#until(() => this.#pending.length > 0 || this.#closed || this.#error !== undefined);
-    this.#check();
+    await this._until(() => this.#pending.length > 0 || this.closed || this.#error !== undefined);
+    this._check();
     const raw = this.#pending.shift();
     if (raw === undefined) throw this.#error;
     return raw;
@@ -409,7 +326,7 @@ export class TcpSocket {
   async accept(): Promise<[TcpSocket, Address]> {
     const raw = await this._acceptRaw();
     const address: Address = [raw.remoteAddress ?? '', raw.remotePort ?? 0];
-    return [TcpSocket._fromAccepted(raw, this.family, this.#timeout), address];
+    return [TcpSocket._fromAccepted(raw, this.family, this.timeout), address];
   }
 
   /** The local `[host, port]`. */
@@ -419,7 +336,7 @@ export class TcpSocket {
       return [a.address, a.port];
     }
     if (this.#socket !== undefined) return [this.#socket.localAddress ?? '', this.#socket.localPort ?? 0];
-    return this.#bound ?? [this.family === AF_INET6 ? '::' : '0.0.0.0', 0];
+    return this.#bound ?? [wildcardHost(this.family), 0];
   }
 
   /** The peer's `[host, port]`. */
@@ -430,34 +347,18 @@ export class TcpSocket {
 
   // -- closing -------------------------------------------------------------------------------
 
-  #shut(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** @internal Closes the connection or the listener and its queued connections. */
+  protected override _release(): void {
     this.#socket?.destroy();
     this.#server?.close();
     for (const raw of this.#pending) raw.destroy();
     this.#pending = [];
     this.#reader.clear();
-    this.#wake();
   }
 
-  /** Closes the socket (a listener stops listening; queued connections are closed). Idempotent. */
-  close(): void {
-    this.#shut();
-    this.#owner?.disown(this.#owned);
-  }
-
-  /** The current greenlet adopts the socket: from now on, killing it (not the old owner) closes the socket. */
-  adopt(): this {
-    this.#owner?.disown(this.#owned);
-    this.#owner = ownerScope();
-    this.#owner?.own(this.#owned);
-    return this;
-  }
-
-  toString(): string {
+  override toString(): string {
     const s = this.#socket;
-    const state = this.#closed ? 'closed' : this.#server ? `listening ${this.getsockname().join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
+    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
     return `<TcpSocket ${state}>`;
   }
 }

@@ -1,42 +1,19 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope } from '../runtime/scope.js';
 import { markShared } from './net.js';
+import { DestroyOnAbort } from './owner.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // The request, not the connection, belongs to the greenlet. An agent's sockets are created outside
 // every scope and marked shared, so a kill never reaches a pooled socket directly: destroying the
 // request destroys the socket only if it was serving that request (what req.destroy does anyway).
 
-function noop(): void {}
-
-class RequestOwner implements Disposable {
-  readonly req: http.ClientRequest;
-  readonly scope: Scope;
-  constructor(req: http.ClientRequest, scope: Scope) {
-    this.req = req;
-    this.scope = scope;
-  }
-
-  dispose(reason: unknown): void {
-    const req = this.req;
-    if (req.destroyed) return;
-    if (req.listenerCount('error') === 0) req.once('error', noop);
-    req.destroy(reason instanceof Error ? reason : undefined);
-  }
-
-  release = (): void => {
-    this.scope.disown(this);
-  };
-}
-
 function ownRequest(req: http.ClientRequest): http.ClientRequest {
   const scope = currentScope();
   if (scope === undefined || !(req instanceof http.ClientRequest)) return req;
-  const owner = new RequestOwner(req, scope);
-  req.once('close', owner.release);
-  scope.own(owner); // in an aborted scope this destroys the request at once
+  new DestroyOnAbort(req, scope).attach(); // in an aborted scope this destroys the request at once
   return req;
 }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
+import { DestroyOnAbort } from './owner.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // One patch covers net.connect, net.createConnection, new net.Socket().connect and tls.connect:
@@ -11,30 +12,11 @@ const kOwner = Symbol('nodevent.owner');
 
 type Tagged = net.Socket & { [kShared]?: true; [kOwner]?: SocketOwner };
 
-function noop(): void {}
-
-class SocketOwner implements Disposable {
-  readonly socket: net.Socket;
-  readonly scope: Scope;
-  constructor(socket: net.Socket, scope: Scope) {
-    this.socket = socket;
-    this.scope = scope;
+/** The socket's owner, found again through the socket's `kOwner` tag. */
+class SocketOwner extends DestroyOnAbort<Tagged> {
+  protected override forget(): void {
+    this.target[kOwner] = undefined;
   }
-
-  dispose(reason: unknown): void {
-    const socket = this.socket as Tagged;
-    socket[kOwner] = undefined;
-    if (socket.destroyed) return;
-    // The greenlet is gone: nobody may be listening for the error any more, and an unheard
-    // 'error' would crash the process.
-    if (socket.listenerCount('error') === 0) socket.once('error', noop);
-    socket.destroy(reason instanceof Error ? reason : undefined);
-  }
-
-  release = (): void => {
-    (this.socket as Tagged)[kOwner] = undefined;
-    this.scope.disown(this);
-  };
 }
 
 /**
@@ -77,8 +59,7 @@ export function ownSocket(socket: Tagged): void {
   if (scope === undefined) return;
   const owner = new SocketOwner(socket, scope);
   socket[kOwner] = owner;
-  socket.once('close', owner.release);
-  scope.own(owner); // in an aborted scope this destroys the socket at once
+  owner.attach(); // in an aborted scope this destroys the socket at once
 }
 
 /**

@@ -16,6 +16,17 @@ function overRelease(message: string, code: string): RangeError {
   return err;
 }
 
+/** Acquires `lock`, runs `fn`, and releases however `fn` ends: the `run` of every lock here. */
+async function runLocked<R>(lock: { acquire(): Promise<boolean>; release(): void }, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+  validateFunction(fn, 'fn');
+  await lock.acquire();
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /**
  * A counter of permits, as gevent's `Semaphore`: `acquire()` takes one, waiting while none is
  * left (oldest waiter first); `release()` gives one back. It has no owner: any greenlet may release.
@@ -96,14 +107,8 @@ export class Semaphore {
    * await lock.run(async () => { await append(file, line); });
    * ```
    */
-  async run<R>(fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    validateFunction(fn, 'fn');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<R>(fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+    return runLocked(this, fn);
   }
 }
 
@@ -216,13 +221,7 @@ export class RLock {
   }
 
   /** Acquires, runs `fn`, and releases however `fn` ends. */
-  async run<R>(fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    validateFunction(fn, 'fn');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<R>(fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+    return runLocked(this, fn);
   }
 }

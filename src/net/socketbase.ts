@@ -1,0 +1,143 @@
+import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
+import { closedSocketError } from './errors.js';
+
+/** Options every green socket takes. */
+export interface SocketBaseOptions {
+  /** `AF_INET` or `AF_INET6`. @default AF_INET */
+  family?: number;
+  /** Seconds each blocking operation may take (null: no limit, 0: non-blocking). @default getdefaulttimeout() */
+  timeout?: number | null;
+}
+
+/** A cleanup that has nothing to clean. */
+export function noop(): void {}
+
+/**
+ * What TcpSocket and UdpSocket share: the family, the timeout (`settimeout`/`gettimeout`/
+ * `setblocking`), the closed state, the greenlet that owns the socket (`close`, `adopt`) and the
+ * waits of blocking calls, which end within the timeout and the current scope.
+ *
+ * A subclass validates its own options after `super(options)`, then calls `_own()` once its
+ * fields are set (in an already-aborted scope that closes the socket at once), and releases its
+ * Node handles in `_release()`.
+ */
+export abstract class SocketBase {
+  /** `AF_INET` or `AF_INET6`. */
+  readonly family: number;
+  #timeout: number | null;
+  #timeoutMs: number | undefined;
+  #closed = false;
+  #waiters = new Set<() => void>();
+  #owner: Scope | undefined;
+  #owned: Disposable = { dispose: () => this.#shut() };
+
+  protected constructor(options: SocketBaseOptions) {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    const family = options.family ?? AF_INET;
+    if (family !== AF_INET && family !== AF_INET6) throw invalidArgType('options.family', 'AF_INET or AF_INET6', family);
+    this.family = family;
+    const seconds = options.timeout === undefined ? getdefaulttimeout() : options.timeout;
+    this.#timeoutMs = secondsToMs(seconds, 'options.timeout');
+    this.#timeout = seconds ?? null;
+  }
+
+  /** @internal Gives the new socket to its owner (the running greenlet): the end of a subclass's constructor. */
+  protected _own(): void {
+    this.#owner = ownerScope();
+    this.#owner?.own(this.#owned);
+  }
+
+  // -- timeouts ------------------------------------------------------------------------------
+
+  /** The timeout in seconds (null: none). */
+  get timeout(): number | null {
+    return this.#timeout;
+  }
+
+  /**
+   * Sets how long each blocking call may wait, in seconds: it then rejects with
+   * `socket.timeout` and the socket stays usable. null waits forever; 0 makes calls that would
+   * wait reject with `BlockingIOError`.
+   */
+  settimeout(seconds: number | null): void {
+    this.#timeoutMs = secondsToMs(seconds, 'timeout');
+    this.#timeout = seconds ?? null;
+  }
+
+  /** The timeout in seconds (null: none). */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** `setblocking(false)` is `settimeout(0)`; `setblocking(true)` is `settimeout(null)`. */
+  setblocking(flag: boolean): void {
+    this.settimeout(flag ? null : 0);
+  }
+
+  // -- state ---------------------------------------------------------------------------------
+
+  /** True once `close` was called or the owning greenlet was killed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Throws the current scope's reason once it is aborted, or the closed-socket error. */
+  protected _check(): void {
+    const scope = currentScope();
+    if (scope?.aborted) throw scope.reason;
+    if (this.#closed) throw closedSocketError();
+  }
+
+  /** @internal Lets every pending `_until` look at its condition again. */
+  protected _wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /** @internal `block` with this socket's timeout. */
+  protected _block<T>(register: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void): Promise<T> {
+    return block<T>(this.#timeoutMs, register);
+  }
+
+  /** @internal Waits (within the timeout and the current scope) until `ready()`, looked at on each `_wake`. */
+  protected _until(ready: () => boolean): Promise<void> {
+    return this._block<void>((resolve) => {
+      if (ready()) {
+        resolve();
+        return noop;
+      }
+      const waiter = (): void => {
+        if (ready()) resolve();
+      };
+      this.#waiters.add(waiter);
+      return () => this.#waiters.delete(waiter);
+    });
+  }
+
+  // -- closing -------------------------------------------------------------------------------
+
+  /** @internal Destroys the subclass's Node handles and drops what it buffered (once, on close or kill). */
+  protected abstract _release(): void;
+
+  #shut(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this._release();
+    this._wake();
+  }
+
+  /** Closes the socket (a TCP listener stops listening; its queued connections are closed). Idempotent. */
+  close(): void {
+    this.#shut();
+    this.#owner?.disown(this.#owned);
+  }
+
+  /** The current greenlet adopts the socket: from now on, killing it (not the old owner) closes the socket. */
+  adopt(): this {
+    this.#owner?.disown(this.#owned);
+    this.#owner = ownerScope();
+    this.#owner?.own(this.#owned);
+    return this;
+  }
+}
