@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { getCurrent, type Greenlet } from '../runtime/greenlet.js';
-import { Empty, Full, ShutDown } from '../runtime/queue-errors.js';
+import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js';
 import type { GetOptions, JoinableQueueLike, JoinOptions, PutOptions, ShutdownOptions } from '../runtime/queue.js';
 import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
 import { sleep } from '../runtime/sleep.js';
@@ -618,17 +618,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   }
 
   /** Yields items until the queue is shut down and empty; call `taskDone` for each. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof ShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilShutDown(() => this.get());
   }
 
   /**

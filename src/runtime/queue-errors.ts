@@ -55,3 +55,25 @@ export class ShutDown extends Error {
     this.name = 'ShutDown';
   }
 }
+
+/**
+ * Yields what `get()` resolves until it rejects with `ShutDown`: the async iteration of every
+ * queue, in memory or on Redis.
+ *
+ * @example
+ * ```ts
+ * for await (const item of untilShutDown(() => queue.get())) console.log(item);
+ * ```
+ */
+export async function* untilShutDown<T>(get: () => Promise<T>): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    let item: T;
+    try {
+      item = await get();
+    } catch (error) {
+      if (error instanceof ShutDown) return;
+      throw error;
+    }
+    yield item;
+  }
+}

@@ -1,5 +1,5 @@
 import { Event } from './event.js';
-import { Empty, Full, ShutDown } from './queue-errors.js';
+import { Empty, Full, ShutDown, untilShutDown } from './queue-errors.js';
 import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
 import { Waiter, first } from './waiter.js';
 
@@ -327,17 +327,8 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
   }
 
   /** Yields items as `get()` returns them, until the queue is shut down and empty. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof ShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return untilShutDown(() => this.get());
   }
 }
 
