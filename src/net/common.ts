@@ -5,29 +5,53 @@ import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js'
 import { BlockingIOError, timeout } from './errors.js';
 
 // Python's socket constants, with Linux's values (what `socket.AF_INET6` etc. are there).
+/** Address family: any (IPv4 or IPv6). @example `getaddrinfo('localhost', 80, { family: AF_UNSPEC })` */
 export const AF_UNSPEC = 0;
+/** Address family: IPv4. @example `getaddrinfo('localhost', 80, { family: AF_INET })` */
 export const AF_INET = 2;
+/** Address family: IPv6. @example `socket(AF_INET6, SOCK_STREAM)` */
 export const AF_INET6 = 10;
+/** Socket type: a stream (TCP). @example `socket(AF_INET, SOCK_STREAM)` */
 export const SOCK_STREAM = 1;
+/** Socket type: datagrams (UDP). @example `socket(AF_INET, SOCK_DGRAM)` */
 export const SOCK_DGRAM = 2;
+/** Socket type: raw (only a `getaddrinfo` filter here: no raw sockets). @example `getaddrinfo('localhost', 0, { type: SOCK_RAW })` */
 export const SOCK_RAW = 3;
+/** Protocol: any (the default of `getaddrinfo`). @example `getaddrinfo('localhost', 80, { proto: IPPROTO_IP })` */
 export const IPPROTO_IP = 0;
+/** Protocol: TCP. @example `getaddrinfo('localhost', 80, { proto: IPPROTO_TCP })` */
 export const IPPROTO_TCP = 6;
+/** Protocol: UDP. @example `getaddrinfo('localhost', 53, { proto: IPPROTO_UDP })` */
 export const IPPROTO_UDP = 17;
+/** `getaddrinfo` flag: a null host means the wildcard address (for bind), not loopback. @example `getaddrinfo(null, 8080, { flags: AI_PASSIVE })` */
 export const AI_PASSIVE = 0x1;
+/** `getaddrinfo` flag: fill in the canonical name of the first result. @example `getaddrinfo('localhost', 80, { flags: AI_CANONNAME })` */
 export const AI_CANONNAME = 0x2;
+/** `getaddrinfo` flag: the host must be an IP literal (no lookup). @example `getaddrinfo('127.0.0.1', 80, { flags: AI_NUMERICHOST })` */
 export const AI_NUMERICHOST = 0x4;
+/** `getaddrinfo` flag: with `AF_INET6`, return IPv4 addresses as IPv4-mapped IPv6. @example `getaddrinfo('127.0.0.1', 80, { family: AF_INET6, flags: AI_V4MAPPED })` */
 export const AI_V4MAPPED = 0x8;
+/** `getaddrinfo` flag: with `AI_V4MAPPED`, return both IPv6 and mapped IPv4 addresses. @example `getaddrinfo('localhost', 80, { family: AF_INET6, flags: AI_V4MAPPED | AI_ALL })` */
 export const AI_ALL = 0x10;
+/** `getaddrinfo` flag: only families configured on this host. @example `getaddrinfo('localhost', 80, { flags: AI_ADDRCONFIG })` */
 export const AI_ADDRCONFIG = 0x20;
+/** `getaddrinfo` flag: the port must be numeric (no service-name lookup). @example `getaddrinfo('localhost', '80', { flags: AI_NUMERICSERV })` */
 export const AI_NUMERICSERV = 0x400;
+/** `getnameinfo` flag: keep the address numeric (no reverse lookup). @example `getnameinfo(['127.0.0.1', 80], NI_NUMERICHOST)` */
 export const NI_NUMERICHOST = 0x1;
+/** `getnameinfo` flag: keep the port numeric (no service name). @example `getnameinfo(['127.0.0.1', 80], NI_NUMERICSERV)` */
 export const NI_NUMERICSERV = 0x2;
+/** `getnameinfo` flag: keep only the first label of the host name. @example `getnameinfo(['127.0.0.1', 80], NI_NOFQDN)` */
 export const NI_NOFQDN = 0x4;
+/** `getnameinfo` flag: reject with `gaierror` when the address has no name. @example `getnameinfo(['192.0.2.1', 80], NI_NAMEREQD)` */
 export const NI_NAMEREQD = 0x8;
+/** `getnameinfo` flag: name the UDP service of the port rather than the TCP one. @example `getnameinfo(['127.0.0.1', 53], NI_DGRAM)` */
 export const NI_DGRAM = 0x10;
+/** `shutdown` mode: stop reading. @example `sock.shutdown(SHUT_RD)` */
 export const SHUT_RD = 0;
+/** `shutdown` mode: stop writing (the peer reads EOF). @example `sock.shutdown(SHUT_WR)` */
 export const SHUT_WR = 1;
+/** `shutdown` mode: stop reading and writing. @example `sock.shutdown(SHUT_RDWR)` */
 export const SHUT_RDWR = 2;
 
 /** A socket address as Python writes it: `[host, port]`. */
@@ -119,13 +143,25 @@ let defaultTimeout: number | null = null;
 /**
  * The timeout, in seconds, new sockets start with (Python's `socket.setdefaulttimeout`); null
  * means blocking without limit.
+ *
+ * @example
+ * ```ts
+ * setdefaulttimeout(10); // sockets created from now on time out after 10 s
+ * ```
  */
 export function setdefaulttimeout(seconds: number | null): void {
   secondsToMs(seconds, 'seconds');
   defaultTimeout = seconds ?? null;
 }
 
-/** The timeout new sockets start with. */
+/**
+ * The timeout new sockets start with, in seconds (null: no limit).
+ *
+ * @example
+ * ```ts
+ * console.log(getdefaulttimeout()); // null until setdefaulttimeout is called
+ * ```
+ */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }

@@ -13,15 +13,24 @@ const GAI_MESSAGES: Record<number, [code: string, message: string]> = {
   [-11]: ['EAI_SYSTEM', 'System error'],
 };
 
-/** `getaddrinfo` error numbers (glibc's values, negative as in Python). */
+// `getaddrinfo` error numbers (glibc's values, negative as in Python).
+/** `gaierror` errno: invalid `flags`. @example `err instanceof gaierror && err.errno === EAI_BADFLAGS` */
 export const EAI_BADFLAGS = -1;
+/** `gaierror` errno: the name or service is not known. @example `err instanceof gaierror && err.errno === EAI_NONAME` */
 export const EAI_NONAME = -2;
+/** `gaierror` errno: temporary failure (retry later). @example `err instanceof gaierror && err.errno === EAI_AGAIN` */
 export const EAI_AGAIN = -3;
+/** `gaierror` errno: non-recoverable failure of the name server. @example `err instanceof gaierror && err.errno === EAI_FAIL` */
 export const EAI_FAIL = -4;
+/** `gaierror` errno: the name exists but has no address. @example `err instanceof gaierror && err.errno === EAI_NODATA` */
 export const EAI_NODATA = -5;
+/** `gaierror` errno: the address family is not supported. @example `err instanceof gaierror && err.errno === EAI_FAMILY` */
 export const EAI_FAMILY = -6;
+/** `gaierror` errno: the socket type is not supported. @example `err instanceof gaierror && err.errno === EAI_SOCKTYPE` */
 export const EAI_SOCKTYPE = -7;
+/** `gaierror` errno: the service is not known for the socket type. @example `err instanceof gaierror && err.errno === EAI_SERVICE` */
 export const EAI_SERVICE = -8;
+/** `gaierror` errno: some other system error. @example `err instanceof gaierror && err.errno === EAI_SYSTEM` */
 export const EAI_SYSTEM = -11;
 
 /**
@@ -53,10 +62,14 @@ export class gaierror extends Error {
   }
 }
 
-/** `h_errno` values of `herror`. */
+// `h_errno` values of `herror`.
+/** `herror` errno: the host is unknown. @example `err instanceof herror && err.errno === HOST_NOT_FOUND` */
 export const HOST_NOT_FOUND = 1;
+/** `herror` errno: temporary failure (retry later). @example `err instanceof herror && err.errno === TRY_AGAIN` */
 export const TRY_AGAIN = 2;
+/** `herror` errno: non-recoverable server failure. @example `err instanceof herror && err.errno === NO_RECOVERY` */
 export const NO_RECOVERY = 3;
+/** `herror` errno: the name exists but has no address. @example `err instanceof herror && err.errno === NO_DATA` */
 export const NO_DATA = 4;
 
 const H_MESSAGES: Record<number, string> = {
@@ -108,7 +121,15 @@ export class timeout extends Error {
   }
 }
 
-/** A socket with a timeout of 0 (non-blocking) could not complete at once, Python's `BlockingIOError`. */
+/**
+ * A socket with a timeout of 0 (non-blocking) could not complete at once, Python's `BlockingIOError`.
+ *
+ * @example
+ * ```ts
+ * sock.setblocking(false);
+ * try { await sock.recv(1024); } catch (err) { if (err instanceof BlockingIOError) console.log('no data yet'); }
+ * ```
+ */
 export class BlockingIOError extends Error {
   readonly code = 'EAGAIN';
   constructor(message = 'Resource temporarily unavailable') {
@@ -120,6 +141,12 @@ export class BlockingIOError extends Error {
 /**
  * The stream ended before `recvExactly(n)` / `readUntil` got what it needed; `partial` holds the
  * bytes that did arrive (asyncio's `IncompleteReadError`).
+ *
+ * @example
+ * ```ts
+ * try { await sock.recvExactly(4); }
+ * catch (err) { if (err instanceof IncompleteReadError) console.log(`got ${err.partial.length} of ${err.expected}`); }
+ * ```
  */
 export class IncompleteReadError extends Error {
   readonly code = 'ERR_SOCKET_EOF';

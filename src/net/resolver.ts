@@ -63,7 +63,14 @@ export function setResolver(name: ResolverName): void {
   globalResolver = validateResolver(name, 'name');
 }
 
-/** The resolver used by default. */
+/**
+ * The resolver used by default.
+ *
+ * @example
+ * ```ts
+ * if (getResolver() === 'cares') setResolver('getaddrinfo');
+ * ```
+ */
 export function getResolver(): ResolverName {
   return globalResolver;
 }
@@ -71,6 +78,13 @@ export function getResolver(): ResolverName {
 /**
  * Sets the hosts file read before the resolver (`null` puts back `/etc/hosts`). Useful for tests
  * and sandboxes that cannot edit /etc/hosts.
+ *
+ * @example
+ * ```ts
+ * setHostsFile('/tmp/test-hosts'); // e.g. "127.0.0.1 db.test"
+ * await gethostbyname('db.test'); // '127.0.0.1'
+ * setHostsFile(null);
+ * ```
  */
 export function setHostsFile(path: string | null): void {
   if (path !== null && typeof path !== 'string') throw invalidArgType('path', 'of type string or null', path);
@@ -462,6 +476,11 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
 
 /**
  * The host name of the machine, Python's `socket.gethostname` (synchronous: no I/O).
+ *
+ * @example
+ * ```ts
+ * console.log(gethostname()); // same as os.hostname()
+ * ```
  */
 export function gethostname(): string {
   return osHostname();

@@ -2,7 +2,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { invalidArgType } from '../runtime/validate.js';
 import { validatePort } from './common.js';
 
-/** Where `getservbyname` and `getservbyport` read the service table. */
+/**
+ * Where `getservbyname` and `getservbyport` read the service table.
+ *
+ * @example
+ * ```ts
+ * setServicesFile(SERVICES_PATH); // back to the system file
+ * ```
+ */
 export const SERVICES_PATH = '/etc/services';
 
 /** One line of the services table. */
@@ -58,7 +65,14 @@ mysql 3306/tcp
 postgresql 5432/tcp postgres
 `;
 
-/** Parses services-file text: `name port/proto alias...`, `#` starts a comment. */
+/**
+ * Parses services-file text: `name port/proto alias...`, `#` starts a comment.
+ *
+ * @example
+ * ```ts
+ * parseServices('http 80/tcp www # web'); // [{ name: 'http', port: 80, proto: 'tcp', aliases: ['www'] }]
+ * ```
+ */
 export function parseServices(text: string): ServiceEntry[] {
   const entries: ServiceEntry[] = [];
   for (const raw of text.split('\n')) {
@@ -72,7 +86,14 @@ export function parseServices(text: string): ServiceEntry[] {
   return entries;
 }
 
-/** The table compiled in, used when the services file cannot be read. */
+/**
+ * The table compiled in, used when the services file cannot be read.
+ *
+ * @example
+ * ```ts
+ * builtinServices.find((e) => e.name === 'https')?.port; // 443
+ * ```
+ */
 export const builtinServices: readonly ServiceEntry[] = parseServices(BUILTIN);
 
 let defaultPath = SERVICES_PATH;

@@ -19,7 +19,23 @@ import { UdpSocket } from './udp.js';
  * ```
  */
 export function socket(family?: number, type?: typeof SOCK_STREAM): TcpSocket;
+/**
+ * `socket(family, SOCK_DGRAM)`: a green `UdpSocket`.
+ *
+ * @example
+ * ```ts
+ * const udp = socket(AF_INET6, SOCK_DGRAM);
+ * ```
+ */
 export function socket(family: number, type: typeof SOCK_DGRAM): UdpSocket;
+/**
+ * `socket(family, type)` with a type known only at run time: a `TcpSocket` or a `UdpSocket`.
+ *
+ * @example
+ * ```ts
+ * const sock = socket(AF_INET, useUdp ? SOCK_DGRAM : SOCK_STREAM);
+ * ```
+ */
 export function socket(family: number, type: number): TcpSocket | UdpSocket;
 export function socket(family: number = AF_INET, type: number = SOCK_STREAM): TcpSocket | UdpSocket {
   if (family !== AF_INET && family !== AF_INET6) throw invalidArgType('family', 'AF_INET or AF_INET6', family);
@@ -68,5 +84,12 @@ export async function createConnection(address: Address, options: CreateConnecti
   throw lastError;
 }
 
-/** Python's spelling of `createConnection`. */
+/**
+ * Python's spelling of `createConnection`.
+ *
+ * @example
+ * ```ts
+ * const sock = await create_connection(['localhost', 6789], { timeout: 5 });
+ * ```
+ */
 export const create_connection = createConnection;

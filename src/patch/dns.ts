@@ -227,7 +227,16 @@ export function patchDns(options: PatchDnsOptions = {}): void {
   }
 }
 
-/** Puts back node:dns's originals (identity preserved). */
+/**
+ * Puts back node:dns's originals (identity preserved).
+ *
+ * @example
+ * ```ts
+ * patchDns();
+ * // ...
+ * unpatchDns();
+ * ```
+ */
 export function unpatchDns(): void {
   // After dns.setServers() the module-level functions are bound to a newer default Resolver than
   // the recorded originals: rebinding them (setServers with the same servers) keeps that resolver.

@@ -108,6 +108,14 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
 /**
  * A dispatcher in front of another one (by default the current global dispatcher) that applies
  * `scopeInterceptor` to every request. Closing or destroying it closes the inner dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { Agent } from 'undici';
+ * import { ScopedDispatcher } from 'nodevent/patch';
+ * const dispatcher = new ScopedDispatcher(new Agent({ connections: 10 }));
+ * await fetch('http://127.0.0.1:8080/', { dispatcher });
+ * ```
  */
 export class ScopedDispatcher extends Dispatcher {
   /** The dispatcher requests are forwarded to. */
@@ -161,7 +169,16 @@ export function patchFetch(): void {
   replace('fetch', globalThis, kGlobal2, scoped, 'globalDispatcher.2');
 }
 
-/** Puts back the global dispatcher that was in place before `patchFetch`. */
+/**
+ * Puts back the global dispatcher that was in place before `patchFetch`.
+ *
+ * @example
+ * ```ts
+ * patchFetch();
+ * // ...
+ * unpatchFetch();
+ * ```
+ */
 export function unpatchFetch(): void {
   restore('fetch');
 }

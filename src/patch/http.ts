@@ -59,7 +59,16 @@ export function patchHttp(): void {
   if (!isPatched('https')) patchModule('https', https);
 }
 
-/** Puts back the original http and https functions. */
+/**
+ * Puts back the original http and https functions.
+ *
+ * @example
+ * ```ts
+ * patchHttp();
+ * // ...
+ * unpatchHttp();
+ * ```
+ */
 export function unpatchHttp(): void {
   restore('https');
   restore('http');

@@ -42,12 +42,27 @@ export function markShared<S extends net.Socket>(socket: S): S {
   return socket;
 }
 
-/** True when `socket` was marked with `markShared` (or created by a patched agent). */
+/**
+ * True when `socket` was marked with `markShared` (or created by a patched agent).
+ *
+ * @example
+ * ```ts
+ * isShared(markShared(net.connect(6379, '127.0.0.1'))); // true
+ * ```
+ */
 export function isShared(socket: net.Socket): boolean {
   return (socket as Tagged)[kShared] === true;
 }
 
-/** The scope that owns `socket`, or undefined. */
+/**
+ * The scope that owns `socket`, or undefined.
+ *
+ * @example
+ * ```ts
+ * patchNet();
+ * spawn(() => console.log(socketOwner(net.connect(8080, '127.0.0.1')) !== undefined)); // true
+ * ```
+ */
 export function socketOwner(socket: net.Socket): Scope | undefined {
   return (socket as Tagged)[kOwner]?.scope;
 }
@@ -89,7 +104,16 @@ export function patchNet(): void {
   }, 'Socket.prototype.connect');
 }
 
-/** Puts back the original `net.Socket.prototype.connect`. Sockets owned already stay owned. */
+/**
+ * Puts back the original `net.Socket.prototype.connect`. Sockets owned already stay owned.
+ *
+ * @example
+ * ```ts
+ * patchNet();
+ * // ...
+ * unpatchNet();
+ * ```
+ */
 export function unpatchNet(): void {
   restore('net');
 }

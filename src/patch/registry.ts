@@ -71,7 +71,14 @@ export function restore(moduleName: string): boolean {
   return true;
 }
 
-/** True when `moduleName` has replacements in place. */
+/**
+ * True when `moduleName` has replacements in place.
+ *
+ * @example
+ * ```ts
+ * if (!isPatched('dns')) patchDns();
+ * ```
+ */
 export function isPatched(moduleName: string): boolean {
   return patched.has(moduleName);
 }
@@ -79,6 +86,11 @@ export function isPatched(moduleName: string): boolean {
 /**
  * The original value recorded for `name` under `moduleName`, or undefined when that name is not
  * patched.
+ *
+ * @example
+ * ```ts
+ * const originalLookup = getOriginal('dns', 'lookup') as typeof dns.lookup | undefined;
+ * ```
  */
 export function getOriginal(moduleName: string, name: string): unknown {
   return patched.get(moduleName)?.find((entry) => entry.name === name)?.original;

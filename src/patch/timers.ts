@@ -202,7 +202,16 @@ export function patchTimers(): void {
   replace('timers', timersPromises, 'setInterval', promiseInterval(timersPromises.setInterval as unknown as Fn), 'promises.setInterval');
 }
 
-/** Puts back the original timer functions (global, `node:timers`, `node:timers/promises`). */
+/**
+ * Puts back the original timer functions (global, `node:timers`, `node:timers/promises`).
+ *
+ * @example
+ * ```ts
+ * patchTimers();
+ * // ...
+ * unpatchTimers();
+ * ```
+ */
 export function unpatchTimers(): void {
   restore('timers');
 }

@@ -18,7 +18,14 @@ function jsonReplacer(this: unknown, _key: string, value: unknown): unknown {
   return value;
 }
 
-/** JSON (the default). BigInt, functions, symbols, undefined and cycles throw a TypeError. */
+/**
+ * JSON (the default). BigInt, functions, symbols, undefined and cycles throw a TypeError.
+ *
+ * @example
+ * ```ts
+ * jsonCodec.decode(jsonCodec.encode({ n: 1 })); // { n: 1 }
+ * ```
+ */
 export const jsonCodec: Codec<unknown> = {
   encode(value) {
     try {
@@ -33,7 +40,14 @@ export const jsonCodec: Codec<unknown> = {
   decode: (data) => JSON.parse(data),
 };
 
-/** Strings as they are: for messages exchanged with programs that do not speak JSON. */
+/**
+ * Strings as they are: for messages exchanged with programs that do not speak JSON.
+ *
+ * @example
+ * ```ts
+ * const bus = new RedisPubSub<string>({ codec: stringCodec });
+ * ```
+ */
 export const stringCodec: Codec<string> = {
   encode(value) {
     if (typeof value !== 'string') throw invalidArgType('item', 'of type string', value);
@@ -42,7 +56,14 @@ export const stringCodec: Codec<string> = {
   decode: (data) => data,
 };
 
-/** Bytes (Buffer or any Uint8Array), stored as base64 text; decoded as a Buffer. */
+/**
+ * Bytes (Buffer or any Uint8Array), stored as base64 text; decoded as a Buffer.
+ *
+ * @example
+ * ```ts
+ * bytesCodec.encode(Buffer.from('hi')); // 'aGk='
+ * ```
+ */
 export const bytesCodec: Codec<Uint8Array> = {
   encode(value) {
     if (!(value instanceof Uint8Array)) throw invalidArgType('item', 'an instance of Buffer or Uint8Array', value);

@@ -28,6 +28,12 @@ type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
  * A live subscription: an async iterator of messages, with its own connection. It ends (the loop
  * leaves normally) when `close()` is called, when the loop breaks, or when the greenlet that
  * subscribed is killed — the subscription is owned by its scope, so the connection never outlives it.
+ *
+ * @example
+ * ```ts
+ * const sub = await bus.subscribe('news');
+ * for await (const { topic, message } of sub) if (message === 'stop') break; // ends the subscription
+ * ```
  */
 export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, Disposable {
   /** The channels or patterns subscribed to. */

@@ -41,7 +41,15 @@ const LINK_EXCEPTION = 2;
 const LINK_INTERNAL = 3;
 type Link = { fn: LinkCallback<never>; kind: number };
 
-/** diagnostics_channel names published by every greenlet, for tools. */
+/**
+ * diagnostics_channel names published by every greenlet, for tools.
+ *
+ * @example
+ * ```ts
+ * import { channels } from 'nodevent/runtime';
+ * channels.spawn.subscribe((g) => console.log('spawned', g));
+ * ```
+ */
 export const channels = {
   spawn: channel('nodevent:greenlet:spawn'),
   start: channel('nodevent:greenlet:start'),

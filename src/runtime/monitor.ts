@@ -47,7 +47,15 @@ export interface Monitor {
   stop(): void;
 }
 
-/** The text a report is written as when there is no `onBlocked`. */
+/**
+ * The text a report is written as when there is no `onBlocked`.
+ *
+ * @example
+ * ```ts
+ * import { monitor, formatBlockedReport } from 'nodevent';
+ * monitor({ onBlocked: (report) => console.warn(formatBlockedReport(report)) });
+ * ```
+ */
 export function formatBlockedReport(report: BlockedReport): string {
   const who = report.greenlet === null ? 'code outside any greenlet' : `<Greenlet "${report.name}">`;
   let text = `nodevent monitor: the loop was blocked for ${report.seconds.toFixed(3)} s by ${who} (${report.during})\n`;

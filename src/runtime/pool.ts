@@ -63,6 +63,13 @@ function spawnIn<A extends unknown[], R>(scope: Scope | undefined, fn: Fn<A, R>,
 /**
  * What Group and Pool share, as gevent's Group: a set of greenlets that leave it when they end,
  * plus `join`, `kill`, `map`, `imap`, `imapUnordered` and `apply`.
+ *
+ * @example
+ * ```ts
+ * import { GreenletSet, Group, Pool } from 'nodevent';
+ * const sets: GreenletSet[] = [new Group(), new Pool(4)];
+ * for (const set of sets) await set.map(async (n: number) => n * 2, [1, 2, 3]);
+ * ```
  */
 export abstract class GreenletSet {
   #members = new Set<Greenlet<any, any>>();

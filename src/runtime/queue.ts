@@ -430,7 +430,15 @@ export interface PriorityQueueOptions<T> {
   compare?: (a: T, b: T) => number;
 }
 
-/** Ascending order on numbers, strings, bigints, and arrays of those compared element-wise. */
+/**
+ * Ascending order on numbers, strings, bigints, and arrays of those compared element-wise.
+ *
+ * @example
+ * ```ts
+ * import { defaultCompare } from 'nodevent';
+ * defaultCompare([1, 'b'], [1, 'a']); // 1: equal priorities, then the items
+ * ```
+ */
 export function defaultCompare(a: unknown, b: unknown): number {
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.min(a.length, b.length);

@@ -38,7 +38,16 @@ export interface GreenletInfo {
   children: GreenletInfo[];
 }
 
-/** The two events the runtime does not publish itself; published here while tracking is on. */
+/**
+ * The two events the runtime does not publish itself; published here while tracking is on.
+ *
+ * @example
+ * ```ts
+ * import { lifecycleChannels, trackGreenlets } from 'nodevent';
+ * trackGreenlets();
+ * lifecycleChannels.failed.subscribe((g) => console.error('greenlet failed', g));
+ * ```
+ */
 export const lifecycleChannels = {
   /** Published with the greenlet when it dies of a GreenletExit (killed, or returned one). */
   killed: channel('nodevent:greenlet:killed'),
@@ -131,7 +140,15 @@ export function trackGreenlets(options: TrackOptions = {}): Tracking {
   };
 }
 
-/** True while greenlets are being tracked. */
+/**
+ * True while greenlets are being tracked.
+ *
+ * @example
+ * ```ts
+ * import { isTracking, trackGreenlets } from 'nodevent';
+ * if (!isTracking()) trackGreenlets();
+ * ```
+ */
 export function isTracking(): boolean {
   return holders > 0;
 }
@@ -154,7 +171,17 @@ export function spawnTraceOf(greenlet: Greenlet): SpawnTrace {
   return registry.get(greenlet)?.trace ?? null;
 }
 
-/** Where a tracked greenlet was spawned, or null (not tracked, dead, or stack capture off). */
+/**
+ * Where a tracked greenlet was spawned, or null (not tracked, dead, or stack capture off).
+ *
+ * @example
+ * ```ts
+ * import { sleep, spawn, spawnStackOf, trackGreenlets } from 'nodevent';
+ * trackGreenlets();
+ * const g = spawn(() => sleep(1));
+ * console.log(spawnStackOf(g)); // the frames of the spawn() call
+ * ```
+ */
 export function spawnStackOf(greenlet: Greenlet): string | null {
   return formatTrace(registry.get(greenlet)?.trace ?? null);
 }

@@ -28,7 +28,15 @@ export interface RedisServer {
   restart(options?: { kill?: boolean; downSeconds?: number }): Promise<void>;
 }
 
-/** The redis-server binary on PATH, or null: tests skip with a reason when it is missing. */
+/**
+ * The redis-server binary on PATH, or null: tests skip with a reason when it is missing.
+ *
+ * @example
+ * ```ts
+ * import { findRedisServer } from 'nodevent/testing';
+ * const skip = findRedisServer() === null ? 'redis-server not installed' : false;
+ * ```
+ */
 export function findRedisServer(): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');
