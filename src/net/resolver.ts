@@ -1,10 +1,9 @@
 import dns from 'node:dns';
-import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { caresLookup } from '../patch/dns.js';
 import { getOriginal } from '../patch/registry.js';
-import { HOSTS_PATH } from '../patch/resolver/hosts.js';
+import { HOSTS_PATH, HostsFile, type HostsTable } from '../patch/resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { currentScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
@@ -109,81 +108,16 @@ function validateHost(host: unknown, name = 'host'): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The hosts file. The DNS patch's HostsFile maps names to addresses only; gethostbyname_ex and
-// gethostbyaddr also need the official name and the aliases of a line, so they are kept here.
+// The hosts file: the DNS patch's, whose lines keep the official name and aliases that
+// gethostbyname_ex and gethostbyaddr report.
 
-interface HostLine {
-  address: string;
-  official: string;
-  aliases: string[];
-}
+const hostsFiles = new Map<string, HostsFile>();
 
-interface HostsTable {
-  byName: Map<string, HostLine[]>;
-  byAddress: Map<string, HostLine>;
-}
-
-interface HostsCacheEntry {
-  signature: string;
-  table: HostsTable;
-  checkedAt: number;
-  pending?: Promise<void> | undefined;
-}
-
-const EMPTY_TABLE: HostsTable = { byName: new Map(), byAddress: new Map() };
-const hostsCache = new Map<string, HostsCacheEntry>();
-
-function parseHostsTable(text: string): HostsTable {
-  const byName = new Map<string, HostLine[]>();
-  const byAddress = new Map<string, HostLine>();
-  for (const raw of text.split('\n')) {
-    const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (address === undefined || official === undefined || isIP(address) === 0) continue;
-    const line = { address, official, aliases };
-    for (const name of [official, ...aliases]) {
-      const key = name.toLowerCase();
-      const list = byName.get(key);
-      if (list === undefined) byName.set(key, [line]);
-      else list.push(line);
-    }
-    if (!byAddress.has(address)) byAddress.set(address, line);
-  }
-  return { byName, byAddress };
-}
-
-async function hostsTable(options: ResolveOptions): Promise<HostsTable> {
+function hostsTable(options: ResolveOptions): HostsTable {
   const path = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
-  let entry = hostsCache.get(path);
-  // Checked for changes at most every 100 ms, and by one stat for all concurrent callers: a stat
-  // per lookup would queue thousands of them on libuv's 4 threads, the very bottleneck we avoid.
-  if (entry === undefined || (entry.pending === undefined && Date.now() - entry.checkedAt > 100)) {
-    const previous = entry;
-    const next: HostsCacheEntry = { signature: previous?.signature ?? '', table: previous?.table ?? EMPTY_TABLE, checkedAt: Date.now() };
-    next.pending = refreshHosts(path, next).finally(() => (next.pending = undefined));
-    hostsCache.set(path, next);
-    entry = next;
-  }
-  if (entry.pending !== undefined) await entry.pending;
-  return entry.table;
-}
-
-async function refreshHosts(path: string, entry: HostsCacheEntry): Promise<void> {
-  let signature = 'missing';
-  try {
-    const st = await stat(path);
-    signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    // a missing hosts file is an empty one, as for glibc
-  }
-  if (signature === entry.signature) return;
-  let text = '';
-  try {
-    text = await readFile(path, 'latin1');
-  } catch {
-    // absent
-  }
-  entry.table = parseHostsTable(text);
-  entry.signature = signature;
+  let file = hostsFiles.get(path);
+  if (file === undefined) hostsFiles.set(path, (file = new HostsFile(path)));
+  return file.table;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,8 +172,8 @@ async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, optio
   }
   if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
   if (host === '') throw new gaierror(EAI_NONAME, host);
-  const table = await hostsTable(options);
-  const lines = table.byName.get(host.toLowerCase().replace(/\.$/, ''));
+  const table = hostsTable(options);
+  const lines = table.lines.get(host.toLowerCase().replace(/\.$/, ''));
   if (lines !== undefined) {
     const addresses: Resolved['addresses'] = [];
     for (const line of lines) {
@@ -302,8 +236,8 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   checkOptions(options);
   validateHost(host);
   if (isIP(host) === 4) return [host, [], [host]];
-  const table = await hostsTable(options);
-  const lines = table.byName.get(host.toLowerCase().replace(/\.$/, ''))?.filter((l) => isIP(l.address) === 4);
+  const table = hostsTable(options);
+  const lines = table.lines.get(host.toLowerCase().replace(/\.$/, ''))?.filter((l) => isIP(l.address) === 4);
   if (lines !== undefined && lines.length > 0) {
     const addresses = [...new Set(lines.map((l) => l.address))];
     return [lines[0]!.official, [...lines[0]!.aliases], addresses];
@@ -420,7 +354,7 @@ export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): P
   checkOptions(options);
   validateHost(ip, 'ip');
   const address = isIP(ip) !== 0 ? ip : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
-  const line = (await hostsTable(options)).byAddress.get(address);
+  const line = hostsTable(options).byAddress.get(address);
   if (line !== undefined) return [line.official, [...line.aliases], [address]];
   let names: string[];
   try {

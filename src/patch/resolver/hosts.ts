@@ -4,39 +4,66 @@ import { WatchedFile } from './resolvconf.js';
 /** Where glibc's `files` source reads host names. */
 export const HOSTS_PATH = '/etc/hosts';
 
+/** One line of the hosts file: `address official alias...`. */
+export interface HostLine {
+  address: string;
+  official: string;
+  aliases: string[];
+}
+
+/** The hosts file, indexed for forward lookups, `gethostbyname_ex` and reverse lookups. */
+export interface HostsTable {
+  /** Lowercased name (official or alias) → its addresses, in file order, without repeats. */
+  addresses: Map<string, string[]>;
+  /** Lowercased name → every line that names it, in file order. */
+  lines: Map<string, HostLine[]>;
+  /** Address → the first line that gives it. */
+  byAddress: Map<string, HostLine>;
+}
+
 /**
- * The hosts file, parsed as glibc's `files` source reads it: `address name alias...`, `#` starts a
- * comment, names are case-insensitive, every line that names the host counts (glibc with
- * `multi on`, and always for AF_UNSPEC). glibc reopens the file on every lookup; nodevent re-reads
- * it when its inode, size or mtime changes (checked at most every 100 ms).
+ * Parses hosts-file text as glibc's `files` source reads it: `#` starts a comment, names are
+ * case-insensitive, every line that names a host counts (glibc with `multi on`, and always for
+ * AF_UNSPEC), and an address inet_pton refuses (a scoped IPv6 literal) skips the line.
+ */
+export function parseHosts(text: string): HostsTable {
+  const table: HostsTable = { addresses: new Map(), lines: new Map(), byAddress: new Map() };
+  for (const raw of text.split('\n')) {
+    const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    if (address === undefined || official === undefined || isIP(address) === 0) continue;
+    const line = { address, official, aliases };
+    for (const name of [official, ...aliases]) {
+      const key = name.toLowerCase();
+      const lines = table.lines.get(key);
+      if (lines === undefined) table.lines.set(key, [line]);
+      else lines.push(line);
+      const addresses = table.addresses.get(key);
+      if (addresses === undefined) table.addresses.set(key, [address]);
+      else if (!addresses.includes(address)) addresses.push(address);
+    }
+    if (!table.byAddress.has(address)) table.byAddress.set(address, line);
+  }
+  return table;
+}
+
+/**
+ * The hosts file, re-read when its inode, size or mtime changes (checked at most every 100 ms;
+ * glibc reopens it on every lookup).
  */
 export class HostsFile {
-  #file: WatchedFile<Map<string, string[]>>;
+  #file: WatchedFile<HostsTable>;
 
   constructor(readonly path: string = HOSTS_PATH) {
     this.#file = new WatchedFile(path, parseHosts);
   }
 
+  /** The parsed file as it is now. */
+  get table(): HostsTable {
+    return this.#file.value;
+  }
+
   /** Addresses of `name`, in file order, or undefined when the file does not name it. */
   lookup(name: string): string[] | undefined {
-    return this.#file.value.get(name.toLowerCase());
+    return this.#file.value.addresses.get(name.toLowerCase());
   }
-}
-/** Parses hosts-file text into name → addresses (file order, duplicates removed). */
-export function parseHosts(text: string): Map<string, string[]> {
-  const byName = new Map<string, string[]>();
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') continue;
-    const [address, ...names] = line.split(/\s+/);
-    // glibc accepts a scoped IPv6 literal only without the zone; skip what inet_pton refuses.
-    if (address === undefined || isIP(address) === 0 || names.length === 0) continue;
-    for (const name of names) {
-      const key = name.toLowerCase();
-      const list = byName.get(key);
-      if (list === undefined) byName.set(key, [address]);
-      else if (!list.includes(address)) list.push(address);
-    }
-  }
-  return byName;
 }
