@@ -1,7 +1,7 @@
 import type { Greenlet, KillOptions } from './greenlet.js';
 import { rawSetImmediate } from './timers.js';
 import { toArray } from './validate.js';
-import { wait } from './wait.js';
+import { iwait, wait } from './wait.js';
 
 /** Options of `joinAll`. */
 export interface JoinAllOptions {
@@ -28,19 +28,10 @@ export interface JoinAllOptions {
 export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<G>, options: JoinAllOptions = {}): Promise<G[]> {
   const list = toArray(greenlets, 'greenlets');
   if (!options.raiseError) return wait(list, options);
-  const { timeout, count } = options;
-  // With raiseError, stop at the first failure: wait for one greenlet at a time.
   const finished: G[] = [];
-  const deadline = timeout == null ? undefined : Date.now() + timeout * 1000;
-  const remaining = new Set(list);
-  const wanted = count ?? list.length;
-  while (finished.length < wanted && remaining.size > 0) {
-    const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000);
-    const [next] = await wait(remaining, { timeout: left, count: 1 });
-    if (next === undefined) break;
-    remaining.delete(next);
-    finished.push(next);
-    if (!next.successful()) throw next.exception;
+  for await (const g of iwait(list, options)) {
+    finished.push(g);
+    if (!g.successful()) throw g.exception; // leaving the loop unlinks from the others
   }
   return finished;
 }
