@@ -1,4 +1,6 @@
 import t from 'tap';
+import net from 'node:net';
+import { listenLoopback, type Teardown } from './helpers/servers.js';
 import { spawn, sleep } from '../src/runtime/index.js';
 import { Empty, ShutDown } from '../src/runtime/queue-errors.js';
 import { RedisQueue } from '../src/redis/index.js';
@@ -107,6 +109,67 @@ t.test('an item held by a killed greenlet goes back at once', async (t) => {
   t.equal(await q.get({ timeout: 1 }), 'towel');
   await q.taskDone();
   await cleanup(q);
+});
+
+// A loopback proxy in front of Redis that, once armed, drops the connection instead of passing on
+// the first reply containing `marker`: the command ran (and was persisted), its answer never came.
+async function replyCuttingProxy(t: Teardown, port: number) {
+  const state = { marker: null as string | null, cut: 0 };
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (state.marker !== null && chunk.includes(state.marker)) {
+        state.marker = null;
+        state.cut++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  const proxyPort = await listenLoopback(t, proxy);
+  return { url: `redis://127.0.0.1:${proxyPort}`, state };
+}
+
+t.test('a take whose reply was lost is answered again by its retry, not by a second item', async (t) => {
+  const { url, state } = await replyCuttingProxy(t, server.port);
+  const q = makeQueue<string>({ url, lease: 30 });
+  await q.put('first');
+  await q.put('second');
+  state.marker = 'first';
+  t.equal(await q.get({ timeout: 5 }), 'first', 'the retry answers the item the lost reply carried');
+  t.equal(state.cut, 1, 'the reply was really cut');
+  t.match(await q.stats(), { pending: 1, working: 1 }, 'one item held, none orphaned in the working list');
+  await q.taskDone();
+  t.equal(await q.get({ timeout: 5 }), 'second');
+  await q.taskDone();
+  t.match(await q.stats(), { pending: 0, working: 0, done: 2, unfinished: 0 });
+  await cleanup(q);
+});
+
+t.test('the blocking connection, lost while idle in a Redis restart, is replaced', async (t) => {
+  const own = await startRedisServer();
+  t.teardown(() => own.stop());
+  const q = new RedisQueue<number>('idle-blocker', { url: own.url, lease: 1 });
+  t.teardown(() => q.close());
+  const first = q.get(); // blocks: the blocking connection is opened
+  await sleep(0.2);
+  await q.put(1);
+  t.equal(await first, 1);
+  await q.taskDone();
+  await own.restart({ kill: true, downSeconds: 0.2 });
+  await sleep(0.3);
+  const second = q.get({ timeout: 5 });
+  await sleep(0.2);
+  await q.put(2);
+  t.equal(await second, 2, 'a get after the restart blocks on a fresh connection');
+  await q.taskDone();
 });
 
 t.test('get timeout, getNowait, shutdown', async (t) => {

@@ -148,7 +148,17 @@ t.test('Redis restarted mid-run (appendonly, fsync always): no acknowledged item
   const redis = createClient({ url: server.url });
   await redis.connect();
   t.teardown(() => redis.destroy());
-  await waitFor(async () => (await redis.sCard(`${name}:results`)) >= acknowledged.size, 60, 'every task to be recorded');
+  try {
+    await waitFor(async () => (await redis.sCard(`${name}:results`)) >= acknowledged.size, 60, 'every task to be recorded');
+  } catch (error) {
+    // Say where the missing items are before failing: pending, a working list, or nowhere.
+    const recorded = new Set((await redis.sMembers(`${name}:results`)).map(Number));
+    const missing = [...acknowledged].filter((id) => !recorded.has(id));
+    t.comment(`missing ${missing.length}: ${missing.slice(0, 20).join(', ')}`);
+    t.comment(`stats ${JSON.stringify({ ...(await q.stats()), expired: undefined, running: undefined })}`);
+    t.comment(`consumers' exit codes: ${consumers.map((c) => c.proc.exitCode).join(', ')}`);
+    throw error;
+  }
   const results = new Set((await redis.sMembers(`${name}:results`)).map(Number));
   t.equal([...acknowledged].filter((id) => !results.has(id)).length, 0, 'no acknowledged item lost');
   t.equal(await q.join({ timeout: 30 }), true);

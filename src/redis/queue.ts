@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ClientClosedError } from 'redis';
 import { hostname } from 'node:os';
 import { getCurrent, type Greenlet } from '../runtime/greenlet.js';
 import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js';
@@ -72,16 +73,21 @@ redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('INCR', KEYS[2])
 return 1`);
 
-// KEYS: pending, working, taken, lease, consumers, shutdown. ARGV: lease ms, consumer id.
-// Takes the next item without blocking and renews the lease in the same step → entry, -1 (shut
-// down and empty) or nil.
+// KEYS: pending, working, taken, lease, consumers, shutdown, claims. ARGV: lease ms, consumer id,
+// claim token. Takes the next item without blocking and renews the lease in the same step → entry,
+// -1 (shut down and empty) or nil. The entry is recorded under the claim token, so a TAKE sent
+// again after its reply was lost (the server crashed after persisting the move) answers the same
+// entry instead of moving a second one that nobody would know it holds.
 const TAKE = new Script(`
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[2])
+local claimed = redis.call('HGET', KEYS[7], ARGV[3])
+if claimed then return claimed end
 local entry = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
 if entry then
   local t = redis.call('TIME')
   redis.call('HSET', KEYS[3], entry, t[1] * 1000 + math.floor(t[2] / 1000))
+  redis.call('HSET', KEYS[7], ARGV[3], entry)
   return entry
 end
 if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end
@@ -106,10 +112,11 @@ else
 end
 return 1`);
 
-// KEYS: working, pending, taken. ARGV: entries this consumer knows it holds. Gives back, to the
-// head of pending, every entry of the working list not in ARGV: an item moved by a blocking pop
-// whose reply never arrived (greenlet killed, connection lost).
+// KEYS: working, pending, taken, claims. ARGV: entries this consumer knows it holds. Gives back,
+// to the head of pending, every entry of the working list not in ARGV: an item moved by a pop
+// whose reply never arrived (greenlet killed, connection lost). Pending claims are dropped with it.
 const RECONCILE = new Script(`
+redis.call('DEL', KEYS[4])
 local held = {}
 for i = 1, #ARGV do held[ARGV[i]] = (held[ARGV[i]] or 0) + 1 end
 local n = 0
@@ -152,6 +159,7 @@ for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       n = n + 1
     end
     redis.call('LTRIM', KEYS[3], 0, 99)
+    redis.call('DEL', ARGV[1] .. 'claims:' .. c)
     redis.call('SREM', KEYS[1], c)
   end
 end
@@ -214,7 +222,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   readonly lease: number;
   #codec: Codec<T>;
   #url: string;
-  #keys: Record<'pending' | 'working' | 'lease' | 'consumers' | 'unfinished' | 'done' | 'taken'
+  #keys: Record<'pending' | 'working' | 'lease' | 'claims' | 'consumers' | 'unfinished' | 'done' | 'taken'
     | 'shutdown' | 'expired' | 'requeued' | 'failed' | 'failedCount', string>;
   #base: string;
   #client: Client | null = null;
@@ -246,6 +254,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     const k = (part: string): string => this.#base + part;
     this.#keys = {
       pending: k('pending'), working: k(`working:${this.consumer}`), lease: k(`lease:${this.consumer}`),
+      claims: k(`claims:${this.consumer}`),
       consumers: k('consumers'), unfinished: k('unfinished'), done: k('done'), taken: k('taken'),
       shutdown: k('shutdown'), expired: k('expired'), requeued: k('requeued'), failed: k('failed'),
       failedCount: k('failed-count'),
@@ -351,7 +360,10 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   }
 
   async #getBlocker(): Promise<Blocker> {
-    if (this.#blocker !== null) return this.#blocker;
+    if (this.#blocker !== null) {
+      if (this.#blocker.client.isReady) return this.#blocker;
+      this.#killBlocker(); // its connection was lost while idle (a Redis restart): it does not reconnect
+    }
     const client = newClient(this.#url, false);
     await outsideScope(() => client.connect());
     const id = Number(await client.sendCommand(['CLIENT', 'ID']));
@@ -364,12 +376,12 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (blocker === null) return;
     this.#blocker = null;
     this.#client?.sendCommand(['CLIENT', 'KILL', 'ID', String(blocker.id)]).catch(() => {});
-    blocker.client.destroy();
+    if (blocker.client.isOpen) blocker.client.destroy();
   }
 
   async #reconcile(): Promise<void> {
     const k = this.#keys;
-    await this.#run((c) => RECONCILE.run(c, [k.working, k.pending, k.taken], this.#held.map((h) => h.entry)));
+    await this.#run((c) => RECONCILE.run(c, [k.working, k.pending, k.taken, k.claims], this.#held.map((h) => h.entry)));
   }
 
   /** The core of `get`: resolves the entry now held, or undefined when the getter was killed. */
@@ -385,15 +397,19 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
         if (op.aborted) return undefined;
         await this.#reap();
         let result: unknown;
+        const claim = randomUUID();
         try {
           result = await this.#run((c) => TAKE.run(c,
-            [k.pending, k.working, k.taken, k.lease, k.consumers, k.shutdown],
-            [Math.round(this.lease * 1000), this.consumer]));
+            [k.pending, k.working, k.taken, k.lease, k.consumers, k.shutdown, k.claims],
+            [Math.round(this.lease * 1000), this.consumer, claim]));
         } catch (error) {
           await this.#reconcile().catch(() => {});
           throw error;
         }
-        if (typeof result === 'string') return this.#hold(op, result);
+        if (typeof result === 'string') {
+          this.#client?.sendCommand(['HDEL', k.claims, claim]).catch(() => {}); // lost: dropped at the next reconcile or reap
+          return this.#hold(op, result);
+        }
         if (result === -1) throw new ShutDown();
         if (op.aborted) return undefined;
         const left = deadline === undefined ? BLOCK_SLICE_MS : deadline - Date.now();
@@ -412,7 +428,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
           if (this.#blocker !== null) this.#killBlocker();
           await this.#reconcile().catch(() => {});
           if (this.#closed) throw error;
-          if (!op.aborted && !retryable(error)) throw error;
+          // A closed client here is the blocker, lost with its connection: a fresh one is made.
+          if (!op.aborted && !retryable(error) && !(error instanceof ClientClosedError)) throw error;
           if (!op.aborted) await delay(50);
           continue;
         } finally {
@@ -687,8 +704,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (client === null) return;
     const k = this.#keys;
     try {
-      await RECONCILE.run(client, [k.working, k.pending, k.taken], []);
-      await client.sendCommand(['DEL', k.lease]);
+      await RECONCILE.run(client, [k.working, k.pending, k.taken, k.claims], []);
+      await client.sendCommand(['DEL', k.lease, k.claims]);
       await client.sendCommand(['SREM', k.consumers, this.consumer]);
     } catch {
       // The lease expires by itself and the reaper gives the items back.
