@@ -1,37 +1,23 @@
 import t from 'tap';
 import http from 'node:http';
 import net from 'node:net';
-import { once } from 'node:events';
 import { spawn, sleep, GreenletExit, outsideScope } from '../src/runtime/index.js';
 import { patchAll, unpatchAll, shared } from '../src/patch/index.js';
+import { listenLoopback, until, type Teardown } from './helpers/servers.js';
 
 patchAll({ dns: false, timers: true });
 t.teardown(unpatchAll);
 
-const until = async (fn: () => boolean) => {
-  while (!fn()) await sleep(0.01);
-};
-
 // /slow never answers; everything else answers at once. Counts connections.
-async function server(t: { teardown(fn: () => void): void }) {
+async function server(t: Teardown) {
   const stats = { connections: 0, slow: 0 };
-  const sockets = new Set<net.Socket>();
   const srv = http.createServer((req, res) => {
     if (req.url === '/slow') stats.slow++;
     else res.end(req.url);
   });
   srv.keepAliveTimeout = 60_000;
-  srv.on('connection', (s) => {
-    stats.connections++;
-    sockets.add(s);
-  });
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    srv.close();
-  });
-  return { stats, port: (srv.address() as net.AddressInfo).port };
+  srv.on('connection', () => stats.connections++);
+  return { stats, port: await listenLoopback(t, srv) };
 }
 
 function get(agent: http.Agent, port: number, path: string): Promise<string> {
@@ -122,10 +108,8 @@ class LineClient {
   }
 }
 
-async function lineServer(t: { teardown(fn: () => void): void }) {
-  const sockets = new Set<net.Socket>();
+async function lineServer(t: Teardown): Promise<number> {
   const srv = net.createServer((s) => {
-    sockets.add(s);
     let buffer = '';
     let chain: Promise<void> = Promise.resolve();
     s.setEncoding('utf8');
@@ -142,13 +126,7 @@ async function lineServer(t: { teardown(fn: () => void): void }) {
       }
     });
   });
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    srv.close();
-  });
-  return (srv.address() as net.AddressInfo).port;
+  return listenLoopback(t, srv);
 }
 
 t.test('a client created and connected outside greenlets survives a kill mid-request', async (t) => {
