@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ClientClosedError } from 'redis';
 import { hostname } from 'node:os';
 import { getCurrent, type Greenlet } from '../runtime/greenlet.js';
 import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js';
@@ -74,13 +73,15 @@ redis.call('INCR', KEYS[2])
 return 1`);
 
 // KEYS: pending, working, taken, lease, consumers, shutdown, claims. ARGV: lease ms, consumer id,
-// claim token. Takes the next item without blocking and renews the lease in the same step → entry,
-// -1 (shut down and empty) or nil. The entry is recorded under the claim token, so a TAKE sent
-// again after its reply was lost (the server crashed after persisting the move) answers the same
-// entry instead of moving a second one that nobody would know it holds.
+// claim token, then the tokens of earlier takes whose replies arrived. Takes the next item without
+// blocking and renews the lease in the same step → entry, -1 (shut down and empty) or nil. The
+// entry is recorded under the claim token, so a TAKE sent again after its reply was lost (the
+// server crashed after persisting the move) answers the same entry instead of moving a second one
+// that nobody would know it holds.
 const TAKE = new Script(`
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[2])
+if #ARGV > 3 then redis.call('HDEL', KEYS[7], unpack(ARGV, 4)) end
 local claimed = redis.call('HGET', KEYS[7], ARGV[3])
 if claimed then return claimed end
 local entry = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
@@ -228,6 +229,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   #client: Client | null = null;
   #connecting: Promise<Client> | null = null;
   #blocker: Blocker | null = null;
+  /** Claim tokens of takes whose replies arrived: the next take forgets them. */
+  #settledClaims: string[] = [];
   #held: Held[] = [];
   #getting = 0;
   #locked = false;
@@ -375,8 +378,11 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     const blocker = this.#blocker;
     if (blocker === null) return;
     this.#blocker = null;
+    // A connection already lost is gone on the server too; after a restart its id may even
+    // belong to another client, so it is not killed by id.
+    if (!blocker.client.isOpen) return;
     this.#client?.sendCommand(['CLIENT', 'KILL', 'ID', String(blocker.id)]).catch(() => {});
-    if (blocker.client.isOpen) blocker.client.destroy();
+    blocker.client.destroy();
   }
 
   async #reconcile(): Promise<void> {
@@ -398,16 +404,17 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
         await this.#reap();
         let result: unknown;
         const claim = randomUUID();
+        const settled = this.#settledClaims.splice(0);
         try {
           result = await this.#run((c) => TAKE.run(c,
             [k.pending, k.working, k.taken, k.lease, k.consumers, k.shutdown, k.claims],
-            [Math.round(this.lease * 1000), this.consumer, claim]));
+            [Math.round(this.lease * 1000), this.consumer, claim, ...settled]));
         } catch (error) {
           await this.#reconcile().catch(() => {});
           throw error;
         }
         if (typeof result === 'string') {
-          this.#client?.sendCommand(['HDEL', k.claims, claim]).catch(() => {}); // lost: dropped at the next reconcile or reap
+          this.#settledClaims.push(claim);
           return this.#hold(op, result);
         }
         if (result === -1) throw new ShutDown();
@@ -428,8 +435,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
           if (this.#blocker !== null) this.#killBlocker();
           await this.#reconcile().catch(() => {});
           if (this.#closed) throw error;
-          // A closed client here is the blocker, lost with its connection: a fresh one is made.
-          if (!op.aborted && !retryable(error) && !(error instanceof ClientClosedError)) throw error;
+          if (!op.aborted && !retryable(error)) throw error;
           if (!op.aborted) await delay(50);
           continue;
         } finally {
