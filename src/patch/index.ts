@@ -7,6 +7,7 @@ import timersPromises from 'node:timers/promises';
 import tls from 'node:tls';
 import { outsideScope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
+import { patchClients, unpatchClients } from './clients/index.js';
 import { patchDns, unpatchDns } from './dns.js';
 import { patchFetch, unpatchFetch } from './fetch.js';
 import { patchHttp, unpatchHttp } from './http.js';
@@ -14,6 +15,8 @@ import { markShared, patchNet, unpatchNet } from './net.js';
 import * as registry from './registry.js';
 import { patchTimers, unpatchTimers } from './timers.js';
 
+export { patchClients, unpatchClients, patchPg, unpatchPg } from './clients/index.js';
+export { outsideScope } from '../runtime/scope.js';
 export { caresLookup, patchDns, unpatchDns } from './dns.js';
 export type { PatchDnsOptions } from './dns.js';
 export { patchFetch, unpatchFetch, scopeInterceptor, ScopedDispatcher } from './fetch.js';
@@ -37,15 +40,22 @@ export interface PatchOptions {
    * @default false
    */
   timers?: boolean;
+  /**
+   * Pooled clients follow greenlets: pg/pg-pool, ioredis, node-redis and mysql2, whenever the
+   * application loads them (see docs/patching.md).
+   * @default true
+   */
+  clients?: boolean;
 }
 
-const DEFAULTS: Required<PatchOptions> = { dns: true, net: true, http: true, fetch: true, timers: false };
+const DEFAULTS: Required<PatchOptions> = { dns: true, net: true, http: true, fetch: true, timers: false, clients: true };
 const PATCHERS: Record<keyof PatchOptions, [patch: () => void, unpatch: () => void]> = {
   dns: [patchDns, unpatchDns],
   net: [patchNet, unpatchNet],
   http: [patchHttp, unpatchHttp],
   fetch: [patchFetch, unpatchFetch],
   timers: [patchTimers, unpatchTimers],
+  clients: [patchClients, unpatchClients],
 };
 
 /**

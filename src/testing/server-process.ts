@@ -1,0 +1,105 @@
+import { spawn as spawnProcess, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+// What the database fixtures (postgres-server.ts, mariadb-server.ts) share: finding a binary,
+// a free loopback port, and a child process in its own process group that dies with the test
+// process even when the test times out.
+
+/** The first `name` on PATH (or in `extra` directories), or null. */
+export function findBinary(name: string, extra: string[] = []): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extra]) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+export function run(binary: string, args: string[], options: SpawnOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const proc = spawnProcess(binary, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk; });
+    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk; });
+    proc.once('error', reject);
+    proc.once('exit', (code, signal) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`${binary} ${args.join(' ')} failed (${signal ?? code}): ${output.trim()}`));
+    });
+  });
+}
+
+/** A long-running server process, killed with its whole process group. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  /** Everything the server wrote so far. */
+  output(): string;
+  /** Resolves once `pattern` appears in the output; rejects when the process exits first or after `seconds`. */
+  waitFor(pattern: RegExp, seconds: number): Promise<void>;
+  /** SIGTERM (or SIGKILL) to the process group; resolves when the server exited. */
+  stop(kill?: boolean): Promise<void>;
+}
+
+/** Starts `binary` detached in its own process group; a process 'exit' handler kills the group. */
+export function startProcess(binary: string, args: string[], options: SpawnOptions = {}): ServerProcess {
+  const child = spawnProcess(binary, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    text += chunk;
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  // A test process that exits without stop() (a timeout, process.exit) must not leave a server behind.
+  const onExit = (): void => killGroup('SIGKILL');
+  process.on('exit', onExit);
+  void exited.then(() => process.off('exit', onExit));
+  return {
+    child,
+    output: () => text,
+    waitFor(pattern, seconds) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (pattern.test(text)) finish(resolve);
+        };
+        const finish = (fn: () => void): void => {
+          waiters.delete(check);
+          clearTimeout(timer);
+          fn();
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`${binary} did not start within ${seconds} s: ${text.trim()}`))), seconds * 1000);
+        waiters.add(check);
+        void exited.then(() => finish(() => reject(new Error(`${binary} exited before it was ready: ${text.trim()}`))));
+        check();
+      });
+    },
+    async stop(kill = false) {
+      if (child.exitCode === null && child.signalCode === null) {
+        killGroup(kill ? 'SIGKILL' : 'SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
