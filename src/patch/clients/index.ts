@@ -1,5 +1,7 @@
+import { patchIoredis, unpatchIoredis } from './ioredis.js';
 import { patchPg, unpatchPg } from './pg.js';
 
+export { patchIoredis, unpatchIoredis } from './ioredis.js';
 export { patchPg, unpatchPg } from './pg.js';
 
 /**
@@ -14,6 +16,7 @@ export { patchPg, unpatchPg } from './pg.js';
  */
 export function patchClients(): void {
   patchPg();
+  patchIoredis();
 }
 
 /**
@@ -27,5 +30,6 @@ export function patchClients(): void {
  * ```
  */
 export function unpatchClients(): void {
+  unpatchIoredis();
   unpatchPg();
 }

@@ -1,0 +1,127 @@
+import t from 'tap';
+import Redis from 'ioredis';
+import { spawn, sleep, withTimeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
+import { patchAll, unpatchAll } from '../src/patch/index.js';
+import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+
+// ioredis after patchAll(): commands keep their greenlet; connecting and reconnecting belong to
+// the client. Outcomes are observed from the server (CLIENT LIST, INFO, LLEN) through an observer
+// client made outside every greenlet.
+
+patchAll({ dns: false });
+t.teardown(unpatchAll);
+
+const skip = findRedisServer() === null ? 'redis-server is not installed (Debian package redis-server)' : false;
+
+t.test('ioredis', { skip }, async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop({ kill: true }));
+  const observer = outsideScope(() => new Redis(server.port, '127.0.0.1'));
+  t.teardown(() => observer.disconnect());
+  const newClient = (t: { teardown(fn: () => unknown): void }, options: Record<string, unknown> = {}): Redis => {
+    const client = new Redis({ port: server.port, host: '127.0.0.1', ...options });
+    t.teardown(() => client.disconnect());
+    return client;
+  };
+  const blocked = async (): Promise<number> => Number(/blocked_clients:(\d+)/.exec(await outsideScope(() => observer.info('clients')))![1]);
+  const untilBlocked = async (n: number): Promise<void> => {
+    while ((await blocked()) !== n) await sleep(0.01);
+  };
+  const clientIds = async (): Promise<string[]> => {
+    const list = (await outsideScope(() => observer.client('LIST', 'TYPE', 'normal'))) as string;
+    const self = String(await outsideScope(() => observer.client('ID')));
+    return list.trim().split('\n').map((l) => /id=(\d+)/.exec(l)![1]!).filter((id) => id !== self);
+  };
+
+  t.test('a client created lazily inside a greenlet survives its death and reconnects', async (t) => {
+    let client: Redis | undefined;
+    const l = spawn(async () => {
+      client = newClient(t, { lazyConnect: true });
+      await client.set('k', 'v');
+      await sleep(60);
+    });
+    while (client === undefined || client.status !== 'ready') await sleep(0.01);
+    const [id] = await clientIds();
+    await l.kill();
+    t.ok(l.value instanceof GreenletExit);
+    t.equal(await spawn(() => withTimeout(5, () => client!.get('k'))), 'v', 'other greenlets are served');
+    t.same(await clientIds(), [id], 'on the same connection');
+    // The server drops it: ioredis reconnects from the socket's handlers, outside every scope.
+    await outsideScope(() => observer.client('KILL', 'ID', id!));
+    t.equal(await spawn(() => withTimeout(5, () => client!.get('k'))), 'v', 'served after the reconnect');
+    const after = await clientIds();
+    t.equal(after.length, 1, 'one new connection');
+    t.not(after[0], id);
+  });
+
+  t.test('a killed BLPOP on a shared client: unblocked on the server, pops nothing, not re-sent', async (t) => {
+    await outsideScope(() => observer.del('q'));
+    const shared = newClient(t);
+    await outsideScope(() => shared.ping());
+    const k = spawn(() => shared.blpop('q', 0));
+    await untilBlocked(1);
+    // Another greenlet's command, queued behind K's BLPOP on the same connection.
+    const other = spawn(() => shared.get('nothing'));
+    await sleep(0.01);
+    await k.kill();
+    t.ok(k.value instanceof GreenletExit);
+    await untilBlocked(0);
+    t.equal(await withTimeout(5, () => other.get()), null, 'the command queued behind it proceeds');
+    await outsideScope(() => observer.rpush('q', 'item-after-death'));
+    t.equal(await spawn(() => shared.llen('q')), 1, 'the item pushed after the death stays in the list');
+    // A reconnect re-sends unanswered commands: never the dead greenlet's.
+    const [id] = await clientIds();
+    await outsideScope(() => observer.client('KILL', 'ID', id!));
+    t.equal(await spawn(() => withTimeout(5, () => shared.ping())), 'PONG');
+    t.equal(await blocked(), 0, 'nothing blocks after the reconnect');
+    t.equal(await outsideScope(() => observer.llen('q')), 1, 'the item is still there');
+  });
+
+  t.test("a dead greenlet's command that waits in the offline queue is never sent", async (t) => {
+    await outsideScope(() => observer.del('offline'));
+    const client = newClient(t, { lazyConnect: true });
+    // While it connects, commands wait in ioredis's offline queue.
+    const dead = spawn(() => client.incr('offline'));
+    const alive = spawn(async () => {
+      await sleep(0.05);
+      return client.incr('offline');
+    });
+    await dead.kill();
+    t.equal(await alive, 1, 'only the live greenlet\'s INCR ran');
+    t.equal(await outsideScope(() => observer.get('offline')), '1');
+  });
+
+  t.test('a killed BLPOP while the reply is not yet possible does not break the next BLPOP', async (t) => {
+    await outsideScope(() => observer.del('q2'));
+    const shared = newClient(t);
+    await outsideScope(() => shared.ping());
+    for (let i = 0; i < 5; i++) {
+      const k = spawn(() => shared.blpop('q2', 0));
+      await untilBlocked(1);
+      await k.kill();
+      await untilBlocked(0);
+    }
+    const consumer = spawn(() => shared.blpop('q2', 0));
+    await untilBlocked(1);
+    await outsideScope(() => observer.rpush('q2', 'x'));
+    t.same(await consumer, ['q2', 'x'], 'a live consumer gets the item');
+  });
+
+  t.test('a command made in a dead scope is refused with its reason', async (t) => {
+    const client = newClient(t);
+    let seen: unknown;
+    const g = spawn(async () => {
+      try {
+        await sleep(10);
+      } finally {
+        seen = await client.set('never', '1').catch((error: unknown) => error);
+      }
+    });
+    await sleep(0.01);
+    const exit = new GreenletExit();
+    await g.kill({ exception: exit });
+    while (seen === undefined) await sleep(0.01);
+    t.equal(seen, exit);
+    t.equal(await outsideScope(() => observer.exists('never')), 0);
+  });
+});
