@@ -1,8 +1,10 @@
 import { patchIoredis, unpatchIoredis } from './ioredis.js';
 import { patchPg, unpatchPg } from './pg.js';
+import { patchRedis, unpatchRedis } from './redis.js';
 
 export { patchIoredis, unpatchIoredis } from './ioredis.js';
 export { patchPg, unpatchPg } from './pg.js';
+export { patchRedis, unpatchRedis } from './redis.js';
 
 /**
  * Patches every supported pooled client the application loads (now or later): pg/pg-pool,
@@ -17,6 +19,7 @@ export { patchPg, unpatchPg } from './pg.js';
 export function patchClients(): void {
   patchPg();
   patchIoredis();
+  patchRedis();
 }
 
 /**
@@ -30,6 +33,7 @@ export function patchClients(): void {
  * ```
  */
 export function unpatchClients(): void {
+  unpatchRedis();
   unpatchIoredis();
   unpatchPg();
 }

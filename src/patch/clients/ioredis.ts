@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { outsideScope, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../runtime/validate.js';
 import { replace, restore } from '../registry.js';
+import { BLOCKING } from './blocking.js';
 import { watchModule } from './loader.js';
 import { ScopedRequest, noop, requestScope } from './request.js';
 
@@ -12,10 +13,6 @@ import { ScopedRequest, noop, requestScope } from './request.js';
 // behind it proceed and nothing is popped for the dead greenlet. Connecting and reconnecting run
 // outside every scope: the client belongs to no greenlet.
 
-/** Commands that can wait on the server (ioredis's BLOCKING_COMMANDS, plus WAIT/WAITAOF). */
-const BLOCKING = new Set([
-  'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof',
-]);
 
 interface Deque<T> {
   length: number;

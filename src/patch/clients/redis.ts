@@ -1,0 +1,250 @@
+import { outsideScope, type Scope } from '../../runtime/scope.js';
+import { invalidArgType } from '../../runtime/validate.js';
+import { replace, restore } from '../registry.js';
+import { BLOCKING } from './blocking.js';
+import { watchModule } from './loader.js';
+import { ScopedRequest, noop, requestScope } from './request.js';
+
+// node-redis 5 (@redis/client). Its queue takes an `abortSignal` per command and drops a command
+// not yet written when the signal fires; the patch gives every command of a greenlet a signal of
+// its own and learns, through it, whether the command was written (node-redis stops listening
+// when it writes). A written blocking command is unblocked with CLIENT UNBLOCK from a second
+// connection, by the connection's server-side id, asked for on every 'ready'. Connecting and
+// reconnecting run outside every scope.
+
+type Listener = () => void;
+
+interface NodeRedisClient {
+  _self?: NodeRedisClient;
+  isReady: boolean;
+  duplicate(overrides?: object): NodeRedisClient;
+  connect(): Promise<unknown>;
+  sendCommand(args: unknown[], options?: Record<string, unknown>): Promise<unknown>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  destroy?(): void;
+  [kServerId]?: string;
+  [kControl]?: Promise<NodeRedisClient>;
+  [kWatching]?: true;
+  /** Blocking commands written and not answered yet, oldest first. */
+  [kBlocked]?: CommandSignal[];
+}
+
+type Method = (this: NodeRedisClient, ...args: unknown[]) => unknown;
+
+const kServerId = Symbol('nodevent.redis.serverId');
+const kControl = Symbol('nodevent.redis.control');
+const kWatching = Symbol('nodevent.redis.watching');
+const kInternal = Symbol('nodevent.redis.internal');
+const kBlocked = Symbol('nodevent.redis.blocked');
+
+/**
+ * What node-redis needs of an AbortSignal (`aborted`, add/removeEventListener), made so that the
+ * patch sees when node-redis writes the command: it removes its listener then.
+ */
+class CommandSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  listener: Listener | undefined = undefined;
+  written = false;
+  constructor(readonly onWritten?: (signal: CommandSignal) => void) {}
+  addEventListener(_type: string, listener: Listener): void {
+    this.listener = listener;
+  }
+  removeEventListener(_type: string, listener: Listener): void {
+    if (this.listener === listener) {
+      this.listener = undefined;
+      this.written = true;
+      this.onWritten?.(this);
+    }
+  }
+  /** Fires node-redis's listener: the command leaves the write queue. False when already written. */
+  abort(reason: unknown): boolean {
+    if (this.aborted) return false;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+    return listener !== undefined;
+  }
+}
+
+/** The client itself (methods may be called on node-redis's option proxies). */
+const self = (client: NodeRedisClient): NodeRedisClient => client._self ?? client;
+
+function controlOf(client: NodeRedisClient): Promise<NodeRedisClient> {
+  let control = client[kControl];
+  if (control === undefined) {
+    control = outsideScope(async () => {
+      const duplicate = client.duplicate();
+      duplicate.on('error', noop);
+      await duplicate.connect();
+      return duplicate;
+    });
+    client[kControl] = control;
+    control.catch(() => { client[kControl] = undefined; });
+  }
+  return control;
+}
+
+/** Asks the server for the connection's id as soon as it is ready, ahead of queued commands. */
+function watch(client: NodeRedisClient, original: Method): void {
+  if (client[kWatching] === true) return;
+  client[kWatching] = true;
+  client.on('ready', () => {
+    client[kServerId] = undefined;
+    (original.call(client, ['CLIENT', 'ID'], { asap: true, [kInternal]: true }) as Promise<unknown>).then(
+      (id) => { client[kServerId] = String(id); },
+      noop,
+    );
+  });
+  const forget = (): void => { client[kServerId] = undefined; };
+  client.on('reconnecting', forget);
+  client.on('end', () => {
+    forget();
+    const control = client[kControl];
+    client[kControl] = undefined;
+    void control?.then((c) => c.destroy?.(), noop);
+  });
+}
+
+async function unblock(client: NodeRedisClient, id: string, request: CommandRequest): Promise<void> {
+  const control = await controlOf(client);
+  // Until the command reaches the server it is not blocked yet: try again shortly while it waits.
+  for (let attempt = 0; attempt < 50 && !request.answered && client[kServerId] === id; attempt++) {
+    // Only while ours is the oldest blocking command on the connection: UNBLOCK hits whichever waits.
+    if (client[kBlocked]?.[0] === request.signal && Number(await outsideScope(() => control.sendCommand(['CLIENT', 'UNBLOCK', id, 'ERROR']))) === 1) return;
+    await new Promise((resolve) => outsideScope(() => setTimeout(resolve, Math.min(2 + attempt, 20))));
+  }
+}
+
+/** One command of one greenlet. */
+class CommandRequest extends ScopedRequest {
+  answered = false;
+  constructor(scope: Scope, readonly client: NodeRedisClient, readonly signal: CommandSignal, readonly blocking: boolean) {
+    super(scope);
+  }
+
+  protected cancel(reason: unknown): void {
+    if (this.signal.abort(reason)) return; // never written
+    const id = this.client[kServerId];
+    if (this.blocking && id !== undefined) void unblock(this.client, id, this).catch(noop);
+  }
+}
+
+function sendCommand(original: Method): Method {
+  return function (this: NodeRedisClient, ...args: unknown[]) {
+    const [command, options] = args as [unknown[], Record<string | symbol, unknown> | undefined];
+    const scope = options?.[kInternal] === true ? undefined : requestScope();
+    if (!Array.isArray(command)) return outsideScope(() => original.apply(this, args));
+    const blocking = BLOCKING.has(String(command[0]).toLowerCase());
+    if (scope === undefined && !blocking) return outsideScope(() => original.apply(this, args));
+    if (scope?.aborted === true) return Promise.reject(scope.reason);
+    const client = self(this);
+    const blocked = blocking ? (client[kBlocked] ??= []) : undefined;
+    const signal = new CommandSignal(blocked === undefined ? undefined : (s) => blocked.push(s));
+    const userSignal = options?.abortSignal as AbortSignal | undefined;
+    const onUserAbort = (): void => { signal.abort(userSignal!.reason); };
+    if (userSignal !== undefined) {
+      if (userSignal.aborted) return outsideScope(() => original.apply(this, args));
+      userSignal.addEventListener('abort', onUserAbort, { once: true });
+    }
+    const request = scope === undefined ? undefined : new CommandRequest(scope, client, signal, blocking);
+    request?.attach();
+    const promise = outsideScope(() => original.call(this, command, { ...options, abortSignal: signal })) as Promise<unknown>;
+    const settle = (): void => {
+      if (blocked !== undefined) {
+        const i = blocked.indexOf(signal);
+        if (i !== -1) blocked.splice(i, 1);
+      }
+      if (request !== undefined) {
+        request.answered = true;
+        request.done();
+      }
+      userSignal?.removeEventListener('abort', onUserAbort);
+    };
+    return promise.then(
+      (value) => { settle(); return value; },
+      (error: unknown) => {
+        settle();
+        // node-redis says AbortError; the greenlet died of its own reason.
+        throw request?.cancelled === true ? request.reason : error;
+      },
+    );
+  };
+}
+
+function connect(original: Method, send: Method): Method {
+  return function (this: NodeRedisClient, ...args: unknown[]) {
+    watch(self(this), send);
+    return outsideScope(() => original.apply(this, args));
+  };
+}
+
+const patched = new Set<object>();
+
+/** @internal Patches node-redis's `RedisClient` class (@redis/client/dist/lib/client/index.js). */
+export function patchRedisClientClass(RedisClient: { prototype: object }): void {
+  const proto = RedisClient.prototype as Record<string, unknown>;
+  if (patched.has(proto) || typeof proto.sendCommand !== 'function') return;
+  patched.add(proto);
+  const send = proto.sendCommand as Method;
+  replace('redis', proto, 'sendCommand', sendCommand(send), 'RedisClient.prototype.sendCommand');
+  replace('redis', proto, 'connect', connect(proto.connect as Method, send), 'RedisClient.prototype.connect');
+}
+
+let unwatch: (() => void) | undefined;
+
+/**
+ * Makes node-redis 5 (`redis`, `@redis/client`) follow greenlets. A command belongs to the
+ * greenlet that made it: killed before node-redis wrote it, it leaves the queue and is never
+ * written; killed while a blocking command (BLPOP, BRPOP, XREAD BLOCK, ...) waits on the server,
+ * that connection is unblocked with `CLIENT UNBLOCK` from a second connection. The command fails
+ * with the greenlet's own reason. `connect()` and every reconnect run outside every scope.
+ * Patch before the client connects: the connection's server-side id is learned on 'ready'.
+ *
+ * Without an argument it patches the node-redis the application loads (now or later); pass the
+ * client class (`Object.getPrototypeOf(createClient()).constructor`) to patch that copy.
+ * `patchAll()` calls it. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * import { spawn } from 'nodevent';
+ * import { patchRedis } from 'nodevent/patch';
+ * patchRedis();
+ * const client = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+ * const g = spawn(() => client.blPop('jobs', 0));
+ * await g.kill(); // the server unblocks it; the next command on the client runs at once
+ * ```
+ */
+export function patchRedis(RedisClient?: object): void {
+  if (RedisClient !== undefined) {
+    if (typeof RedisClient !== 'function' || typeof (RedisClient as { prototype: { sendCommand?: unknown } }).prototype?.sendCommand !== 'function') {
+      throw invalidArgType('RedisClient', "node-redis's client class", RedisClient);
+    }
+    patchRedisClientClass(RedisClient as { prototype: object });
+    return;
+  }
+  unwatch ??= watchModule([
+    { module: '@redis/client', file: 'dist/lib/client/index.js', patch: (exports) => patchRedisClientClass((exports as { default: { prototype: object } }).default) },
+  ]);
+}
+
+/**
+ * Puts node-redis back as it was and stops watching for new loads.
+ *
+ * @example
+ * ```ts
+ * import { patchRedis, unpatchRedis } from 'nodevent/patch';
+ * patchRedis();
+ * unpatchRedis();
+ * ```
+ */
+export function unpatchRedis(): void {
+  unwatch?.();
+  unwatch = undefined;
+  restore('redis');
+  patched.clear();
+}
