@@ -15,7 +15,7 @@ import { markShared, patchNet, unpatchNet } from './net.js';
 import * as registry from './registry.js';
 import { patchTimers, unpatchTimers } from './timers.js';
 
-export { patchClients, unpatchClients, patchPg, unpatchPg, patchIoredis, unpatchIoredis, patchRedis, unpatchRedis } from './clients/index.js';
+export { patchClients, unpatchClients, patchPg, unpatchPg, patchIoredis, unpatchIoredis, patchRedis, unpatchRedis, patchMysql2, unpatchMysql2 } from './clients/index.js';
 export { outsideScope } from '../runtime/scope.js';
 export { caresLookup, patchDns, unpatchDns } from './dns.js';
 export type { PatchDnsOptions } from './dns.js';

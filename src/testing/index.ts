@@ -4,3 +4,7 @@ export { createNetns, netnsUnavailable } from './netns.js';
 export type { Netns } from './netns.js';
 export { findRedisServer, startRedisServer } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { findPostgres, startPostgresServer } from './postgres-server.js';
+export type { PostgresServer } from './postgres-server.js';
+export { findMariadb, startMariadbServer } from './mariadb-server.js';
+export type { MariadbServer } from './mariadb-server.js';

@@ -1,8 +1,10 @@
 import { patchIoredis, unpatchIoredis } from './ioredis.js';
+import { patchMysql2, unpatchMysql2 } from './mysql2.js';
 import { patchPg, unpatchPg } from './pg.js';
 import { patchRedis, unpatchRedis } from './redis.js';
 
 export { patchIoredis, unpatchIoredis } from './ioredis.js';
+export { patchMysql2, unpatchMysql2 } from './mysql2.js';
 export { patchPg, unpatchPg } from './pg.js';
 export { patchRedis, unpatchRedis } from './redis.js';
 
@@ -20,6 +22,7 @@ export function patchClients(): void {
   patchPg();
   patchIoredis();
   patchRedis();
+  patchMysql2();
 }
 
 /**
@@ -33,6 +36,7 @@ export function patchClients(): void {
  * ```
  */
 export function unpatchClients(): void {
+  unpatchMysql2();
   unpatchRedis();
   unpatchIoredis();
   unpatchPg();

@@ -1,0 +1,317 @@
+import net from 'node:net';
+import { outsideScope, scopeStorage, type Scope } from '../../runtime/scope.js';
+import { invalidArgType } from '../../runtime/validate.js';
+import { markShared } from '../net.js';
+import { replace, restore } from '../registry.js';
+import { watchModule } from './loader.js';
+import { ScopedRequest, noop, requestScope } from './request.js';
+
+// mysql2. A command (query, execute, prepare) runs for the greenlet that made it: it leaves the
+// connection's queue unsent when that greenlet dies, and a running query is stopped with
+// `KILL QUERY <thread id>` sent on a connection of its own (the connection stays usable). The pool
+// hands connections out in the asking greenlet's scope and never to a dead one. A connection a
+// greenlet creates itself (mysql2 connects in the constructor) belongs to that greenlet: a kill
+// stops its query and destroys it, without an unheard 'error'.
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Callback = (...args: any[]) => unknown;
+
+interface Mysql2Command {
+  constructor: { name: string };
+  onResult?: Callback;
+  listenerCount(event: string): number;
+  emit(event: string, ...args: unknown[]): boolean;
+  once(event: string, listener: Callback): unknown;
+}
+
+interface RingQueue<T> {
+  length: number;
+  peekAt(index: number): T | undefined;
+  removeOne(index: number): unknown;
+}
+
+interface Mysql2Connection {
+  config: object;
+  threadId: number | null;
+  stream?: net.Socket;
+  _command: Mysql2Command | null;
+  _commands: RingQueue<Mysql2Command>;
+  _pool?: unknown;
+  _closing?: boolean;
+  listenerCount(event: string): number;
+  on(event: string, listener: Callback): unknown;
+  once(event: string, listener: Callback): unknown;
+  destroy(): void;
+  release?(): void;
+  [kCheckout]?: Checkout;
+}
+
+interface Mysql2Pool {
+  _connectionQueue: RingQueue<Callback>;
+}
+
+const kCheckout = Symbol('nodevent.mysql2.checkout');
+const STATEMENTS = new Set(['Query', 'Execute', 'Prepare']);
+
+function failCommand(cmd: Mysql2Command, reason: unknown): void {
+  if (typeof cmd.onResult === 'function') cmd.onResult(reason);
+  else if (cmd.listenerCount('error') > 0) cmd.emit('error', reason);
+  // The pool's query() waits for 'end' to give the connection back.
+  cmd.emit('end');
+}
+
+function removeFrom<T>(queue: RingQueue<T>, item: T): boolean {
+  for (let i = 0; i < queue.length; i++) {
+    if (queue.peekAt(i) === item) {
+      queue.removeOne(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+let BaseConnection: (new (opts: { config: object }) => Mysql2Connection & { query(sql: string, cb: Callback): unknown; end(cb?: Callback): unknown }) | undefined;
+
+/** `KILL QUERY` for the statement `conn` runs, sent on a short-lived connection of its own. */
+function killQuery(conn: Mysql2Connection): void {
+  const Connection = BaseConnection;
+  if (Connection === undefined || conn.threadId === null) return;
+  const threadId = conn.threadId;
+  outsideScope(() => {
+    const control = new Connection({ config: conn.config });
+    control.on('error', noop);
+    control.query(`KILL QUERY ${Number(threadId)}`, () => {
+      control.end(noop);
+    });
+  });
+}
+
+/** One command of one greenlet. */
+class CommandRequest extends ScopedRequest {
+  constructor(scope: Scope, readonly conn: Mysql2Connection, readonly cmd: Mysql2Command) {
+    super(scope);
+  }
+
+  protected cancel(reason: unknown): void {
+    const { conn, cmd } = this;
+    if (removeFrom(conn._commands, cmd)) failCommand(cmd, reason);
+    else if (conn._command === cmd && cmd.constructor.name !== 'Prepare') killQuery(conn);
+  }
+}
+
+/** A connection a greenlet created itself: a kill stops its statement and destroys it. */
+class ConnectionOwner extends ScopedRequest {
+  constructor(scope: Scope, readonly conn: Mysql2Connection) {
+    super(scope);
+  }
+
+  protected cancel(): void {
+    const { conn } = this;
+    if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
+    if (conn.listenerCount('error') === 0) conn.on('error', noop);
+    conn.destroy();
+  }
+}
+
+function addCommand(original: Callback): Callback {
+  return function (this: Mysql2Connection, cmd: Mysql2Command) {
+    const scope = requestScope();
+    if (scope === undefined) return original.call(this, cmd);
+    const name = cmd?.constructor?.name;
+    if (name === 'ClientHandshake') {
+      // Called from the constructor: the socket is the connection's, the connection the greenlet's.
+      if (this.stream instanceof net.Socket) markShared(this.stream);
+      if (scope.aborted) {
+        if (this.listenerCount('error') === 0) this.on('error', noop);
+        const result = original.call(this, cmd);
+        this.destroy();
+        return result;
+      }
+      const owner = new ConnectionOwner(scope, this);
+      owner.attach();
+      this.once('end', () => owner.done());
+      this.stream?.once('close', () => owner.done());
+      return original.call(this, cmd);
+    }
+    if (name === undefined || !STATEMENTS.has(name)) return original.call(this, cmd);
+    if (scope.aborted) {
+      process.nextTick(failCommand, cmd, scope.reason);
+      return cmd;
+    }
+    const request = new CommandRequest(scope, this, cmd);
+    request.attach();
+    cmd.once('end', () => request.done());
+    return original.call(this, cmd);
+  };
+}
+
+/** One `pool.getConnection()` of one greenlet. */
+class Checkout extends ScopedRequest {
+  conn: Mysql2Connection | undefined = undefined;
+  constructor(scope: Scope, readonly pool: Mysql2Pool, readonly deliver: Callback, readonly internal: boolean) {
+    super(scope);
+  }
+
+  protected cancel(reason: unknown): void {
+    if (this.conn === undefined) {
+      if (removeFrom(this.pool._connectionQueue, this.deliver)) this.deliver(reason);
+      return;
+    }
+    // pool.query/execute: its statement is killed by its own request; the pool takes it back.
+    if (this.internal) return;
+    // A connection the dead greenlet held: its state (a transaction) is unknown, so it leaves the pool.
+    const conn = this.conn;
+    if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
+    if (conn.listenerCount('error') === 0) conn.on('error', noop);
+    conn.destroy();
+  }
+}
+
+let inPoolStatement = false;
+
+function getConnection(original: Callback): Callback {
+  return function (this: Mysql2Pool, cb: Callback) {
+    const internal = inPoolStatement;
+    inPoolStatement = false;
+    const scope = requestScope();
+    if (scope === undefined || typeof cb !== 'function') return outsideScope(() => original.call(this, cb));
+    if (scope.aborted) {
+      process.nextTick(() => scopeStorage.run(scope, cb, scope.reason));
+      return undefined;
+    }
+    const deliver: Callback = (err, conn) => {
+      const connection = conn as Mysql2Connection | undefined;
+      if (checkout.cancelled) {
+        // The greenlet died while waiting: the connection goes straight back.
+        if (connection !== undefined) outsideScope(() => connection.release?.());
+        return scopeStorage.run(scope, cb, checkout.reason);
+      }
+      if (err || connection === undefined) {
+        checkout.done();
+        return scopeStorage.run(scope, cb, err, conn);
+      }
+      checkout.conn = connection;
+      // pool.query/execute give it back themselves once the statement ends; a greenlet's own
+      // checkout is given back by release() (or dies with the greenlet).
+      if (internal) checkout.done();
+      else connection[kCheckout] = checkout;
+      return scopeStorage.run(scope, cb, undefined, connection);
+    };
+    const checkout = new Checkout(scope, this, deliver, internal);
+    checkout.attach();
+    return outsideScope(() => original.call(this, deliver));
+  };
+}
+
+function poolStatement(original: Callback): Callback {
+  return function (this: Mysql2Pool, ...args: unknown[]) {
+    inPoolStatement = true;
+    try {
+      return original.apply(this, args);
+    } finally {
+      inPoolStatement = false;
+    }
+  };
+}
+
+/** A checked-out connection given back: its greenlet no longer owns it. */
+function release(original: Callback): Callback {
+  return function (this: Mysql2Pool, ...args: unknown[]) {
+    const conn = args[0] as Mysql2Connection | undefined;
+    if (conn !== undefined) {
+      conn[kCheckout]?.done();
+      conn[kCheckout] = undefined;
+    }
+    // Serving the next waiter (or opening a connection for it) belongs to the pool.
+    return outsideScope(() => original.apply(this, args));
+  };
+}
+
+const patched = new Set<object>();
+
+/** @internal Patches mysql2's BaseConnection (lib/base/connection.js). */
+export function patchMysql2Connection(Connection: { prototype: object }): void {
+  const proto = Connection.prototype as Record<string, unknown>;
+  if (patched.has(proto) || typeof proto.addCommand !== 'function') return;
+  patched.add(proto);
+  BaseConnection = Connection as typeof BaseConnection;
+  replace('mysql2', proto, 'addCommand', addCommand(proto.addCommand as Callback), 'BaseConnection.prototype.addCommand');
+}
+
+/** @internal Patches mysql2's BasePool (lib/base/pool.js). */
+export function patchMysql2Pool(Pool: { prototype: object }): void {
+  const proto = Pool.prototype as Record<string, unknown>;
+  if (patched.has(proto) || typeof proto.getConnection !== 'function') return;
+  patched.add(proto);
+  replace('mysql2', proto, 'getConnection', getConnection(proto.getConnection as Callback), 'BasePool.prototype.getConnection');
+  replace('mysql2', proto, 'query', poolStatement(proto.query as Callback), 'BasePool.prototype.query');
+  replace('mysql2', proto, 'execute', poolStatement(proto.execute as Callback), 'BasePool.prototype.execute');
+  replace('mysql2', proto, 'releaseConnection', release(proto.releaseConnection as Callback), 'BasePool.prototype.releaseConnection');
+}
+
+let unwatch: (() => void) | undefined;
+
+/**
+ * Makes mysql2 follow greenlets. A statement (query, execute) belongs to the greenlet that made
+ * it: killed while it waits in the connection's queue, it is never sent and fails with the
+ * greenlet's own reason; killed while it runs, the server stops it (`KILL QUERY`, sent on a
+ * connection of its own) and the pooled connection stays in the pool. A pool never hands a
+ * connection to a dead greenlet, and opens its connections outside every scope. A connection a
+ * greenlet creates itself belongs to it: a kill stops its statement and destroys it.
+ *
+ * Without an argument it patches the mysql2 the application loads (now or later, callback or
+ * `mysql2/promise` API). `patchAll()` calls it. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * import { spawn } from 'nodevent';
+ * import { patchMysql2 } from 'nodevent/patch';
+ * patchMysql2();
+ * const pool = mysql.createPool({ host: '127.0.0.1', user: 'root' });
+ * const g = spawn(() => pool.query('select sleep(10)'));
+ * await g.kill(); // the server stops the query; the connection stays in the pool
+ * ```
+ */
+export function patchMysql2(mysql2?: object): void {
+  if (mysql2 !== undefined) {
+    if (mysql2 === null || (typeof mysql2 !== 'object' && typeof mysql2 !== 'function')) throw invalidArgType('mysql2', 'the mysql2 module', mysql2);
+    const { Connection, Pool } = mysql2 as { Connection?: { prototype: object }; Pool?: { prototype: object } };
+    if (typeof Connection !== 'function' || typeof Pool !== 'function') throw invalidArgType('mysql2', 'the mysql2 module (with Connection and Pool)', mysql2);
+    patchMysql2Connection(baseOf(Connection, 'addCommand'));
+    patchMysql2Pool(baseOf(Pool, 'getConnection'));
+    return;
+  }
+  unwatch ??= watchModule([
+    { module: 'mysql2', file: 'lib/base/connection.js', patch: (exports) => patchMysql2Connection(exports as { prototype: object }) },
+    { module: 'mysql2', file: 'lib/base/pool.js', patch: (exports) => patchMysql2Pool(exports as { prototype: object }) },
+  ]);
+}
+
+/** The class in `cls`'s chain that defines `method` itself (mysql2's Base* classes). */
+function baseOf(cls: { prototype: object }, method: string): { prototype: object } {
+  let current: unknown = cls;
+  while (typeof current === 'function') {
+    const proto = (current as { prototype: object }).prototype;
+    if (Object.prototype.hasOwnProperty.call(proto, method)) return current as { prototype: object };
+    current = Object.getPrototypeOf(current);
+  }
+  return cls;
+}
+
+/**
+ * Puts mysql2 back as it was and stops watching for new loads.
+ *
+ * @example
+ * ```ts
+ * import { patchMysql2, unpatchMysql2 } from 'nodevent/patch';
+ * patchMysql2();
+ * unpatchMysql2();
+ * ```
+ */
+export function unpatchMysql2(): void {
+  unwatch?.();
+  unwatch = undefined;
+  restore('mysql2');
+  patched.clear();
+}

@@ -1,0 +1,135 @@
+import t from 'tap';
+import mysql from 'mysql2/promise';
+import mysqlCallbacks from 'mysql2';
+import { spawn, sleep, withTimeout, Timeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
+import { patchAll, unpatchAll } from '../src/patch/index.js';
+import { findMariadb, startMariadbServer } from '../src/testing/mariadb-server.js';
+
+// mysql2 after patchAll(): statements keep their greenlet through the connection's and the pool's
+// queues. Outcomes are observed from the server (information_schema.processlist) through an
+// observer connection made outside every greenlet.
+
+patchAll({ dns: false });
+t.teardown(unpatchAll);
+
+const skip = findMariadb() === null ? 'MariaDB is not installed (Debian package mariadb-server)' : false;
+
+t.test('mysql2', { skip }, async (t) => {
+  const server = await startMariadbServer();
+  t.teardown(() => server.stop({ kill: true }));
+  const config = { host: server.host, port: server.port, user: server.user };
+  const observer = await outsideScope(() => mysql.createConnection(config));
+  t.teardown(() => observer.end().catch(() => {}));
+  await outsideScope(() => observer.query('create database if not exists t'));
+  const running = async (like: string): Promise<number> => {
+    const [rows] = await outsideScope(() => observer.query(
+      "select count(*) as n from information_schema.processlist where command = 'Query' and info like ? and id <> connection_id()", [like]));
+    return Number((rows as { n: number }[])[0]!.n);
+  };
+  const untilRunning = async (like: string, n: number): Promise<void> => {
+    while ((await running(like)) !== n) await sleep(0.01);
+  };
+  const connections = async (): Promise<number[]> => {
+    const [rows] = await outsideScope(() => observer.query(
+      "select id from information_schema.processlist where user = 'root' and id <> connection_id() and command <> 'Daemon' order by id"));
+    return (rows as { id: number }[]).map((r) => Number(r.id));
+  };
+  const newPool = (t: { teardown(fn: () => unknown): void }, options: Record<string, unknown> = {}) => {
+    const pool = mysql.createPool({ ...config, ...options });
+    t.teardown(() => pool.end().catch(() => {}));
+    return pool;
+  };
+
+  t.test('killing a greenlet stops its query on the server; the pooled connection stays', async (t) => {
+    const pool = newPool(t, { connectionLimit: 1 });
+    await spawn(() => pool.query('select 1')); // opened by a greenlet that is now gone
+    const [id] = await connections();
+    const g = spawn(() => pool.query('select sleep(5)'));
+    await untilRunning('select sleep(5)', 1);
+    await g.kill();
+    t.ok(g.value instanceof GreenletExit);
+    await untilRunning('select sleep(5)', 0);
+    const [rows] = await spawn(() => pool.query('select connection_id() as id'));
+    t.equal(Number((rows as { id: number }[])[0]!.id), id, 'the same connection serves the next greenlet');
+    t.same(await connections(), [id]);
+  });
+
+  t.test("a queued greenlet never fails with the holder's Timeout", async (t) => {
+    const pool = newPool(t, { connectionLimit: 1 });
+    const g1 = spawn(() => withTimeout(0.3, async () => {
+      const conn = await pool.getConnection();
+      await conn.query('select sleep(5)');
+      conn.release();
+    }));
+    await untilRunning('select sleep(5)', 1);
+    const g2 = spawn(async () => ((await pool.query('select 42 as answer'))[0] as { answer: number }[])[0]!.answer);
+    t.equal(await g2, 42, 'G2 is served');
+    t.ok(g1.exception instanceof Timeout);
+    await untilRunning('select sleep(5)', 0);
+  });
+
+  t.test("a dead greenlet's queued statement is never sent; it fails with its own reason", async (t) => {
+    await outsideScope(() => observer.query('create table if not exists t.marks (who varchar(10))'));
+    const conn = await outsideScope(() => mysql.createConnection(config));
+    t.teardown(() => conn.end().catch(() => {}));
+    const holder = spawn(() => conn.query('select sleep(0.5)'));
+    await untilRunning('select sleep(0.5)', 1);
+    const queued = spawn(() => conn.query("insert into t.marks values ('dead')"));
+    await sleep(0.01);
+    const exit = new GreenletExit();
+    await queued.kill({ exception: exit });
+    t.equal(queued.value, exit);
+    await holder;
+    await spawn(() => conn.query("insert into t.marks values ('alive')"));
+    const [rows] = await outsideScope(() => observer.query('select who from t.marks'));
+    t.same((rows as { who: string }[]).map((r) => r.who), ['alive'], "the dead greenlet's insert never ran");
+  });
+
+  t.test('a greenlet killed while waiting for a connection is never handed one', async (t) => {
+    const pool = newPool(t, { connectionLimit: 1 });
+    const holder = spawn(async () => {
+      const conn = await pool.getConnection();
+      await conn.query('select sleep(0.3)');
+      conn.release();
+    });
+    await untilRunning('select sleep(0.3)', 1);
+    let handed = false;
+    const waiter = spawn(async () => {
+      const conn = await pool.getConnection();
+      handed = true;
+      conn.release();
+    });
+    await sleep(0.01);
+    await waiter.kill();
+    await holder;
+    t.equal(((await spawn(() => pool.query('select 1 as one')))[0] as { one: number }[])[0]!.one, 1);
+    t.notOk(handed);
+  });
+
+  t.test('a connection a greenlet created itself dies with it: query stopped, no unhandled error', async (t) => {
+    const before = (await connections()).length;
+    const g = spawn(() => new Promise((resolve, reject) => {
+      const conn = mysqlCallbacks.createConnection(config);
+      conn.query('select sleep(5)', (err: unknown, rows: unknown) => (err ? reject(err) : resolve(rows)));
+    }));
+    await untilRunning('select sleep(5)', 1);
+    await g.kill();
+    await untilRunning('select sleep(5)', 0);
+    while ((await connections()).length !== before) await sleep(0.01);
+    t.pass('the server saw the query stopped and the connection closed');
+  });
+
+  t.test('a pooled connection opened by a greenlet survives its death', async (t) => {
+    const pool = newPool(t, { connectionLimit: 2 });
+    const a = spawn(async () => {
+      await pool.query('select 1');
+      await sleep(60);
+    });
+    while ((await connections()).length !== 1) await sleep(0.01);
+    const ids = await connections();
+    await a.kill();
+    await sleep(0.05);
+    t.same(await connections(), ids, 'the connection is still open');
+    t.equal(((await spawn(() => pool.query('select 2 as two')))[0] as { two: number }[])[0]!.two, 2);
+  });
+});
