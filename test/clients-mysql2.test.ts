@@ -29,6 +29,15 @@ t.test('mysql2', { skip }, async (t) => {
   const untilRunning = async (like: string, n: number): Promise<void> => {
     while ((await running(like)) !== n) await sleep(0.01);
   };
+  // For "the server stopped it": long before the statement's own end (60 s), but with room for a
+  // loaded machine. Bounded, so that a statement left running fails the test instead of hanging it.
+  const stoppedSoon = async (like: string): Promise<boolean> => {
+    for (let i = 0; i < 1500; i++) {
+      if ((await running(like)) === 0) return true;
+      await sleep(0.01);
+    }
+    return false;
+  };
   const connections = async (): Promise<number[]> => {
     const [rows] = await outsideScope(() => observer.query(
       "select id from information_schema.processlist where user = 'root' and id <> connection_id() and command <> 'Daemon' order by id"));
@@ -44,11 +53,11 @@ t.test('mysql2', { skip }, async (t) => {
     const pool = newPool(t, { connectionLimit: 1 });
     await spawn(() => pool.query('select 1')); // opened by a greenlet that is now gone
     const [id] = await connections();
-    const g = spawn(() => pool.query('select sleep(5)'));
-    await untilRunning('select sleep(5)', 1);
+    const g = spawn(() => pool.query('select sleep(60)'));
+    await untilRunning('select sleep(60)', 1);
     await g.kill();
     t.ok(g.value instanceof GreenletExit);
-    await untilRunning('select sleep(5)', 0);
+    t.ok(await stoppedSoon('select sleep(60)'), 'the server stopped the query');
     const [rows] = await spawn(() => pool.query('select connection_id() as id'));
     t.equal(Number((rows as { id: number }[])[0]!.id), id, 'the same connection serves the next greenlet');
     t.same(await connections(), [id]);
@@ -58,14 +67,14 @@ t.test('mysql2', { skip }, async (t) => {
     const pool = newPool(t, { connectionLimit: 1 });
     const g1 = spawn(() => withTimeout(0.3, async () => {
       const conn = await pool.getConnection();
-      await conn.query('select sleep(5)');
+      await conn.query('select sleep(60)');
       conn.release();
     }));
-    await untilRunning('select sleep(5)', 1);
+    await untilRunning('select sleep(60)', 1);
     const g2 = spawn(async () => ((await pool.query('select 42 as answer'))[0] as { answer: number }[])[0]!.answer);
-    t.equal(await g2, 42, 'G2 is served');
+    t.equal(await withTimeout(20, () => g2.get()), 42, 'G2 is served');
     t.ok(g1.exception instanceof Timeout);
-    await untilRunning('select sleep(5)', 0);
+    t.ok(await stoppedSoon('select sleep(60)'), "the server stopped G1's query");
   });
 
   t.test("a dead greenlet's queued statement is never sent; it fails with its own reason", async (t) => {
@@ -110,11 +119,11 @@ t.test('mysql2', { skip }, async (t) => {
     const before = (await connections()).length;
     const g = spawn(() => new Promise((resolve, reject) => {
       const conn = mysqlCallbacks.createConnection(config);
-      conn.query('select sleep(5)', (err: unknown, rows: unknown) => (err ? reject(err) : resolve(rows)));
+      conn.query('select sleep(60)', (err: unknown, rows: unknown) => (err ? reject(err) : resolve(rows)));
     }));
-    await untilRunning('select sleep(5)', 1);
+    await untilRunning('select sleep(60)', 1);
     await g.kill();
-    await untilRunning('select sleep(5)', 0);
+    t.ok(await stoppedSoon('select sleep(60)'), 'the server stopped the query');
     while ((await connections()).length !== before) await sleep(0.01);
     t.pass('the server saw the query stopped and the connection closed');
   });

@@ -14,6 +14,11 @@ export interface PgWorld {
   running(like: string): Promise<number>;
   /** Waits until `running(like)` equals `count`. */
   untilRunning(like: string, count: number): Promise<void>;
+  /**
+   * True once no backend runs a statement like `like`: long before a 60 s statement's own end,
+   * with room for a loaded machine; bounded, so a statement left running fails instead of hanging.
+   */
+  stoppedSoon(like: string): Promise<boolean>;
   /** Client backends connected (not counting the observer). */
   backends(): Promise<number[]>;
 }
@@ -35,6 +40,13 @@ export async function pgWorld(t: { teardown(fn: () => unknown): void }): Promise
     running,
     async untilRunning(like, count) {
       while ((await running(like)) !== count) await sleep(0.01);
+    },
+    async stoppedSoon(like) {
+      for (let i = 0; i < 1500; i++) {
+        if ((await running(like)) === 0) return true;
+        await sleep(0.01);
+      }
+      return false;
     },
     async backends() {
       const { rows } = await outsideScope(() => observer.query(
