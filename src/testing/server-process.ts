@@ -7,7 +7,14 @@ import { delimiter, join } from 'node:path';
 // a free loopback port, and a child process in its own process group that dies with the test
 // process even when the test times out.
 
-/** The first `name` on PATH (or in `extra` directories), or null. */
+/**
+ * The first `name` on PATH (or in `extra` directories), or null.
+ *
+ * @example
+ * ```ts
+ * const mariadbd = findBinary('mariadbd', ['/usr/sbin']);
+ * ```
+ */
 export function findBinary(name: string, extra: string[] = []): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extra]) {
     if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
@@ -15,7 +22,14 @@ export function findBinary(name: string, extra: string[] = []): string | null {
   return null;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -27,7 +41,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs a command to completion; rejects with its output when it fails. */
+/**
+ * Runs a command to completion; rejects with its output when it fails.
+ *
+ * @example
+ * ```ts
+ * await run('initdb', ['-D', dataDir]);
+ * ```
+ */
 export function run(binary: string, args: string[], options: SpawnOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const proc = spawnProcess(binary, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,7 +63,15 @@ export function run(binary: string, args: string[], options: SpawnOptions = {}):
   });
 }
 
-/** A long-running server process, killed with its whole process group. */
+/**
+ * A long-running server process, killed with its whole process group.
+ *
+ * @example
+ * ```ts
+ * const server: ServerProcess = startProcess('mariadbd', args);
+ * await server.waitFor(/ready for connections/, 60);
+ * ```
+ */
 export interface ServerProcess {
   readonly child: ChildProcess;
   /** Everything the server wrote so far. */
@@ -53,7 +82,15 @@ export interface ServerProcess {
   stop(kill?: boolean): Promise<void>;
 }
 
-/** Starts `binary` detached in its own process group; a process 'exit' handler kills the group. */
+/**
+ * Starts `binary` detached in its own process group; a process 'exit' handler kills the group.
+ *
+ * @example
+ * ```ts
+ * const server = startProcess('postgres', ['-D', dataDir, '-p', String(port)]);
+ * try { await server.waitFor(/ready to accept connections/, 60); } finally { await server.stop(); }
+ * ```
+ */
 export function startProcess(binary: string, args: string[], options: SpawnOptions = {}): ServerProcess {
   const child = spawnProcess(binary, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';

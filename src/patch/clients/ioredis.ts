@@ -148,8 +148,8 @@ function connect(original: Method): Method {
 
 const patched = new Set<object>();
 
-/** @internal Patches ioredis's `Redis` class (ioredis/built/Redis.js). */
-export function patchIoredisClass(Redis: { prototype: object }): void {
+// Patches ioredis's `Redis` class (ioredis/built/Redis.js).
+function patchIoredisClass(Redis: { prototype: object }): void {
   const proto = Redis.prototype as Record<string, unknown>;
   if (patched.has(proto) || typeof proto.sendCommand !== 'function') return;
   patched.add(proto);

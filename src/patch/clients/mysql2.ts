@@ -229,8 +229,8 @@ function release(original: Callback): Callback {
 
 const patched = new Set<object>();
 
-/** @internal Patches mysql2's BaseConnection (lib/base/connection.js). */
-export function patchMysql2Connection(Connection: { prototype: object }): void {
+// Patches mysql2's BaseConnection (lib/base/connection.js).
+function patchMysql2Connection(Connection: { prototype: object }): void {
   const proto = Connection.prototype as Record<string, unknown>;
   if (patched.has(proto) || typeof proto.addCommand !== 'function') return;
   patched.add(proto);
@@ -238,8 +238,8 @@ export function patchMysql2Connection(Connection: { prototype: object }): void {
   replace('mysql2', proto, 'addCommand', addCommand(proto.addCommand as Callback), 'BaseConnection.prototype.addCommand');
 }
 
-/** @internal Patches mysql2's BasePool (lib/base/pool.js). */
-export function patchMysql2Pool(Pool: { prototype: object }): void {
+// Patches mysql2's BasePool (lib/base/pool.js).
+function patchMysql2Pool(Pool: { prototype: object }): void {
   const proto = Pool.prototype as Record<string, unknown>;
   if (patched.has(proto) || typeof proto.getConnection !== 'function') return;
   patched.add(proto);

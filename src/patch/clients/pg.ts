@@ -334,8 +334,8 @@ function wrap(proto: object, key: string, make: (original: Callback) => Callback
   replace('pg', proto, key, make(original as Callback), name);
 }
 
-/** @internal Patches a pg `Client` class (pg/lib/client.js). */
-export function patchPgClient(Client: { prototype: object }): void {
+// Patches a pg `Client` class (pg/lib/client.js).
+function patchPgClient(Client: { prototype: object }): void {
   const proto = Client.prototype;
   if (patchedProtos.has(proto)) return;
   patchedProtos.add(proto);
@@ -344,8 +344,8 @@ export function patchPgClient(Client: { prototype: object }): void {
   wrap(proto, '_pulseQueryQueue', pulseQueryQueue, 'Client.prototype._pulseQueryQueue');
 }
 
-/** @internal Patches a pg-pool `Pool` class (or pg's `BoundPool`, which extends it). */
-export function patchPgPool(Pool: { prototype: object }): void {
+// Patches a pg-pool `Pool` class (or pg's `BoundPool`, which extends it).
+function patchPgPool(Pool: { prototype: object }): void {
   let proto = Pool.prototype;
   // pg.Pool is pg-pool's Pool bound to pg.Client: patch the class that has the methods.
   while (!Object.prototype.hasOwnProperty.call(proto, 'newClient')) {

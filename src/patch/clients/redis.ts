@@ -184,8 +184,8 @@ function connect(original: Method, send: Method): Method {
 
 const patched = new Set<object>();
 
-/** @internal Patches node-redis's `RedisClient` class (@redis/client/dist/lib/client/index.js). */
-export function patchRedisClientClass(RedisClient: { prototype: object }): void {
+// Patches node-redis's `RedisClient` class (@redis/client/dist/lib/client/index.js).
+function patchRedisClientClass(RedisClient: { prototype: object }): void {
   const proto = RedisClient.prototype as Record<string, unknown>;
   if (patched.has(proto) || typeof proto.sendCommand !== 'function') return;
   patched.add(proto);

@@ -8,6 +8,12 @@ import { currentScope, scopeStorage, type Disposable, type Scope } from '../../r
  * The scope a request made now belongs to: the current one while it is open or aborted (an
  * aborted one means "refuse"), none when there is no scope or the current one ended normally (a
  * scope that ended owns nothing new: the code is a library callback captured long ago).
+ *
+ * @example
+ * ```ts
+ * const scope = requestScope();
+ * if (scope?.aborted) return Promise.reject(scope.reason); // never sent for a dead greenlet
+ * ```
  */
 export function requestScope(): Scope | undefined {
   const scope = currentScope();
@@ -18,6 +24,16 @@ export function requestScope(): Scope | undefined {
  * One request of one greenlet. `attach()` makes its scope own it; `done()` when the client
  * answered; when the scope aborts first, `cancel(reason)` runs once (a subclass removes it from
  * the client's queue or cancels it on the server).
+ *
+ * @example
+ * ```ts
+ * class Queued extends ScopedRequest {
+ *   protected cancel(reason: unknown): void { queue.remove(item); item.fail(reason); }
+ * }
+ * const request = new Queued(scope);
+ * if (request.attach()) queue.push(item);
+ * item.onDone(() => request.done());
+ * ```
  */
 export abstract class ScopedRequest implements Disposable {
   readonly scope: Scope;
@@ -62,12 +78,26 @@ export abstract class ScopedRequest implements Disposable {
   protected abstract cancel(reason: unknown): void;
 }
 
-/** `fn` made to run in `scope` whatever context calls it (a client's socket handler, a pool's queue). */
+/**
+ * `fn` made to run in `scope` whatever context calls it (a client's socket handler, a pool's queue).
+ *
+ * @example
+ * ```ts
+ * query.callback = bindScope(scope, query.callback);
+ * ```
+ */
 export function bindScope<F extends (...args: never[]) => unknown>(scope: Scope, fn: F): F {
   return function (this: unknown, ...args: Parameters<F>) {
     return scopeStorage.run(scope, () => fn.apply(this, args));
   } as F;
 }
 
-/** An `'error'` listener that keeps a kill from crashing the process through an unheard error. */
+/**
+ * An `'error'` listener that keeps a kill from crashing the process through an unheard error.
+ *
+ * @example
+ * ```ts
+ * if (client.listenerCount('error') === 0) client.on('error', noop);
+ * ```
+ */
 export function noop(): void {}
