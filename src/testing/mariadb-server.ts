@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, freePort, run, startProcess } from './server-process.js';
+import { findBinary, freePort, readyToServe, run, startProcess } from './server-process.js';
 
 /** A MariaDB server started for tests: loopback only, user `root` without password, in a temporary directory. */
 export interface MariadbServer {
@@ -59,21 +59,8 @@ export async function startMariadbServer(): Promise<MariadbServer> {
       `--socket=${join(dir, 'mariadb.sock')}`, `--pid-file=${join(dir, 'mariadb.pid')}`, '--user=root', '--skip-log-bin',
       '--skip-name-resolve', '--innodb-buffer-pool-size=16M', '--max-connections=300',
     ], { cwd: dir });
-    try {
-      await server.waitFor(/ready for connections/, 60);
-    } catch (error) {
-      await server.stop(true);
-      throw error;
-    }
-    return {
-      host: '127.0.0.1',
-      port,
-      user: 'root',
-      async stop({ kill = false } = {}) {
-        await server.stop(kill);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    const stop = await readyToServe(server, /ready for connections/, dir);
+    return { host: '127.0.0.1', port, user: 'root', stop };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

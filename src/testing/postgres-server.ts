@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { findBinary, freePort, run, startProcess } from './server-process.js';
+import { findBinary, freePort, readyToServe, run, startProcess } from './server-process.js';
 
 /** A PostgreSQL server started for tests: loopback only, trust authentication, in a temporary directory. */
 export interface PostgresServer {
@@ -80,22 +80,14 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
       '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
     ], { ...owner, cwd: dir });
-    try {
-      await server.waitFor(/ready to accept connections/, 60);
-    } catch (error) {
-      await server.stop(true);
-      throw error;
-    }
+    const stop = await readyToServe(server, /ready to accept connections/, dir);
     return {
       host: '127.0.0.1',
       port,
       user: 'postgres',
       database: 'postgres',
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      async stop({ kill = false } = {}) {
-        await server.stop(kill);
-        await rm(dir, { recursive: true, force: true });
-      },
+      stop,
     };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

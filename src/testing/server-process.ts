@@ -1,5 +1,6 @@
 import { spawn as spawnProcess, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -138,5 +139,28 @@ export function startProcess(binary: string, args: string[], options: SpawnOptio
         await exited;
       }
     },
+  };
+}
+
+/**
+ * Waits until `server` prints `ready` (killing it when it does not within 60 s) and returns the
+ * fixture's `stop`: the server stopped (SIGKILL with `{ kill: true }`), then `dir` removed.
+ *
+ * @example
+ * ```ts
+ * const stop = await readyToServe(startProcess('mariadbd', args), /ready for connections/, dir);
+ * await stop({ kill: true });
+ * ```
+ */
+export async function readyToServe(server: ServerProcess, ready: RegExp, dir: string): Promise<(options?: { kill?: boolean }) => Promise<void>> {
+  try {
+    await server.waitFor(ready, 60);
+  } catch (error) {
+    await server.stop(true);
+    throw error;
+  }
+  return async ({ kill = false } = {}) => {
+    await server.stop(kill);
+    await rm(dir, { recursive: true, force: true });
   };
 }

@@ -1,9 +1,8 @@
 import type net from 'node:net';
 import { outsideScope, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../runtime/validate.js';
-import { replace, restore } from '../registry.js';
 import { BLOCKING } from './blocking.js';
-import { watchModule } from './loader.js';
+import { ClientPatcher, runsOutside } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';
 
 // ioredis. A command is made for the greenlet that made it: a dead greenlet's command is never
@@ -139,25 +138,13 @@ function sendCommand(original: Method): Method {
   };
 }
 
-/** Connecting (also from the constructor, or lazily on first command) belongs to no greenlet. */
-function connect(original: Method): Method {
-  return function (this: RedisClient, ...args: unknown[]) {
-    return outsideScope(() => original.apply(this, args));
-  };
-}
+const patcher = new ClientPatcher('ioredis');
 
-const patched = new Set<object>();
-
-// Patches ioredis's `Redis` class (ioredis/built/Redis.js).
+// Patches ioredis's `Redis` class (ioredis/built/Redis.js). Connecting (also from the
+// constructor, or lazily on the first command) belongs to no greenlet.
 function patchIoredisClass(Redis: { prototype: object }): void {
-  const proto = Redis.prototype as Record<string, unknown>;
-  if (patched.has(proto) || typeof proto.sendCommand !== 'function') return;
-  patched.add(proto);
-  replace('ioredis', proto, 'sendCommand', sendCommand(proto.sendCommand as Method), 'Redis.prototype.sendCommand');
-  replace('ioredis', proto, 'connect', connect(proto.connect as Method), 'Redis.prototype.connect');
+  patcher.wrap(Redis.prototype, 'Redis.prototype', { sendCommand, connect: runsOutside });
 }
-
-let unwatch: (() => void) | undefined;
 
 /**
  * Makes ioredis follow greenlets. A command belongs to the greenlet that made it: killed while
@@ -190,7 +177,7 @@ export function patchIoredis(ioredis?: object): void {
     patchIoredisClass(Redis as { prototype: object });
     return;
   }
-  unwatch ??= watchModule([
+  patcher.watch([
     { module: 'ioredis', file: 'built/Redis.js', patch: (exports) => patchIoredisClass((exports as { default: { prototype: object } }).default) },
   ]);
 }
@@ -206,8 +193,5 @@ export function patchIoredis(ioredis?: object): void {
  * ```
  */
 export function unpatchIoredis(): void {
-  unwatch?.();
-  unwatch = undefined;
-  restore('ioredis');
-  patched.clear();
+  patcher.unpatch();
 }

@@ -2,8 +2,7 @@ import net from 'node:net';
 import { outsideScope, scopeStorage, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../runtime/validate.js';
 import { markShared } from '../net.js';
-import { replace, restore } from '../registry.js';
-import { watchModule } from './loader.js';
+import { ClientPatcher, poolOwnCheckout, takePoolOwnCheckout } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';
 
 // mysql2. A command (query, execute, prepare) runs for the greenlet that made it: it leaves the
@@ -106,11 +105,15 @@ class ConnectionOwner extends ScopedRequest {
   }
 
   protected cancel(): void {
-    const { conn } = this;
-    if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
-    if (conn.listenerCount('error') === 0) conn.on('error', noop);
-    conn.destroy();
+    stopAndDestroy(this.conn);
   }
+}
+
+/** Stops the statement `conn` runs (if any) and destroys `conn`, without an unheard 'error'. */
+function stopAndDestroy(conn: Mysql2Connection): void {
+  if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
+  if (conn.listenerCount('error') === 0) conn.on('error', noop);
+  conn.destroy();
 }
 
 function addCommand(original: Callback): Callback {
@@ -160,19 +163,13 @@ class Checkout extends ScopedRequest {
     // pool.query/execute: its statement is killed by its own request; the pool takes it back.
     if (this.internal) return;
     // A connection the dead greenlet held: its state (a transaction) is unknown, so it leaves the pool.
-    const conn = this.conn;
-    if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
-    if (conn.listenerCount('error') === 0) conn.on('error', noop);
-    conn.destroy();
+    stopAndDestroy(this.conn);
   }
 }
 
-let inPoolStatement = false;
-
 function getConnection(original: Callback): Callback {
   return function (this: Mysql2Pool, cb: Callback) {
-    const internal = inPoolStatement;
-    inPoolStatement = false;
+    const internal = takePoolOwnCheckout();
     const scope = requestScope();
     if (scope === undefined || typeof cb !== 'function') return outsideScope(() => original.call(this, cb));
     if (scope.aborted) {
@@ -203,17 +200,6 @@ function getConnection(original: Callback): Callback {
   };
 }
 
-function poolStatement(original: Callback): Callback {
-  return function (this: Mysql2Pool, ...args: unknown[]) {
-    inPoolStatement = true;
-    try {
-      return original.apply(this, args);
-    } finally {
-      inPoolStatement = false;
-    }
-  };
-}
-
 /** A checked-out connection given back: its greenlet no longer owns it. */
 function release(original: Callback): Callback {
   return function (this: Mysql2Pool, ...args: unknown[]) {
@@ -227,29 +213,19 @@ function release(original: Callback): Callback {
   };
 }
 
-const patched = new Set<object>();
+const patcher = new ClientPatcher('mysql2');
 
 // Patches mysql2's BaseConnection (lib/base/connection.js).
 function patchMysql2Connection(Connection: { prototype: object }): void {
-  const proto = Connection.prototype as Record<string, unknown>;
-  if (patched.has(proto) || typeof proto.addCommand !== 'function') return;
-  patched.add(proto);
-  BaseConnection = Connection as typeof BaseConnection;
-  replace('mysql2', proto, 'addCommand', addCommand(proto.addCommand as Callback), 'BaseConnection.prototype.addCommand');
+  if (patcher.wrap(Connection.prototype, 'BaseConnection.prototype', { addCommand })) BaseConnection = Connection as typeof BaseConnection;
 }
 
 // Patches mysql2's BasePool (lib/base/pool.js).
 function patchMysql2Pool(Pool: { prototype: object }): void {
-  const proto = Pool.prototype as Record<string, unknown>;
-  if (patched.has(proto) || typeof proto.getConnection !== 'function') return;
-  patched.add(proto);
-  replace('mysql2', proto, 'getConnection', getConnection(proto.getConnection as Callback), 'BasePool.prototype.getConnection');
-  replace('mysql2', proto, 'query', poolStatement(proto.query as Callback), 'BasePool.prototype.query');
-  replace('mysql2', proto, 'execute', poolStatement(proto.execute as Callback), 'BasePool.prototype.execute');
-  replace('mysql2', proto, 'releaseConnection', release(proto.releaseConnection as Callback), 'BasePool.prototype.releaseConnection');
+  patcher.wrap(Pool.prototype, 'BasePool.prototype', {
+    getConnection, query: poolOwnCheckout, execute: poolOwnCheckout, releaseConnection: release,
+  });
 }
-
-let unwatch: (() => void) | undefined;
 
 /**
  * Makes mysql2 follow greenlets. A statement (query, execute) belongs to the greenlet that made
@@ -282,7 +258,7 @@ export function patchMysql2(mysql2?: object): void {
     patchMysql2Pool(baseOf(Pool, 'getConnection'));
     return;
   }
-  unwatch ??= watchModule([
+  patcher.watch([
     { module: 'mysql2', file: 'lib/base/connection.js', patch: (exports) => patchMysql2Connection(exports as { prototype: object }) },
     { module: 'mysql2', file: 'lib/base/pool.js', patch: (exports) => patchMysql2Pool(exports as { prototype: object }) },
   ]);
@@ -310,8 +286,5 @@ function baseOf(cls: { prototype: object }, method: string): { prototype: object
  * ```
  */
 export function unpatchMysql2(): void {
-  unwatch?.();
-  unwatch = undefined;
-  restore('mysql2');
-  patched.clear();
+  patcher.unpatch();
 }

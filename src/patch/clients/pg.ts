@@ -1,8 +1,7 @@
 import net from 'node:net';
 import { outsideScope, scopeStorage, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../runtime/validate.js';
-import { replace, restore } from '../registry.js';
-import { watchModule } from './loader.js';
+import { ClientPatcher, poolOwnCheckout, runsOutside, takePoolOwnCheckout } from './patcher.js';
 import { ScopedRequest, bindScope, noop, requestScope } from './request.js';
 
 // pg (node-postgres) and pg-pool. A query runs for the greenlet that made it: it is never sent
@@ -245,12 +244,9 @@ class Checkout extends ScopedRequest {
   }
 }
 
-let inPoolQuery = false;
-
 function poolConnect(original: Callback): Callback {
   return function connect(this: PgPool, ...args: unknown[]) {
-    const internal = inPoolQuery;
-    inPoolQuery = false;
+    const internal = takePoolOwnCheckout();
     const scope = requestScope();
     const cb = args[0] as Callback | undefined;
     if (scope === undefined) return outsideScope(() => original.apply(this, args));
@@ -295,17 +291,6 @@ function poolConnect(original: Callback): Callback {
   };
 }
 
-function poolQuery(original: Callback): Callback {
-  return function query(this: PgPool, ...args: unknown[]) {
-    inPoolQuery = true;
-    try {
-      return original.apply(this, args);
-    } finally {
-      inPoolQuery = false;
-    }
-  };
-}
-
 function poolRelease(original: Callback): Callback {
   return function _release(this: PgPool, client: unknown, idleListener: unknown, err: unknown) {
     // A query stopped by our cancel request leaves a healthy connection: keep it.
@@ -314,56 +299,31 @@ function poolRelease(original: Callback): Callback {
   };
 }
 
-/** Pool upkeep (opening a connection, serving the queue) belongs to no greenlet. */
-function outside(original: Callback): Callback {
-  return function (this: unknown, ...args: unknown[]) {
-    return outsideScope(() => original.apply(this, args));
-  };
-}
-
 interface PgModuleLike {
   Client?: { prototype: object };
   Pool?: { prototype: object };
 }
 
-const patchedProtos = new Set<object>();
-
-function wrap(proto: object, key: string, make: (original: Callback) => Callback, name: string): void {
-  const original = (proto as Record<string, unknown>)[key];
-  if (typeof original !== 'function') return;
-  replace('pg', proto, key, make(original as Callback), name);
-}
+const patcher = new ClientPatcher('pg');
 
 // Patches a pg `Client` class (pg/lib/client.js).
 function patchPgClient(Client: { prototype: object }): void {
-  const proto = Client.prototype;
-  if (patchedProtos.has(proto)) return;
-  patchedProtos.add(proto);
-  wrap(proto, 'query', clientQuery, 'Client.prototype.query');
-  wrap(proto, 'connect', clientConnect, 'Client.prototype.connect');
-  wrap(proto, '_pulseQueryQueue', pulseQueryQueue, 'Client.prototype._pulseQueryQueue');
+  patcher.wrap(Client.prototype, 'Client.prototype', { query: clientQuery, connect: clientConnect, _pulseQueryQueue: pulseQueryQueue });
 }
 
-// Patches a pg-pool `Pool` class (or pg's `BoundPool`, which extends it).
+// Patches a pg-pool `Pool` class (or pg's `BoundPool`, which extends it: the methods are its parent's).
 function patchPgPool(Pool: { prototype: object }): void {
   let proto = Pool.prototype;
-  // pg.Pool is pg-pool's Pool bound to pg.Client: patch the class that has the methods.
   while (!Object.prototype.hasOwnProperty.call(proto, 'newClient')) {
     const parent = Object.getPrototypeOf(proto) as object | null;
     if (parent === null || parent === Object.prototype) return;
     proto = parent;
   }
-  if (patchedProtos.has(proto)) return;
-  patchedProtos.add(proto);
-  wrap(proto, 'connect', poolConnect, 'Pool.prototype.connect');
-  wrap(proto, 'query', poolQuery, 'Pool.prototype.query');
-  wrap(proto, '_release', poolRelease, 'Pool.prototype._release');
-  wrap(proto, 'newClient', outside, 'Pool.prototype.newClient');
-  wrap(proto, '_pulseQueue', outside, 'Pool.prototype._pulseQueue');
-  wrap(proto, '_remove', outside, 'Pool.prototype._remove');
+  // Pool upkeep (opening a connection, serving the queue, removing one) belongs to no greenlet.
+  patcher.wrap(proto, 'Pool.prototype', {
+    connect: poolConnect, query: poolOwnCheckout, _release: poolRelease, newClient: runsOutside, _pulseQueue: runsOutside, _remove: runsOutside,
+  });
 }
-
-let unwatch: (() => void) | undefined;
 
 /**
  * Makes pg (node-postgres) and pg-pool follow greenlets: a query runs for the greenlet that made
@@ -396,7 +356,7 @@ export function patchPg(pgModule?: object): void {
     if (typeof mod.Pool === 'function') patchPgPool(mod.Pool);
     return;
   }
-  unwatch ??= watchModule([
+  patcher.watch([
     { module: 'pg', file: 'lib/client.js', patch: (exports) => patchPgClient(exports as { prototype: object }) },
     { module: 'pg-pool', file: 'index.js', main: true, patch: (exports) => patchPgPool(exports as { prototype: object }) },
   ]);
@@ -414,10 +374,6 @@ export function patchPg(pgModule?: object): void {
  * ```
  */
 export function unpatchPg(): void {
-  unwatch?.();
-  unwatch = undefined;
-  restore('pg');
-  // Forgotten, so that a later patch wraps the originals again.
-  patchedProtos.clear();
+  patcher.unpatch();
 }
 

@@ -1,8 +1,7 @@
 import { outsideScope, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../runtime/validate.js';
-import { replace, restore } from '../registry.js';
 import { BLOCKING } from './blocking.js';
-import { watchModule } from './loader.js';
+import { ClientPatcher } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';
 
 // node-redis 5 (@redis/client). Its queue takes an `abortSignal` per command and drops a command
@@ -182,19 +181,14 @@ function connect(original: Method, send: Method): Method {
   };
 }
 
-const patched = new Set<object>();
+const patcher = new ClientPatcher('redis');
 
 // Patches node-redis's `RedisClient` class (@redis/client/dist/lib/client/index.js).
 function patchRedisClientClass(RedisClient: { prototype: object }): void {
-  const proto = RedisClient.prototype as Record<string, unknown>;
-  if (patched.has(proto) || typeof proto.sendCommand !== 'function') return;
-  patched.add(proto);
-  const send = proto.sendCommand as Method;
-  replace('redis', proto, 'sendCommand', sendCommand(send), 'RedisClient.prototype.sendCommand');
-  replace('redis', proto, 'connect', connect(proto.connect as Method, send), 'RedisClient.prototype.connect');
+  const send = (RedisClient.prototype as { sendCommand?: Method }).sendCommand;
+  if (typeof send !== 'function') return;
+  patcher.wrap(RedisClient.prototype, 'RedisClient.prototype', { sendCommand, connect: (original) => connect(original, send) });
 }
-
-let unwatch: (() => void) | undefined;
 
 /**
  * Makes node-redis 5 (`redis`, `@redis/client`) follow greenlets. A command belongs to the
@@ -227,7 +221,7 @@ export function patchRedis(RedisClient?: object): void {
     patchRedisClientClass(RedisClient as { prototype: object });
     return;
   }
-  unwatch ??= watchModule([
+  patcher.watch([
     { module: '@redis/client', file: 'dist/lib/client/index.js', patch: (exports) => patchRedisClientClass((exports as { default: { prototype: object } }).default) },
   ]);
 }
@@ -243,8 +237,5 @@ export function patchRedis(RedisClient?: object): void {
  * ```
  */
 export function unpatchRedis(): void {
-  unwatch?.();
-  unwatch = undefined;
-  restore('redis');
-  patched.clear();
+  patcher.unpatch();
 }
