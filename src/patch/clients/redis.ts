@@ -16,6 +16,7 @@ type Listener = () => void;
 interface NodeRedisClient {
   _self?: NodeRedisClient;
   isReady: boolean;
+  isPubSubActive?: boolean;
   duplicate(overrides?: object): NodeRedisClient;
   connect(): Promise<unknown>;
   sendCommand(args: unknown[], options?: Record<string, unknown>): Promise<unknown>;
@@ -93,6 +94,8 @@ function watch(client: NodeRedisClient, original: Method): void {
   client[kWatching] = true;
   client.on('ready', () => {
     client[kServerId] = undefined;
+    // A RESP2 subscriber may send nothing but (un)subscribe commands; it runs no blocking ones.
+    if (client.isPubSubActive === true) return;
     (original.call(client, ['CLIENT', 'ID'], { asap: true, [kInternal]: true }) as Promise<unknown>).then(
       (id) => { client[kServerId] = String(id); },
       noop,
