@@ -53,6 +53,8 @@ const kCancelledError = Symbol('nodevent.pg.cancelled');
 /** PostgreSQL's SQLSTATE for "canceling statement due to user request". */
 const QUERY_CANCELED = '57014';
 const CANCEL_REQUEST_CODE = 80877102;
+/** Cancel requests on their way, over all clients. */
+let cancelsInFlight = 0;
 
 /**
  * Sends PostgreSQL's CancelRequest for the backend serving `client` on a connection of its own,
@@ -68,6 +70,7 @@ function sendCancel(client: PgClient): void {
   packet.writeInt32BE(client.processID, 8);
   packet.writeInt32BE(client.secretKey, 12);
   client[kCancelling] = (client[kCancelling] ?? 0) + 1;
+  cancelsInFlight++;
   const host = client.host;
   outsideScope(() => {
     const socket = host !== undefined && host.startsWith('/')
@@ -77,6 +80,7 @@ function sendCancel(client: PgClient): void {
     socket.on('connect', () => socket.end(packet));
     // The server closes the connection once the backend has been signalled.
     socket.on('close', () => {
+      cancelsInFlight--;
       client[kCancelling]! -= 1;
       if (client[kCancelling] === 0) client._pulseQueryQueue();
     });
@@ -175,8 +179,9 @@ function refuse(client: PgClient, reason: unknown, args: unknown[]): unknown {
 
 function pulseQueryQueue(original: Callback): Callback {
   return function _pulseQueryQueue(this: PgClient) {
-    // Held while a cancel request is on its way (see sendCancel).
-    if ((this[kCancelling] ?? 0) > 0 && this._activeQuery === null) return;
+    // Held while a cancel request is on its way (see sendCancel); the counter keeps the usual
+    // case (no cancel anywhere) to one comparison.
+    if (cancelsInFlight > 0 && (this[kCancelling] ?? 0) > 0 && this._activeQuery === null) return;
     return original.call(this);
   };
 }
