@@ -145,11 +145,12 @@ t.test('pg', { skip: skipPostgres }, async (t) => {
       await client.query('select pg_sleep(60)');
     });
     await world.untilRunning('select pg_sleep(60)', 1);
+    const pid = (client as unknown as { processID: number }).processID;
+    t.ok((await world.backends()).includes(pid));
     await g.kill();
     t.ok(await world.stoppedSoon('select pg_sleep(60)'), 'the server stopped the query');
-    while ((await world.backends()).length !== 0) await sleep(0.01);
-    t.pass('the server saw the query cancelled and the connection closed');
-    t.ok(client !== undefined);
+    while ((await world.backends()).includes(pid)) await sleep(0.01);
+    t.pass('the server saw the connection close');
   });
 
   t.test('a query made in a dead scope is refused with that scope\'s reason', async (t) => {
