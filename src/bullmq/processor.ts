@@ -1,0 +1,150 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { GreenletExit } from '../runtime/errors.js';
+import { Greenlet } from '../runtime/greenlet.js';
+import { currentSignal, outsideScope } from '../runtime/scope.js';
+import { Timeout } from '../runtime/timeout.js';
+import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
+import { JobCancelled } from './errors.js';
+
+/** Options of `greenletProcessor`. */
+export interface GreenletProcessorOptions {
+  /**
+   * Seconds each job may run. At the deadline the job's scope aborts (its sockets, requests and
+   * lookups are destroyed, under `patchAll()`) and the job fails with a `Timeout` whose message
+   * names the job. Retried or not by BullMQ's rules (`attempts`, `backoff`).
+   * @default undefined (no limit)
+   */
+  timeout?: number | null;
+  /**
+   * Whether a cancelled job may be retried by BullMQ's rules. With `false` it fails with BullMQ's
+   * `UnrecoverableError` (its `cause` the `JobCancelled`), which BullMQ never retries.
+   * @default true
+   */
+  retryCancelled?: boolean;
+}
+
+/**
+ * A job's body: BullMQ's processor signature, run inside the job's greenlet. `signal` is the
+ * greenlet's own: it aborts when the job is cancelled or times out (for APIs that are not patched).
+ */
+export type JobFunction<D = any, R = any, N extends string = string> =
+  (job: Job<D, R, N>, token: string | undefined, signal: AbortSignal) => R | PromiseLike<R>;
+
+/** A BullMQ processor that runs each job in a greenlet; what `greenletProcessor` returns. */
+export interface GreenletProcessor<D = any, R = any, N extends string = string> {
+  (job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R>;
+  /** The greenlets of the jobs running now (each named `<queue>:<job id>`). */
+  readonly greenlets: ReadonlySet<Greenlet>;
+}
+
+/** What a job knows of the worker that took it: enough to end its greenlets with the worker. */
+interface WorkerLike {
+  once(event: 'closed', listener: () => void): unknown;
+  cancelAllJobs(reason?: string): void;
+}
+
+function workerOf(job: Job): WorkerLike | undefined {
+  // BullMQ gives each job the worker that took it as its (protected) `queue`.
+  const queue = (job as unknown as { queue?: unknown }).queue as Partial<WorkerLike> | null | undefined;
+  if (queue === null || typeof queue !== 'object') return undefined;
+  return typeof queue.once === 'function' && typeof queue.cancelAllJobs === 'function' ? (queue as WorkerLike) : undefined;
+}
+
+/**
+ * Turns `fn` into a BullMQ processor that runs each job in its own greenlet, so ending a job ends
+ * all of its I/O, with no signal to thread through: after `patchAll()` the sockets, HTTP requests,
+ * fetches and lookups the job starts belong to its greenlet, and the remote side sees them close.
+ *
+ * - `timeout` bounds each job (`withTimeout`): past it the job fails with a `Timeout`.
+ * - `worker.cancelJob(id, reason)` and `worker.cancelAllJobs(reason)` kill the job's greenlet: the
+ *   job fails with `JobCancelled` (never completes with a `GreenletExit`).
+ * - A worker closed with `close(true)` while jobs run kills their greenlets once it is closed
+ *   (BullMQ leaves those jobs active; its stalled-job check gives them back to the queue).
+ *
+ * Concurrency, locks, stalled jobs and retries stay BullMQ's. The greenlets belong to no scope
+ * (the worker is shared machinery): killing the greenlet that created the worker does not end
+ * its jobs.
+ *
+ * @example
+ * ```ts
+ * import { Worker } from 'bullmq';
+ * import { patchAll } from 'nodevent';
+ * import { greenletProcessor } from 'nodevent/bullmq';
+ * patchAll();
+ * const worker = new Worker('pages', greenletProcessor(async (job) => {
+ *   const response = await fetch(job.data.url); // closed if the job times out or is cancelled
+ *   return response.status;
+ * }, { timeout: 10 }), { connection: { host: '127.0.0.1', port: 6379 }, concurrency: 50 });
+ * ```
+ */
+export function greenletProcessor<D = any, R = any, N extends string = string>(
+  fn: JobFunction<D, R, N>,
+  options: GreenletProcessorOptions = {},
+): GreenletProcessor<D, R, N> {
+  validateFunction(fn, 'fn');
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const seconds = options.timeout;
+  const unbounded = secondsToMs(seconds, 'options.timeout') === undefined;
+  const retryCancelled = options.retryCancelled ?? true;
+  if (typeof retryCancelled !== 'boolean') throw invalidArgType('options.retryCancelled', 'of type boolean', retryCancelled);
+
+  const greenlets = new Set<Greenlet>();
+  const jobs = new WeakMap<Greenlet, Job<D, R, N>>();
+  const watched = new WeakSet<WorkerLike>();
+
+  const body = unbounded
+    ? (job: Job<D, R, N>, token: string | undefined) => fn(job, token, currentSignal()!)
+    : (job: Job<D, R, N>, token: string | undefined) => {
+      const timeout = new Timeout(seconds);
+      timeout.message = `job ${job.id ?? '(no id)'} of queue "${job.queueName}" timed out after ${seconds} s`;
+      return timeout.run(() => fn(job, token, currentSignal()!)) as Promise<R>;
+    };
+
+  /** Ends the jobs `worker` left running when it was closed with `close(true)`. */
+  const watch = (worker: WorkerLike): void => {
+    if (watched.has(worker)) return;
+    watched.add(worker);
+    worker.once('closed', () => {
+      for (const g of greenlets) {
+        const job = jobs.get(g)!;
+        if (workerOf(job) === worker) void g.kill({ exception: new JobCancelled(job.id, job.queueName, 'worker closed'), block: false });
+      }
+    });
+  };
+
+  // A named function with three parameters: BullMQ only makes a signal for processors whose
+  // length is at least 3.
+  async function processor(job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R> {
+    const g = outsideScope(() => new Greenlet(body, job, token));
+    g.name = `${job.queueName}:${job.id}`;
+    jobs.set(g, job);
+    const worker = workerOf(job);
+    if (worker !== undefined) watch(worker);
+    const result = g.get(); // observed before any kill, so a failure is never reported as unhandled
+    const cancel = (): void => {
+      void g.kill({ exception: new JobCancelled(job.id, job.queueName, signal!.reason), block: false });
+    };
+    greenlets.add(g);
+    try {
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
+      g.start();
+      const value = await result;
+      // Killed with a plain GreenletExit (by user code): the job was stopped, it did not complete.
+      if (value instanceof GreenletExit) throw new JobCancelled(job.id, job.queueName, value);
+      return value;
+    } catch (error) {
+      if (!retryCancelled && error instanceof JobCancelled) {
+        const final = new UnrecoverableError(error.message);
+        final.cause = error;
+        throw final;
+      }
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      greenlets.delete(g);
+    }
+  }
+  Object.defineProperty(processor, 'greenlets', { value: greenlets, enumerable: true });
+  return processor as GreenletProcessor<D, R, N>;
+}
