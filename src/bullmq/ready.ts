@@ -35,7 +35,8 @@ export function connectionUrl(connection: unknown): string {
   if (typeof o.url === 'string') return o.url;
   if (typeof o.path === 'string') return `unix://${o.path}`;
   const url = new URL(`${o.tls ? 'rediss' : 'redis'}://localhost`);
-  url.hostname = o.host ?? '127.0.0.1';
+  const host = o.host ?? '127.0.0.1';
+  url.hostname = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   url.port = String(o.port ?? 6379);
   if (o.username) url.username = o.username;
   if (o.password) url.password = o.password;
