@@ -1,0 +1,117 @@
+// What running each BullMQ job in a greenlet costs: jobs/s of a Worker processing N trivial jobs
+// (the job returns its data) with a plain async processor, and with greenletProcessor (with and
+// without a per-job timeout), against one redis-server started for the run.
+//
+// Every measurement runs in a fresh child process, so a variant never inherits another's garbage
+// or promise hooks; the variants take turns, round after round, so a change in the machine's load
+// falls on all of them alike (each round starts with another one). The best round of each variant counts. `plain+ALS` is the plain
+// processor in a process where nodevent is loaded and an AsyncLocalStorage is active — the
+// condition of every nodevent program on Node 20 — so `bridge` against it is the greenlet's own
+// cost, and against `plain` the whole cost of adopting nodevent.
+//
+//   npm run build && node bench/bullmq.mjs [--jobs 10000] [--concurrency 50] [--rounds 5] [--json FILE]
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const self = fileURLToPath(import.meta.url);
+const VARIANTS = ['plain', 'plain+ALS', 'bridge', 'bridge+timeout'];
+
+async function processorFor(variant) {
+  const trivial = async (job) => job.data.i;
+  if (variant === 'plain') return trivial;
+  const { spawn } = await import('../dist/index.js');
+  await spawn(() => {}); // the AsyncLocalStorage is active from here on, as in any nodevent program
+  if (variant === 'plain+ALS') return trivial;
+  const { greenletProcessor } = await import('../dist/bullmq/index.js');
+  return greenletProcessor(trivial, variant === 'bridge+timeout' ? { timeout: 30 } : {});
+}
+
+/** One measurement: N jobs queued first, then the time for a worker to complete them all. */
+async function child(variant, port, jobs, concurrency) {
+  const { Queue, Worker } = await import('bullmq');
+  const connection = { host: '127.0.0.1', port };
+  const processor = await processorFor(variant);
+  const name = `bench-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  await queue.obliterate({ force: true });
+  for (let i = 0; i < jobs; i += 1000) {
+    await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({ name: 'job', data: { i: i + k }, opts: { removeOnComplete: true } })));
+  }
+  const worker = new Worker(name, processor, { connection, concurrency, autorun: false });
+  await worker.waitUntilReady();
+  let completed = 0;
+  let failed = 0;
+  let start = 0n;
+  const done = new Promise((resolve) => {
+    worker.on('completed', () => { if (++completed + failed === jobs) resolve(); });
+    worker.on('failed', () => { if (completed + ++failed === jobs) resolve(); });
+  });
+  start = process.hrtime.bigint();
+  void worker.run();
+  await done;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  process.stdout.write(JSON.stringify({ variant, jobs, completed, failed, seconds, jobsPerSecond: jobs / seconds }));
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      jobs: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '5' },
+      json: { type: 'string' },
+    },
+  });
+  const jobs = Number(values.jobs);
+  const concurrency = Number(values.concurrency);
+  const rounds = Number(values.rounds);
+  for (const [name, value] of [['--jobs', jobs], ['--concurrency', concurrency], ['--rounds', rounds]]) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${values[name.slice(2)]}`);
+  }
+  const { startRedisServer } = await import('../dist/testing/index.js');
+  const redis = await startRedisServer();
+  const runs = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      // Each round starts with another variant: none is always the one run after the slowest.
+      for (const variant of [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)]) {
+        const out = execFileSync(process.execPath, [self, '--child', variant, String(redis.port), String(jobs), String(concurrency)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        });
+        const row = JSON.parse(out);
+        if (row.failed > 0) throw new Error(`${variant}: ${row.failed} of ${jobs} jobs failed`);
+        runs.push(row);
+        process.stderr.write(`round ${round + 1}/${rounds} ${variant.padEnd(14)} ${Math.round(row.jobsPerSecond)} jobs/s\n`);
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  const best = VARIANTS.map((variant) => runs.filter((r) => r.variant === variant).reduce((a, b) => (a.jobsPerSecond >= b.jobsPerSecond ? a : b)));
+  const rate = (v) => best.find((r) => r.variant === v).jobsPerSecond;
+  const cost = (v, base) => (1 - rate(v) / rate(base)) * 100;
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+  console.log(`BullMQ: ${jobs} trivial jobs, concurrency ${concurrency}, best of ${rounds} rounds, each in its own process — ${machine}`);
+  console.log('variant         jobs/s   cost vs plain   cost vs plain+ALS');
+  console.log('--------------  -------  -------------  -----------------');
+  for (const r of best) {
+    const vsPlain = r.variant === 'plain' ? '' : `${cost(r.variant, 'plain').toFixed(1)} %`;
+    const vsAls = r.variant.startsWith('bridge') ? `${cost(r.variant, 'plain+ALS').toFixed(1)} %` : '';
+    console.log(`${r.variant.padEnd(14)}  ${String(Math.round(r.jobsPerSecond)).padStart(7)}  ${vsPlain.padStart(13)}  ${vsAls.padStart(17)}`);
+  }
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, jobs, concurrency, rounds, runs, best }, null, 2)}\n`);
+}
+
+if (process.argv[2] === '--child') {
+  const [, , , variant, port, jobs, concurrency] = process.argv;
+  await child(variant, Number(port), Number(jobs), Number(concurrency));
+} else {
+  await main();
+}
