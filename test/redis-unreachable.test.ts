@@ -120,3 +120,27 @@ t.test('once connected, a server that goes away is waited for: connectTimeout do
   await settlesWithin(put, 30);
   t.equal(await q.qsize(), 1, 'the item put while the server was down arrived (the first was lost with the unpersisted server)');
 });
+
+t.test('after a RedisConnectionError the next command tries again: the queue works once the server is up', { skip: findRedisServer() === null ? 'redis-server not installed' : false }, async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const url = await refusingUrl();
+  const q = new RedisQueue<string>(`late-${process.pid}`, { url, connectTimeout: 0.2 });
+  t.teardown(() => q.close());
+  await t.rejects(q.put('early'), { name: 'RedisConnectionError', code: 'ECONNREFUSED' });
+  // The server "comes up" on that port: a proxy to the real one.
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(server.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  proxy.listen(Number(new URL(url).port), '127.0.0.1');
+  await new Promise((resolve) => proxy.once('listening', resolve));
+  t.teardown(() => new Promise((resolve) => { proxy.close(resolve); }));
+  await q.put('late');
+  t.equal(await q.qsize(), 1);
+  t.equal(await q.getNowait(), 'late');
+  await q.taskDone();
+  await q.close(); // before the proxy goes: its connections end with the queue
+});
