@@ -6,7 +6,16 @@ import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
 import { JobCancelled } from './errors.js';
 
-/** Options of `greenletProcessor`. */
+/**
+ * Options of `greenletProcessor`.
+ *
+ * @example
+ * ```ts
+ * import { greenletProcessor, type GreenletProcessorOptions } from 'nodevent/bullmq';
+ * const options: GreenletProcessorOptions = { timeout: 30, retryCancelled: false };
+ * const processor = greenletProcessor(async (job) => job.data, options);
+ * ```
+ */
 export interface GreenletProcessorOptions {
   /**
    * Seconds each job may run. At the deadline the job's scope aborts (its sockets, requests and
@@ -26,11 +35,29 @@ export interface GreenletProcessorOptions {
 /**
  * A job's body: BullMQ's processor signature, run inside the job's greenlet. `signal` is the
  * greenlet's own: it aborts when the job is cancelled or times out (for APIs that are not patched).
+ *
+ * @example
+ * ```ts
+ * import type { JobFunction } from 'nodevent/bullmq';
+ * const dry: JobFunction<{ dish: string }, string> = async (job, _token, signal) => {
+ *   const response = await fetch(`http://127.0.0.1:8080/dry/${job.data.dish}`, { signal });
+ *   return response.statusText;
+ * };
+ * ```
  */
 export type JobFunction<D = any, R = any, N extends string = string> =
   (job: Job<D, R, N>, token: string | undefined, signal: AbortSignal) => R | PromiseLike<R>;
 
-/** A BullMQ processor that runs each job in a greenlet; what `greenletProcessor` returns. */
+/**
+ * A BullMQ processor that runs each job in a greenlet; what `greenletProcessor` returns.
+ *
+ * @example
+ * ```ts
+ * import { greenletProcessor, type GreenletProcessor } from 'nodevent/bullmq';
+ * const processor: GreenletProcessor<{ n: number }, number> = greenletProcessor(async (job) => job.data.n * 2);
+ * console.log(processor.greenlets.size); // jobs running now: 0
+ * ```
+ */
 export interface GreenletProcessor<D = any, R = any, N extends string = string> {
   (job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R>;
   /** The greenlets of the jobs running now (each named `<queue>:<job id>`). */

@@ -2,13 +2,32 @@ import { RedisConnectionError } from '../redis/errors.js';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
 import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
 
-/** Options of `waitUntilReady`. */
+/**
+ * Options of `waitUntilReady`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from 'bullmq';
+ * import { waitUntilReady, type WaitUntilReadyOptions } from 'nodevent/bullmq';
+ * const options: WaitUntilReadyOptions = { timeout: 2 };
+ * const queue = await waitUntilReady(new Queue('dishes', { connection: { host: '127.0.0.1', port: 6379 } }), options);
+ * ```
+ */
 export interface WaitUntilReadyOptions {
   /** Seconds to wait for the connection. @default 5 */
   timeout?: number;
 }
 
-/** What `waitUntilReady` needs of a BullMQ Worker, Queue, QueueEvents or FlowProducer. */
+/**
+ * What `waitUntilReady` needs of a BullMQ Worker, Queue, QueueEvents or FlowProducer.
+ *
+ * @example
+ * ```ts
+ * import { QueueEvents } from 'bullmq';
+ * import type { Connectable } from 'nodevent/bullmq';
+ * const events: Connectable = new QueueEvents('dishes', { connection: { host: '127.0.0.1', port: 6379 } });
+ * ```
+ */
 export interface Connectable {
   waitUntilReady(): Promise<unknown>;
   close(force?: boolean): Promise<unknown>;
