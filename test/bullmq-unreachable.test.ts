@@ -1,33 +1,13 @@
 import t from 'tap';
-import net from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { sleep } from '../src/runtime/index.js';
 import { greenletProcessor, RedisConnectionError, waitUntilReady } from '../src/bullmq/index.js';
 import { connectionUrl } from '../src/bullmq/ready.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+import { leakable as resources, refusingPort, settledTo } from './helpers/unreachable.js';
 
 // Left alone, a BullMQ Worker or Queue pointed at an unreachable Redis retries for ever and a
 // Worker's close() never resolves; waitUntilReady turns that into a RedisConnectionError.
-
-const LEAKABLE = new Set(['TCPSocketWrap', 'TCPConnectWrap', 'Timeout', 'Immediate']);
-const resources = (): string[] => process.getActiveResourcesInfo().filter((r) => LEAKABLE.has(r)).sort();
-
-async function refusingPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Waits (up to 5 s) for the resources to be back to `baseline`. */
-async function settled(baseline: string[]): Promise<string[]> {
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(resources()) !== JSON.stringify(baseline) && Date.now() < deadline) await sleep(0.02);
-  return resources();
-}
 
 t.test('a Worker at a refusing port: RedisConnectionError naming ECONNREFUSED and the URL; the worker is closed', async (t) => {
   const port = await refusingPort();
@@ -42,7 +22,7 @@ t.test('a Worker at a refusing port: RedisConnectionError naming ECONNREFUSED an
   });
   t.ok(worker.closing, 'the worker was closed');
   await worker.close(); // resolves: a plain close() of an unconnected worker alone would hang
-  t.same(await settled(baseline), baseline, 'no socket or reconnect timer left behind');
+  t.same(await settledTo(baseline), baseline, 'no socket or reconnect timer left behind');
 });
 
 t.test('a Queue at a refusing port, with a password: the error does not show it', async (t) => {
@@ -55,7 +35,7 @@ t.test('a Queue at a refusing port, with a password: the error does not show it'
   t.equal(error.code, 'ECONNREFUSED');
   t.equal(error.url, `redis://app:***@127.0.0.1:${port}`);
   t.notMatch(error.message, 's3cret');
-  t.same(await settled(baseline), baseline, 'no socket or reconnect timer left behind');
+  t.same(await settledTo(baseline), baseline, 'no socket or reconnect timer left behind');
 });
 
 t.test('the URL of each form of BullMQ connection option', async (t) => {

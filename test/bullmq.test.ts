@@ -6,6 +6,7 @@ import { patchAll, unpatchAll } from '../src/patch/index.js';
 import { greenletProcessor, JobCancelled, type JobFunction, type GreenletProcessorOptions } from '../src/bullmq/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { hangingHttpServer, listenLoopback } from './helpers/servers.js';
+import { leakable as resources, settledTo } from './helpers/unreachable.js';
 
 /** Polls `fn` until it is true; throws after 20 s, so a broken bridge fails its test, not the file. */
 async function until(fn: () => boolean): Promise<void> {
@@ -194,8 +195,6 @@ t.test('cancelled jobs are retried by BullMQ rules; retryCancelled: false makes 
 });
 
 t.test('500 jobs at concurrency 50, a third cancelled at random: cancelled ones fail, the rest complete, nothing left behind', async (t) => {
-  const LEAKABLE = new Set(['TCPSocketWrap', 'TCPConnectWrap', 'Timeout', 'Immediate']);
-  const resources = (): string[] => process.getActiveResourcesInfo().filter((r) => LEAKABLE.has(r)).sort();
   const total = 500;
   const doomed = new Set<number>();
   while (doomed.size < Math.floor(total / 3)) doomed.add(Math.floor(Math.random() * total));
@@ -249,7 +248,5 @@ t.test('500 jobs at concurrency 50, a third cancelled at random: cancelled ones 
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(resources()) !== JSON.stringify(baseline) && Date.now() < deadline) await sleep(0.02);
-  t.same(resources(), baseline, 'no socket or timer left behind');
+  t.same(await settledTo(baseline), baseline, 'no socket or timer left behind');
 });

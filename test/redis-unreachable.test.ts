@@ -1,32 +1,17 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import net from 'node:net';
-import { sleep, spawn } from '../src/runtime/index.js';
+import { spawn } from '../src/runtime/index.js';
 import { RedisConnectionError, RedisPubSub, RedisQueue } from '../src/redis/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { listenLoopback } from './helpers/servers.js';
+import { leakable as resources, refusingPort, settledTo } from './helpers/unreachable.js';
 
 // An unreachable or refusing Redis is a RedisConnectionError naming the code and the URL, raised
 // within the connect time; a server lost after the first connection is still waited for.
 
-// Sockets, connects and timers: what a failed client could leave behind.
-const LEAKABLE = new Set(['TCPSocketWrap', 'TCPConnectWrap', 'Timeout', 'Immediate']);
-const resources = (): string[] => process.getActiveResourcesInfo().filter((r) => LEAKABLE.has(r)).sort();
-
-/** Waits (up to 5 s) for the resources to be back to `baseline`, then asserts they are. */
-async function backTo(t: Test, baseline: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(resources()) !== JSON.stringify(baseline) && Date.now() < deadline) await sleep(0.02);
-  t.same(resources(), baseline, 'no socket or timer left behind');
-}
-
-/** A loopback port on which nothing listens: a server was there a moment ago. */
+/** A loopback URL on which nothing listens. */
 async function refusingUrl(): Promise<string> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `redis://127.0.0.1:${port}`;
+  return `redis://127.0.0.1:${await refusingPort()}`;
 }
 
 /** Rejects if `promise` is still pending after `seconds`: a hang fails the test instead of the file. */
@@ -69,7 +54,7 @@ t.test('RedisQueue at a refusing port: put, get and qsize reject with RedisConne
   t.type(error, RedisConnectionError);
   t.ok((error as Error).cause, 'the last socket error is kept as cause');
   await q.close();
-  await backTo(t, baseline);
+  t.same(await settledTo(baseline), baseline, 'no socket or timer left behind');
 });
 
 t.test('RedisPubSub at a refusing port: publish and subscribe reject with RedisConnectionError', async (t) => {
@@ -80,7 +65,7 @@ t.test('RedisPubSub at a refusing port: publish and subscribe reject with RedisC
   await t.rejects(settlesWithin(bus.subscribe('persian'), 20), refused(url));
   await t.rejects(settlesWithin(spawn(() => bus.psubscribe('cat:*')).get(), 20), refused(url));
   await bus.close();
-  await backTo(t, baseline);
+  t.same(await settledTo(baseline), baseline, 'no socket or timer left behind');
 });
 
 t.test('a server that accepts and hangs up at once (not Redis) is a RedisConnectionError too', async (t) => {

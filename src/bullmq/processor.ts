@@ -3,6 +3,7 @@ import { GreenletExit } from '../runtime/errors.js';
 import { Greenlet } from '../runtime/greenlet.js';
 import { currentSignal, outsideScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
+import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
 import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
 import { JobCancelled } from './errors.js';
 
@@ -18,8 +19,8 @@ import { JobCancelled } from './errors.js';
  */
 export interface GreenletProcessorOptions {
   /**
-   * Seconds each job may run. At the deadline the job's scope aborts (its sockets, requests and
-   * lookups are destroyed, under `patchAll()`) and the job fails with a `Timeout` whose message
+   * Seconds each job may run. At the deadline the job's greenlet is killed (its sockets, requests
+   * and lookups are destroyed, under `patchAll()`) and the job fails with a `Timeout` whose message
    * names the job. Retried or not by BullMQ's rules (`attempts`, `backoff`).
    * @default undefined (no limit)
    */
@@ -35,6 +36,7 @@ export interface GreenletProcessorOptions {
 /**
  * A job's body: BullMQ's processor signature, run inside the job's greenlet. `signal` is the
  * greenlet's own: it aborts when the job is cancelled or times out (for APIs that are not patched).
+ * As with BullMQ's own signal, it is made only for a function that declares three parameters.
  *
  * @example
  * ```ts
@@ -77,12 +79,31 @@ function workerOf(job: Job): WorkerLike | undefined {
   return typeof queue.once === 'function' && typeof queue.cancelAllJobs === 'function' ? (queue as WorkerLike) : undefined;
 }
 
+/** A job's greenlet: it knows its job, and is named after it only when someone asks. */
+class JobGreenlet<D, R, N extends string> extends Greenlet<R, [Job<D, R, N>, string | undefined]> {
+  readonly job: Job<D, R, N>;
+  #name: string | undefined;
+
+  constructor(body: (job: Job<D, R, N>, token: string | undefined) => R | PromiseLike<R>, job: Job<D, R, N>, token: string | undefined) {
+    super(body, job, token);
+    this.job = job;
+  }
+
+  override get name(): string {
+    return this.#name ?? `${this.job.queueName}:${this.job.id}`;
+  }
+
+  override set name(value: string) {
+    this.#name = String(value);
+  }
+}
+
 /**
  * Turns `fn` into a BullMQ processor that runs each job in its own greenlet, so ending a job ends
  * all of its I/O, with no signal to thread through: after `patchAll()` the sockets, HTTP requests,
  * fetches and lookups the job starts belong to its greenlet, and the remote side sees them close.
  *
- * - `timeout` bounds each job (`withTimeout`): past it the job fails with a `Timeout`.
+ * - `timeout` bounds each job: at the deadline its greenlet is killed and the job fails with a `Timeout`.
  * - `worker.cancelJob(id, reason)` and `worker.cancelAllJobs(reason)` kill the job's greenlet: the
  *   job fails with `JobCancelled` (never completes with a `GreenletExit`).
  * - A worker closed with `close(true)` while jobs run kills their greenlets once it is closed
@@ -111,66 +132,77 @@ export function greenletProcessor<D = any, R = any, N extends string = string>(
   validateFunction(fn, 'fn');
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const seconds = options.timeout;
-  const unbounded = secondsToMs(seconds, 'options.timeout') === undefined;
   const retryCancelled = options.retryCancelled ?? true;
   if (typeof retryCancelled !== 'boolean') throw invalidArgType('options.retryCancelled', 'of type boolean', retryCancelled);
 
-  const greenlets = new Set<Greenlet>();
-  const jobs = new WeakMap<Greenlet, Job<D, R, N>>();
+  const ms = secondsToMs(seconds, 'options.timeout');
+  const greenlets = new Set<JobGreenlet<D, R, N>>();
   const watched = new WeakSet<WorkerLike>();
+  let lastWorker: WorkerLike | undefined;
 
-  const body = unbounded
+  // The greenlet's signal is made only for a function that declares it: making one costs more
+  // than the rest of the greenlet (BullMQ decides the same way for its own signal).
+  const body = fn.length >= 3
     ? (job: Job<D, R, N>, token: string | undefined) => fn(job, token, currentSignal()!)
-    : (job: Job<D, R, N>, token: string | undefined) => {
-      const timeout = new Timeout(seconds);
-      timeout.message = `job ${job.id ?? '(no id)'} of queue "${job.queueName}" timed out after ${seconds} s`;
-      return timeout.run(() => fn(job, token, currentSignal()!)) as Promise<R>;
-    };
+    : (job: Job<D, R, N>, token: string | undefined) => fn(job, token, undefined as unknown as AbortSignal);
 
   /** Ends the jobs `worker` left running when it was closed with `close(true)`. */
   const watch = (worker: WorkerLike): void => {
+    lastWorker = worker;
     if (watched.has(worker)) return;
     watched.add(worker);
     worker.once('closed', () => {
       for (const g of greenlets) {
-        const job = jobs.get(g)!;
-        if (workerOf(job) === worker) void g.kill({ exception: new JobCancelled(job.id, job.queueName, 'worker closed'), block: false });
+        if (workerOf(g.job) === worker) void g.kill({ exception: new JobCancelled(g.job.id, g.job.queueName, 'worker closed'), block: false });
       }
     });
   };
 
-  // A named function with three parameters: BullMQ only makes a signal for processors whose
-  // length is at least 3.
-  async function processor(job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R> {
-    const g = outsideScope(() => new Greenlet(body, job, token));
-    g.name = `${job.queueName}:${job.id}`;
-    jobs.set(g, job);
-    const worker = workerOf(job);
-    if (worker !== undefined) watch(worker);
-    const result = g.get(); // observed before any kill, so a failure is never reported as unhandled
-    const cancel = (): void => {
-      void g.kill({ exception: new JobCancelled(job.id, job.queueName, signal!.reason), block: false });
-    };
-    greenlets.add(g);
-    try {
-      if (signal?.aborted) cancel();
-      else signal?.addEventListener('abort', cancel, { once: true });
-      g.start();
-      const value = await result;
-      // Killed with a plain GreenletExit (by user code): the job was stopped, it did not complete.
-      if (value instanceof GreenletExit) throw new JobCancelled(job.id, job.queueName, value);
-      return value;
-    } catch (error) {
-      if (!retryCancelled && error instanceof JobCancelled) {
-        const final = new UnrecoverableError(error.message);
-        final.cause = error;
-        throw final;
-      }
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', cancel);
-      greenlets.delete(g);
+  const finish = (error: unknown): never => {
+    if (!retryCancelled && error instanceof JobCancelled) {
+      const final = new UnrecoverableError(error.message);
+      final.cause = error;
+      throw final;
     }
+    throw error;
+  };
+
+  // A named function with three parameters: BullMQ only makes a signal for processors whose
+  // length is at least 3. Not async: each job already costs a greenlet, no extra promise.
+  function processor(job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R> {
+    const g = outsideScope(() => new JobGreenlet(body, job, token));
+    const worker = workerOf(job);
+    if (worker !== undefined && worker !== lastWorker) watch(worker);
+    const result = g.get(); // observed before any kill, so a failure is never reported as unhandled
+    greenlets.add(g);
+    if (signal !== undefined) {
+      // Not removed when the job ends: the signal is the job's alone and dies with it, and a
+      // late abort kills a dead greenlet, which does nothing.
+      const cancel = (): void => {
+        void g.kill({ exception: new JobCancelled(job.id, job.queueName, signal.reason), block: false });
+      };
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel);
+    }
+    // The deadline kills the job's greenlet, which is the job: its scope aborts and its I/O is
+    // destroyed, as withTimeout would. The Timeout (an Error: its stack costs) is made if it fires.
+    const timer = ms === undefined ? undefined : rawSetTimeout(() => {
+      const timeout = new Timeout(seconds);
+      timeout.message = `job ${job.id ?? '(no id)'} of queue "${job.queueName}" timed out after ${seconds} s`;
+      void g.kill({ exception: timeout, block: false });
+    }, ms);
+    g.start();
+    return result.then((value) => {
+      if (timer !== undefined) rawClearTimeout(timer);
+      greenlets.delete(g);
+      // Killed with a plain GreenletExit (by user code): the job was stopped, it did not complete.
+      if (value instanceof GreenletExit) finish(new JobCancelled(job.id, job.queueName, value));
+      return value;
+    }, (error: unknown) => {
+      if (timer !== undefined) rawClearTimeout(timer);
+      greenlets.delete(g);
+      return finish(error);
+    });
   }
   Object.defineProperty(processor, 'greenlets', { value: greenlets, enumerable: true });
   return processor as GreenletProcessor<D, R, N>;
