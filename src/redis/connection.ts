@@ -11,7 +11,16 @@ import { RedisConnectionError } from './errors.js';
 
 export type Client = ReturnType<typeof createClient>;
 
-/** Connection options shared by RedisQueue and RedisPubSub. */
+/**
+ * Connection options shared by RedisQueue and RedisPubSub.
+ *
+ * @example
+ * ```ts
+ * import { RedisPubSub, type ConnectionOptions } from 'nodevent/redis';
+ * const options: ConnectionOptions = { url: 'redis://127.0.0.1:6379', connectTimeout: 2 };
+ * const bus = new RedisPubSub(options);
+ * ```
+ */
 export interface ConnectionOptions {
   /** The server's URL (`redis://` or `rediss://`). @default process.env.REDIS_URL or 'redis://127.0.0.1:6379' */
   url?: string;
