@@ -101,6 +101,8 @@ async function main() {
   } finally {
     await redis.stop();
   }
+  const directRows = ['signal+ALS', 'bridge', 'bridge+timeout'].map((variant) =>
+    JSON.parse(execFileSync(process.execPath, [self, '--direct', variant, '20000'], { encoding: 'utf8' })));
   // Wall time depends on everything else the machine runs; the worker process's CPU time per job
   // much less so, and it is what a greenlet adds: both are shown, the best round of each.
   const bestOf = (variant, key, better) => runs.filter((r) => r.variant === variant).map((r) => r[key]).reduce((a, b) => (better(a, b) ? a : b));
@@ -120,10 +122,42 @@ async function main() {
     const vsAls = r.variant === 'plain' || r.variant === 'plain+ALS' ? '' : pct((r.cpuUsPerJob / row('plain+ALS').cpuUsPerJob - 1) * 100);
     console.log(`${r.variant.padEnd(14)}  ${String(Math.round(r.jobsPerSecond)).padStart(6)}  ${r.cpuUsPerJob.toFixed(1).padStart(17)}  ${vsPlain.padStart(12)}  ${vsAls.padStart(16)}`);
   }
-  if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, jobs, concurrency, rounds, runs, best }, null, 2)}\n`);
+  const base = directRows[0].cpuUsPerJob;
+  console.log('\nThe processor alone, called directly on 20000 fake jobs (no Redis), best of 5 — CPU µs/job:');
+  for (const r of directRows) {
+    const extra = r.variant === 'signal+ALS' ? '' : `   (+${(r.cpuUsPerJob - base).toFixed(1)} µs: ${((r.cpuUsPerJob - base) / row('signal+ALS').cpuUsPerJob * 100).toFixed(1)} % of a signal+ALS job in the worker)`;
+    console.log(`${r.variant.padEnd(14)}  ${r.cpuUsPerJob.toFixed(2).padStart(7)}${extra}`);
+  }
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, jobs, concurrency, rounds, runs, best, direct: directRows }, null, 2)}\n`);
 }
 
-if (process.argv[2] === '--child') {
+/**
+ * The bridge's own CPU time per job, without Redis: each processor called directly on fake jobs,
+ * 50 at a time, each with a fresh AbortSignal as BullMQ gives it. Steadier than the worker runs on
+ * a busy machine, since nothing else (Redis, the network, BullMQ) is timed.
+ */
+async function direct(variant, jobs) {
+  const processor = await processorFor(variant);
+  const fake = (i) => ({ id: String(i), name: 'job', queueName: 'bench', data: { i } });
+  const batch = async (from) => {
+    const running = [];
+    for (let i = from; i < from + 50; i++) running.push(processor(fake(i), 'token', new AbortController().signal));
+    await Promise.all(running);
+  };
+  for (let i = 0; i < jobs; i += 50) await batch(i); // warm-up
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < jobs; i += 50) await batch(i);
+    const used = process.cpuUsage(cpu);
+    best = Math.min(best, (used.user + used.system) / jobs);
+  }
+  process.stdout.write(JSON.stringify({ variant, cpuUsPerJob: best }));
+}
+
+if (process.argv[2] === '--direct') {
+  await direct(process.argv[3], Number(process.argv[4]));
+} else if (process.argv[2] === '--child') {
   const [, , , variant, port, jobs, concurrency] = process.argv;
   await child(variant, Number(port), Number(jobs), Number(concurrency));
 } else {

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { GreenletExit } from '../runtime/errors.js';
 import { Greenlet } from '../runtime/greenlet.js';
-import { currentSignal, outsideScope } from '../runtime/scope.js';
+import { currentScope, currentSignal, outsideScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
 import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
@@ -158,22 +158,22 @@ export function greenletProcessor<D = any, R = any, N extends string = string>(
     });
   };
 
-  const finish = (error: unknown): never => {
-    if (!retryCancelled && error instanceof JobCancelled) {
-      const final = new UnrecoverableError(error.message);
-      final.cause = error;
-      throw final;
-    }
-    throw error;
+  /** The error the job fails with: a cancellation made final when it may not be retried. */
+  const final = (error: unknown): unknown => {
+    if (retryCancelled || !(error instanceof JobCancelled)) return error;
+    const unrecoverable = new UnrecoverableError(error.message);
+    unrecoverable.cause = error;
+    return unrecoverable;
   };
 
   // A named function with three parameters: BullMQ only makes a signal for processors whose
-  // length is at least 3. Not async: each job already costs a greenlet, no extra promise.
+  // length is at least 3.
   function processor(job: Job<D, R, N>, token?: string, signal?: AbortSignal): Promise<R> {
-    const g = outsideScope(() => new JobGreenlet(body, job, token));
+    // Called by BullMQ, normally outside every scope; in one (a worker made inside a greenlet),
+    // the job still belongs to no greenlet.
+    const g = currentScope() === undefined ? new JobGreenlet(body, job, token) : outsideScope(() => new JobGreenlet(body, job, token));
     const worker = workerOf(job);
     if (worker !== undefined && worker !== lastWorker) watch(worker);
-    const result = g.get(); // observed before any kill, so a failure is never reported as unhandled
     greenlets.add(g);
     if (signal !== undefined) {
       // Not removed when the job ends: the signal is the job's alone and dies with it, and a
@@ -191,18 +191,20 @@ export function greenletProcessor<D = any, R = any, N extends string = string>(
       timeout.message = `job ${job.id ?? '(no id)'} of queue "${job.queueName}" timed out after ${seconds} s`;
       void g.kill({ exception: timeout, block: false });
     }, ms);
-    g.start();
-    return result.then((value) => {
-      if (timer !== undefined) rawClearTimeout(timer);
-      greenlets.delete(g);
-      // Killed with a plain GreenletExit (by user code): the job was stopped, it did not complete.
-      if (value instanceof GreenletExit) finish(new JobCancelled(job.id, job.queueName, value));
-      return value;
-    }, (error: unknown) => {
-      if (timer !== undefined) rawClearTimeout(timer);
-      greenlets.delete(g);
-      return finish(error);
+    // One promise per job, settled by a link (which also marks the failure as observed, so a kill
+    // before the start is never reported as unhandled): get() would cost three more.
+    const done = new Promise<R>((resolve, reject) => {
+      g.link(() => {
+        if (timer !== undefined) rawClearTimeout(timer);
+        greenlets.delete(g);
+        if (!g.successful()) reject(final(g.exception));
+        // Killed with a plain GreenletExit (by user code): the job was stopped, it did not complete.
+        else if (g.value instanceof GreenletExit) reject(final(new JobCancelled(job.id, job.queueName, g.value)));
+        else resolve(g.value as R);
+      });
     });
+    g.start();
+    return done;
   }
   Object.defineProperty(processor, 'greenlets', { value: greenlets, enumerable: true });
   return processor as GreenletProcessor<D, R, N>;
