@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
-import { getCurrent, GreenletExit, sleep, Timeout } from '../src/runtime/index.js';
+import { getCurrent, GreenletExit, sleep, spawn, Timeout } from '../src/runtime/index.js';
 import { patchAll, unpatchAll } from '../src/patch/index.js';
 import { greenletProcessor, JobCancelled, type JobFunction, type GreenletProcessorOptions } from '../src/bullmq/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
@@ -249,4 +249,33 @@ t.test('500 jobs at concurrency 50, a third cancelled at random: cancelled ones 
   await queue.obliterate({ force: true });
   await queue.close();
   t.same(await settledTo(baseline), baseline, 'no socket or timer left behind');
+});
+
+t.test('called from inside a greenlet (a worker made in one), the job still belongs to no greenlet', async (t) => {
+  const started = new Set<string>();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const processor = greenletProcessor(async (job: Job) => {
+    started.add(String(getCurrent()!.parent));
+    await gate;
+    return job.data;
+  });
+  const fakeJob = { id: '1', name: 'fake', queueName: 'direct', data: 'kept' } as unknown as Job;
+  let running!: Promise<unknown>;
+  const caller = spawn(() => { running = processor(fakeJob, 'token', new AbortController().signal); });
+  await caller;
+  await until(() => started.size === 1);
+  t.same([...started], ['null'], 'no parent');
+  await caller.kill(); // dead already; a killed caller scope would not reach the job either
+  const outer = spawn(async () => {
+    const inner = processor({ ...fakeJob, id: '2' } as unknown as Job, 'token', new AbortController().signal);
+    await sleep(60);
+    return inner;
+  });
+  await until(() => processor.greenlets.size === 2);
+  await outer.kill();
+  t.equal(processor.greenlets.size, 2, 'killing the greenlet that called the processor leaves its job running');
+  release();
+  t.equal(await running, 'kept');
+  await until(() => processor.greenlets.size === 0);
 });
