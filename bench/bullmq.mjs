@@ -3,17 +3,20 @@
 // without a per-job timeout), against one redis-server started for the run.
 //
 // Every measurement runs in a fresh child process, so a variant never inherits another's garbage
-// or promise hooks; the variants take turns, round after round, so a change in the machine's load
-// falls on all of them alike (each round starts with another one). The best round of each variant
-// counts, in jobs/s (wall time) and in the worker process's CPU time per job — the steadier figure
-// on a busy machine. `plain+ALS` is the plain processor in a process where nodevent is loaded and an
-// AsyncLocalStorage is active — the condition of every nodevent program on Node 20 — so `bridge`
-// against it is the greenlet's own cost, and against `plain` the whole cost of adopting nodevent.
-// `signal+ALS` also takes BullMQ's signal (three parameters), as a cancellable job must without
-// the bridge: BullMQ then makes an AbortController per job, for it as for greenletProcessor.
+// or promise hooks. In each round all variants run at once, each on its own queue: whatever else
+// loads the machine (other jobs, a neighbour's build) loads each of them alike, and the figures
+// are medians over the rounds of ratios within a round. Jobs/s is wall time; the worker process's
+// CPU time per job is what a greenlet adds when the worker is the bottleneck. `plain+ALS` is the
+// plain processor in a process where nodevent is loaded and an AsyncLocalStorage is active — the
+// condition of every nodevent program on Node 20 — so `bridge` against it is the greenlet's own
+// cost, and `plain` against it the cost of the AsyncLocalStorage. `signal+ALS` also takes BullMQ's
+// signal (three parameters), as a cancellable job must without the bridge: BullMQ then makes an
+// AbortController per job, for it as for greenletProcessor. Last, the processor alone is timed
+// without Redis.
 //
 //   npm run build && node bench/bullmq.mjs [--jobs 10000] [--concurrency 50] [--rounds 5] [--json FILE]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +50,10 @@ async function child(variant, port, jobs, concurrency) {
   }
   const worker = new Worker(name, processor, { connection, concurrency, autorun: false });
   await worker.waitUntilReady();
+  if (process.send) {
+    process.send('ready');
+    await once(process, 'message'); // 'go': every variant starts its timed part together
+  }
   let completed = 0;
   let failed = 0;
   let start;
@@ -63,7 +70,11 @@ async function child(variant, port, jobs, concurrency) {
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  process.stdout.write(JSON.stringify({ variant, jobs, completed, failed, seconds, jobsPerSecond: jobs / seconds, cpuUsPerJob: (used.user + used.system) / jobs }));
+  const row = { variant, jobs, completed, failed, seconds, jobsPerSecond: jobs / seconds, cpuUsPerJob: (used.user + used.system) / jobs };
+  if (process.send) {
+    process.send(row);
+    process.disconnect();
+  } else process.stdout.write(JSON.stringify(row));
 }
 
 async function main() {
@@ -83,52 +94,64 @@ async function main() {
   }
   const { startRedisServer } = await import('../dist/testing/index.js');
   const redis = await startRedisServer();
-  const runs = [];
+  /** Starts one child per variant; once every one has queued its jobs, they all start at once. */
+  const measureAll = async () => {
+    const children = VARIANTS.map((variant) => fork(self, ['--child', variant, String(redis.port), String(jobs), String(concurrency)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    const messages = children.map((child) => {
+      const queue = [];
+      const waiters = [];
+      child.on('message', (m) => (waiters.length ? waiters.shift()(m) : queue.push(m)));
+      child.on('exit', (code) => { if (code !== 0) waiters.splice(0).forEach((w) => w({ error: `exit ${code}` })); });
+      return () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
+    });
+    const ready = await Promise.all(messages.map((next) => next()));
+    if (ready.some((m) => m !== 'ready')) throw new Error(`a child failed: ${JSON.stringify(ready)}`);
+    for (const child of children) child.send('go');
+    const rows = await Promise.all(messages.map((next) => next()));
+    for (const row of rows) if (row.error || row.failed > 0) throw new Error(`a child failed: ${JSON.stringify(row)}`);
+    return rows;
+  };
+  const rounds_ = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      // Each round starts with another variant: none is always the one run after the slowest.
-      for (const variant of [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)]) {
-        const out = execFileSync(process.execPath, [self, '--child', variant, String(redis.port), String(jobs), String(concurrency)], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-        });
-        const row = JSON.parse(out);
-        if (row.failed > 0) throw new Error(`${variant}: ${row.failed} of ${jobs} jobs failed`);
-        runs.push(row);
-        process.stderr.write(`round ${round + 1}/${rounds} ${variant.padEnd(14)} ${Math.round(row.jobsPerSecond)} jobs/s, ${row.cpuUsPerJob.toFixed(1)} CPU µs/job\n`);
-      }
+      // All variants at once: whatever else loads the machine loads each of them alike.
+      const rows = await measureAll();
+      rounds_.push(Object.fromEntries(rows.map((r) => [r.variant, r])));
+      process.stderr.write(`round ${round + 1}/${rounds}: ${rows.map((r) => `${r.variant} ${Math.round(r.jobsPerSecond)} jobs/s ${r.cpuUsPerJob.toFixed(0)} µs`).join(', ')}\n`);
     }
   } finally {
     await redis.stop();
   }
   const directRows = ['signal+ALS', 'bridge', 'bridge+timeout'].map((variant) =>
     JSON.parse(execFileSync(process.execPath, [self, '--direct', variant, '20000'], { encoding: 'utf8' })));
-  // Wall time depends on everything else the machine runs; the worker process's CPU time per job
-  // much less so, and it is what a greenlet adds: both are shown, the best round of each.
-  const bestOf = (variant, key, better) => runs.filter((r) => r.variant === variant).map((r) => r[key]).reduce((a, b) => (better(a, b) ? a : b));
-  const best = VARIANTS.map((variant) => ({
-    variant,
-    jobsPerSecond: bestOf(variant, 'jobsPerSecond', (a, b) => a >= b),
-    cpuUsPerJob: bestOf(variant, 'cpuUsPerJob', (a, b) => a <= b),
-  }));
-  const row = (v) => best.find((r) => r.variant === v);
+  // Each figure is the median over the rounds of a ratio between variants of the same round.
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+  const ratio = (variant, base, key) => median(rounds_.map((r) => r[variant][key] / r[base][key]));
   const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
-  console.log(`BullMQ: ${jobs} trivial jobs, concurrency ${concurrency}, best of ${rounds} rounds, each in its own process — ${machine}`);
-  console.log('variant         jobs/s  worker CPU µs/job  CPU vs plain  CPU vs plain+ALS');
-  console.log('--------------  ------  -----------------  ------------  ----------------');
-  for (const r of best) {
-    const vsPlain = r.variant === 'plain' ? '' : pct((r.cpuUsPerJob / row('plain').cpuUsPerJob - 1) * 100);
-    const vsAls = r.variant === 'plain' || r.variant === 'plain+ALS' ? '' : pct((r.cpuUsPerJob / row('plain+ALS').cpuUsPerJob - 1) * 100);
-    console.log(`${r.variant.padEnd(14)}  ${String(Math.round(r.jobsPerSecond)).padStart(6)}  ${r.cpuUsPerJob.toFixed(1).padStart(17)}  ${vsPlain.padStart(12)}  ${vsAls.padStart(16)}`);
+  console.log(`BullMQ: ${jobs} trivial jobs per variant, concurrency ${concurrency}, ${rounds} rounds of all variants at once — ${machine}`);
+  console.log('medians over the rounds; "vs" columns compare with the same round\'s plain+ALS');
+  console.log('variant         jobs/s  jobs/s vs  worker CPU µs/job  CPU vs');
+  console.log('--------------  ------  ---------  -----------------  --------');
+  const summary = VARIANTS.map((variant) => ({
+    variant,
+    jobsPerSecond: median(rounds_.map((r) => r[variant].jobsPerSecond)),
+    cpuUsPerJob: median(rounds_.map((r) => r[variant].cpuUsPerJob)),
+    jobsPerSecondVsAls: ratio(variant, 'plain+ALS', 'jobsPerSecond'),
+    cpuVsAls: ratio(variant, 'plain+ALS', 'cpuUsPerJob'),
+  }));
+  for (const r of summary) {
+    const same = r.variant === 'plain+ALS';
+    console.log(`${r.variant.padEnd(14)}  ${String(Math.round(r.jobsPerSecond)).padStart(6)}  ${(same ? '' : pct((r.jobsPerSecondVsAls - 1) * 100)).padStart(9)}  ${r.cpuUsPerJob.toFixed(1).padStart(17)}  ${(same ? '' : pct((r.cpuVsAls - 1) * 100)).padStart(8)}`);
   }
+  const row = (v) => summary.find((r) => r.variant === v);
   const base = directRows[0].cpuUsPerJob;
   console.log('\nThe processor alone, called directly on 20000 fake jobs (no Redis), best of 5 — CPU µs/job:');
   for (const r of directRows) {
     const extra = r.variant === 'signal+ALS' ? '' : `   (+${(r.cpuUsPerJob - base).toFixed(1)} µs: ${((r.cpuUsPerJob - base) / row('signal+ALS').cpuUsPerJob * 100).toFixed(1)} % of a signal+ALS job in the worker)`;
     console.log(`${r.variant.padEnd(14)}  ${r.cpuUsPerJob.toFixed(2).padStart(7)}${extra}`);
   }
-  if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, jobs, concurrency, rounds, runs, best, direct: directRows }, null, 2)}\n`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), machine, jobs, concurrency, rounds: rounds_, summary, direct: directRows }, null, 2)}\n`);
 }
 
 /**
