@@ -1,12 +1,29 @@
-// What the client/server examples (tcp_*, udp_*, zmq_*) share: the --port option, the 'ready'
+// What the client/server examples (tcp_*, udp_*, zmq_*) share: the --port option (checked), the 'ready'
 // signal to examples/run.mjs, stopping a serve-forever greenlet on a signal, and printing values
 // the way the chapter's Python prints them.
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 
-/** The `--port N` option (default 6789), as a number. */
+/**
+ * The `--port N` option (default 6789), as a number. A bad one (`--port abc`, an unknown option)
+ * is one line on stderr and exit code 2, not a stack trace.
+ */
 export function portOption() {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '6789' } } });
-  return Number(values.port);
+  let port;
+  try {
+    port = parseArgs({ options: { port: { type: 'string', default: '6789' } } }).values.port;
+  } catch (error) {
+    usageError(error.message);
+  }
+  if (!(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    usageError(`--port must be a port number from 1 to 65535, got "${port}"`);
+  }
+  return Number(port);
+}
+
+function usageError(message) {
+  console.error(`${message}\nUsage: node examples/${basename(process.argv[1])} [--port N]`);
+  process.exit(2);
 }
 
 /** Tells examples/run.mjs that it may start the other side of the pair (nothing when run alone). */

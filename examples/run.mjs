@@ -13,9 +13,11 @@
 // Options: `--port N` (default: a free loopback port for a pair, 6789 alone), `--redis URL` (default:
 // a redis-server started for the run, on a free loopback port — redis-server must be on PATH),
 // `--scale X` (multiplies the long sleeps and timeouts of thread_dishes, gevent_dns, redis_dryer2).
+// A bad option, port, scale or Redis URL, or a --redis server that cannot be reached, is one line
+// on stderr and exit code 2 (usage) or 1 (unreachable), not a stack trace or a hang.
 import { spawn as spawnProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,7 @@ const EXAMPLES = {
   redis_dryer2: ['redis', 'scale'],
   redis_pub: ['redis'],
   redis_sub: ['redis'],
+  bullmq_dishes: ['redis'],
   zmq_pub: ['port'],
   zmq_sub: ['port'],
   zmq_server: ['port'],
@@ -67,16 +70,29 @@ const PAIRS = [
 ];
 const SUBSCRIBED = ['maine coon', 'persian'];
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    alone: { type: 'boolean', default: false },
-    list: { type: 'boolean', default: false },
-    port: { type: 'string' },
-    redis: { type: 'string' },
-    scale: { type: 'string' },
-  },
-});
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      alone: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      redis: { type: 'string' },
+      scale: { type: 'string' },
+    },
+  });
+} catch (error) {
+  usageError(error.message); // an unknown option, or one missing its value
+}
+const { values, positionals } = parsed;
+if (values.port !== undefined && !(/^\d+$/.test(values.port) && Number(values.port) >= 1 && Number(values.port) <= 65535)) {
+  usageError(`--port must be a port number from 1 to 65535, got "${values.port}"`);
+}
+if (values.scale !== undefined && !(Number(values.scale) > 0 && Number.isFinite(Number(values.scale)))) {
+  usageError(`--scale must be a positive number, got "${values.scale}"`);
+}
+if (values.redis !== undefined) checkRedisUrl(values.redis);
 
 const name = positionals[0]?.replace(/\.m?js$/, '');
 if (values.list || name === undefined) {
@@ -103,6 +119,7 @@ function argsFor(example, extra = {}) {
 }
 
 const pair = values.alone ? undefined : PAIRS.find((p) => p.first === name || p.second === name);
+if (values.redis !== undefined && EXAMPLES[name].includes('redis')) await checkRedisReachable(values.redis);
 
 if (pair === undefined) {
   const child = spawnProcess(process.execPath, [...process.execArgv, join(here, `${name}.mjs`), ...argsFor(name)], { stdio: 'inherit' });
@@ -190,4 +207,40 @@ function delay(ms) {
   return new Promise((resolve) => {
     setTimeout(resolve, ms).unref();
   });
+}
+
+/** Prints `message` and how to get help, and exits: a mistyped option is not a crash. */
+function usageError(message) {
+  console.error(`${message}\nUsage: npm run example -- NAME [--alone] [--port N] [--redis URL] [--scale X]   (--list for the names)`);
+  process.exit(2);
+}
+
+function checkRedisUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    usageError(`--redis must be a redis:// URL such as redis://127.0.0.1:6379, got "${url}"`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    usageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
+  }
+}
+
+/**
+ * Connects once to the --redis server (3 s at most), so that a wrong URL is one clear line now
+ * rather than each side of a pair failing on its own.
+ */
+async function checkRedisReachable(url) {
+  const { hostname, port } = new URL(url);
+  const host = hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const problem = await new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port || 6379), timeout: 3000 });
+    socket.once('connect', () => { socket.destroy(); resolve(null); });
+    socket.once('timeout', () => { socket.destroy(); resolve('ETIMEDOUT (no answer within 3 s)'); });
+    socket.once('error', (error) => resolve(`${error.code ?? error.name} (${error.message})`));
+  });
+  if (problem === null) return;
+  console.error(`Cannot reach Redis at ${url}: ${problem}.\nStart redis-server there, or leave out --redis to have one started for this run.`);
+  process.exit(1);
 }

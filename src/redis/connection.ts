@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createClient, ErrorReply, ClientClosedError } from 'redis';
+import { createClient, ErrorReply, ClientClosedError, ReconnectStrategyError } from 'redis';
 import { outsideScope } from '../runtime/scope.js';
 import { rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
+import { RedisConnectionError } from './errors.js';
 
 // The plumbing shared by RedisQueue and RedisPubSub: one client per object, created outside every
 // scope (it is shared machinery, not owned by the greenlet that first used it), commands sent as
@@ -10,28 +11,83 @@ import { invalidArgType } from '../runtime/validate.js';
 
 export type Client = ReturnType<typeof createClient>;
 
-/** Connection options shared by RedisQueue and RedisPubSub. */
+/**
+ * Connection options shared by RedisQueue and RedisPubSub.
+ *
+ * @example
+ * ```ts
+ * import { RedisPubSub, type ConnectionOptions } from 'nodevent/redis';
+ * const options: ConnectionOptions = { url: 'redis://127.0.0.1:6379', connectTimeout: 2 };
+ * const bus = new RedisPubSub(options);
+ * ```
+ */
 export interface ConnectionOptions {
-  /** The server's URL. @default process.env.REDIS_URL or 'redis://127.0.0.1:6379' */
+  /** The server's URL (`redis://` or `rediss://`). @default process.env.REDIS_URL or 'redis://127.0.0.1:6379' */
   url?: string;
+  /**
+   * Seconds a client's first connection may take, retries included. Past it the command that
+   * needed the connection rejects with a `RedisConnectionError` (a refused or unreachable server
+   * is an error, not a hang). Once connected, a server that goes away is waited for: the client
+   * reconnects and commands are sent again.
+   * @default 5
+   */
+  connectTimeout?: number;
 }
 
-export function validateUrl(url: unknown): string {
-  if (url === undefined) return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (typeof url !== 'string') throw invalidArgType('options.url', 'of type string', url);
-  return url;
+/** The checked connection options: the URL and the first connection's time limit in ms. */
+export interface Connection {
+  url: string;
+  connectMs: number;
 }
+
+export function validateConnection(options: ConnectionOptions): Connection {
+  let url = options.url;
+  if (url === undefined) url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  else if (typeof url !== 'string') throw invalidArgType('options.url', 'of type string', url);
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw invalidArgType(options.url === undefined ? 'REDIS_URL' : 'options.url', 'a redis:// or rediss:// URL', url);
+  }
+  const connectMs = secondsToMs(options.connectTimeout ?? 5, 'options.connectTimeout', false)!;
+  if (connectMs < 10) throw outOfRange('options.connectTimeout', 'at least 0.01 seconds', options.connectTimeout);
+  return { url, connectMs };
+}
+
+const backoff = (retries: number): number => Math.min(50 * 2 ** retries, 500);
 
 /**
- * Creates a client that reconnects by itself. `reconnect: false` is for dedicated blocking
- * connections, which are thrown away on the first error instead.
+ * Creates a client. It keeps reconnecting once it was connected; before that it retries for
+ * `connectMs` and then gives up with a `RedisConnectionError`. `reconnect: false` is for dedicated
+ * blocking connections, which are thrown away on the first error instead.
  */
-export function newClient(url: string, reconnect = true): Client {
+export function newClient({ url, connectMs }: Connection, reconnect = true): Client {
   return outsideScope(() => {
+    let connected = false;
+    const started = Date.now();
     const client = createClient({
       url,
-      socket: { reconnectStrategy: reconnect ? (retries: number) => Math.min(50 * 2 ** retries, 500) : false },
+      socket: {
+        // One attempt never outlasts the whole allowance (node-redis waits 5 s by default).
+        connectTimeout: Math.min(connectMs, 5000),
+        reconnectStrategy: (retries: number, cause: Error) => {
+          if (!reconnect) return false;
+          // node-redis consults the strategy a second time with the error it made of our answer.
+          if (cause instanceof ReconnectStrategyError && cause.originalError instanceof RedisConnectionError) {
+            return cause.originalError;
+          }
+          if (!connected && Date.now() - started + backoff(retries) > connectMs) {
+            return new RedisConnectionError(url, cause, connectMs / 1000);
+          }
+          return backoff(retries);
+        },
+      },
     });
+    client.on('ready', () => { connected = true; });
     // Without a listener an 'error' event would crash the process; failures reach the caller as
     // rejected commands and are retried there.
     client.on('error', () => {});
@@ -39,11 +95,22 @@ export function newClient(url: string, reconnect = true): Client {
   });
 }
 
+/** Connects `client`; a first connection that ran out of time rejects with its `RedisConnectionError`. */
+export async function connectClient(client: Client): Promise<Client> {
+  try {
+    await client.connect();
+  } catch (error) {
+    if (error instanceof ReconnectStrategyError && error.originalError instanceof RedisConnectionError) throw error.originalError;
+    throw error;
+  }
+  return client;
+}
+
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => rawSetTimeout(resolve, ms));
 
 /** Errors after which the same command may be sent again: the connection, not the command, failed. */
 export function retryable(error: unknown): boolean {
-  if (error instanceof ClientClosedError) return false;
+  if (error instanceof ClientClosedError || error instanceof RedisConnectionError) return false;
   if (error instanceof ErrorReply) return /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)/.test(error.message);
   return error instanceof Error;
 }

@@ -6,3 +6,4 @@ export { jsonCodec, stringCodec, bytesCodec } from './codec.js';
 export type { Codec, CodecOption } from './codec.js';
 export type { ConnectionOptions } from './connection.js';
 export { Full, Empty, ShutDown } from '../runtime/queue-errors.js';
+export { RedisConnectionError } from './errors.js';

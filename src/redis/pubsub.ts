@@ -1,7 +1,7 @@
-import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
-import { newClient, validateUrl, type Client, type ConnectionOptions } from './connection.js';
+import { connectClient, newClient, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
 
 /** Options of `RedisPubSub`. */
 export interface RedisPubSubOptions extends ConnectionOptions {
@@ -70,7 +70,8 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
     this.#closed = true;
     this.#scope?.disown(this);
     this.#buffer = [];
-    this.#client.destroy();
+    // A client whose first connection failed is closed already, and destroy() would throw.
+    if (this.#client.isOpen) this.#client.destroy();
     for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
   }
 
@@ -127,7 +128,7 @@ function validateTopics(topics: unknown[], name: string): string[] {
  * ```
  */
 export class RedisPubSub<T = unknown> {
-  #url: string;
+  #connection: Connection;
   #codec: Codec<T>;
   #client: Client | null = null;
   #connecting: Promise<Client> | null = null;
@@ -136,19 +137,19 @@ export class RedisPubSub<T = unknown> {
 
   constructor(options: RedisPubSubOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    this.#url = validateUrl(options.url);
+    this.#connection = validateConnection(options);
     this.#codec = resolveCodec(options.codec, 'options.codec');
   }
 
   async #publisher(): Promise<Client> {
     if (this.#closed) throw new Error('RedisPubSub is closed');
     if (this.#client !== null) return this.#client;
-    return (this.#connecting ??= (async () => {
-      const client = newClient(this.#url);
-      await client.connect();
-      this.#client = client;
-      return client;
-    })().finally(() => { this.#connecting = null; }));
+    // Outside the caller's scope: the publishing connection is shared, and under patchAll its
+    // socket would otherwise belong to whichever greenlet published first.
+    return (this.#connecting ??= outsideScope(async () => {
+      this.#client = await connectClient(newClient(this.#connection));
+      return this.#client;
+    }).finally(() => { this.#connecting = null; }));
   }
 
   #decode(data: string): T {
@@ -186,12 +187,12 @@ export class RedisPubSub<T = unknown> {
     if (scope?.aborted) throw scope.reason;
     // Its own connection: a subscribed connection can do nothing else, and it is owned by the
     // subscribing greenlet, so killing the greenlet closes it.
-    const client = newClient(this.#url);
+    const client = newClient(this.#connection);
     const subscription = new Subscription<T>(client, topics, scope);
     scope?.own(subscription);
     this.#subscriptions.add(subscription);
     try {
-      await client.connect();
+      await connectClient(client);
       if (pattern) {
         await client.pSubscribe(topics, (data: string, channel: string) => {
           subscription._push({ topic: channel, message: this.#decode(data), pattern: matchOf(topics, channel) });

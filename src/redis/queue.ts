@@ -9,7 +9,7 @@ import { rawClearInterval, rawSetInterval } from './timers.js';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateCount } from '../runtime/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
-import { delay, newClient, retryable, Script, validateUrl, type Client, type ConnectionOptions } from './connection.js';
+import { connectClient, delay, newClient, retryable, Script, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
 
 /** Options of `RedisQueue`. */
 export interface RedisQueueOptions extends ConnectionOptions {
@@ -222,7 +222,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   /** The lease in seconds. */
   readonly lease: number;
   #codec: Codec<T>;
-  #url: string;
+  #connection: Connection;
   #keys: Record<'pending' | 'working' | 'lease' | 'claims' | 'consumers' | 'unfinished' | 'done' | 'taken'
     | 'shutdown' | 'expired' | 'requeued' | 'failed' | 'failedCount', string>;
   #base: string;
@@ -249,7 +249,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (leaseMs < 100) throw outOfRange('options.lease', 'at least 0.1 seconds', options.lease);
     this.lease = leaseMs / 1000;
     this.#codec = resolveCodec(options.codec, 'options.codec');
-    this.#url = validateUrl(options.url);
+    this.#connection = validateConnection(options);
     const prefix = options.prefix ?? 'nodevent:queue:';
     if (typeof prefix !== 'string') throw invalidArgType('options.prefix', 'of type string', prefix);
     this.consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -270,10 +270,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (this.#closed) return Promise.reject(new Error(`RedisQueue "${this.name}" is closed`));
     if (this.#client !== null) return Promise.resolve(this.#client);
     return (this.#connecting ??= outsideScope(async () => {
-      const client = newClient(this.#url);
-      await client.connect();
-      this.#client = client;
-      return client;
+      this.#client = await connectClient(newClient(this.#connection));
+      return this.#client;
     }).finally(() => { this.#connecting = null; }));
   }
 
@@ -367,8 +365,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
       if (this.#blocker.client.isReady) return this.#blocker;
       this.#killBlocker(); // its connection was lost while idle (a Redis restart): it does not reconnect
     }
-    const client = newClient(this.#url, false);
-    await outsideScope(() => client.connect());
+    const client = newClient(this.#connection, false);
+    await outsideScope(() => connectClient(client));
     const id = Number(await client.sendCommand(['CLIENT', 'ID']));
     return (this.#blocker = { client, id });
   }
