@@ -1,42 +1,22 @@
 // Consumer processes for the Redis reliability tests (test/redis-reliability*.test.ts): plain
 // node running test/fixtures/redis-consumer.mjs against a queue, each killed at the test's end.
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import type { RedisServer } from '../../src/testing/redis-server.js';
+import { transpiledSrc, type Teardown } from './transpiled.js';
 
-/** What the helpers need of a tap test. */
-export interface Teardown {
-  teardown(fn: () => void): void;
-}
 
 export interface Consumer { proc: ChildProcess; taken: Set<string>; exited: Promise<void> }
 
 const script = fileURLToPath(new URL('../fixtures/redis-consumer.mjs', import.meta.url));
 
 /**
- * Consumer processes are plain node: the library is transpiled once per test file into a directory
- * under node_modules/.cache (so `redis` resolves from the project), instead of loading the
- * TypeScript loader in every child (seconds per start on a busy machine; these tests restart
- * children often). Every consumer still running at `t`'s teardown is SIGKILLed.
+ * Consumer processes are plain node on a transpiled copy of the library (test/helpers/transpiled.ts):
+ * these tests restart children often. Every consumer still running at `t`'s teardown is SIGKILLed.
  */
 export function consumers(t: Teardown) {
-  const root = new URL('../../', import.meta.url);
-  const lib = new URL(`node_modules/.cache/nodevent-redis-test-${process.pid}/`, root);
-  for (const area of ['runtime', 'redis']) {
-    const from = new URL(`src/${area}/`, root);
-    const to = new URL(`${area}/`, lib);
-    mkdirSync(to, { recursive: true });
-    for (const file of readdirSync(from).filter((f) => f.endsWith('.ts'))) {
-      const out = ts.transpileModule(readFileSync(new URL(file, from), 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      });
-      writeFileSync(new URL(file.replace(/\.ts$/, '.js'), to), out.outputText);
-    }
-  }
-  t.teardown(() => rmSync(lib, { recursive: true, force: true }));
+  const lib = transpiledSrc(t, ['runtime', 'redis']);
 
   const children = new Set<ChildProcess>();
   t.teardown(() => { for (const c of children) c.kill('SIGKILL'); });
