@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createClient } from 'redis';
-import { spawn, sleep } from '../src/runtime/index.js';
+import { spawn } from '../src/runtime/index.js';
 import { RedisPubSub, type PubSubMessage } from '../src/redis/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { eventually, until } from './helpers/servers.js';
