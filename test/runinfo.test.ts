@@ -1,5 +1,6 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { until } from './helpers/servers.js';
 import { transpiledSrc } from './helpers/transpiled.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
@@ -72,17 +73,19 @@ t.test('a scheduled greenlet is listed as waiting on start; the caller as runnin
 t.test('only greenlets started after tracking began are listed; live ancestors are shown untracked', async (t) => {
   const release = gate();
   const early = spawn(() => release.promise);
+  let lateSpawned = false;
   const earlyParent = spawn(async () => {
     await sleep(0.02);
     const late = spawn(() => release.promise);
     late.name = 'late-child';
+    lateSpawned = true;
     await late;
   });
   await sleep(0);
   const tracking = trackGreenlets();
   t.teardown(() => tracking.stop());
   t.equal(find(runInfo(), early), undefined, 'spawned before tracking: unknown');
-  await sleep(0.05);
+  await until(() => lateSpawned);
   const info = runInfo();
   const ancestor = find(info, earlyParent);
   t.ok(ancestor, 'untracked ancestor shown through parent');
