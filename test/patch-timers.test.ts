@@ -12,19 +12,31 @@ t.teardown(unpatchTimers);
 
 const never = () => new Promise<never>(() => {});
 
+/** Active timers and immediates of the process, by kind. */
+const pendingTimers = () => {
+  const kinds = process.getActiveResourcesInfo();
+  return { Timeout: kinds.filter((k) => k === 'Timeout').length, Immediate: kinds.filter((k) => k === 'Immediate').length };
+};
+
 t.test('timers set in a killed greenlet never run', async (t) => {
   const fired: string[] = [];
+  const baseline = pendingTimers();
+  // Delays far above a loaded machine's scheduling delay (a 20 ms timer could fire before the
+  // kill when the test process is starved, and the test would then be about timing, not kill).
   const g = spawn(() => {
-    setTimeout(() => fired.push('timeout'), 20);
-    setInterval(() => fired.push('interval'), 10);
+    setTimeout(() => fired.push('timeout'), 400);
+    setInterval(() => fired.push('interval'), 200);
     setImmediate(() => fired.push('immediate'));
-    timers.setTimeout(() => fired.push('timers.setTimeout'), 20);
+    timers.setTimeout(() => fired.push('timers.setTimeout'), 400);
     return never();
   });
   await sleep(0); // the body ran
   t.equal(g.ownedCount, 4);
   await g.kill({ block: false });
-  await sleep(0.08); // longer than every timer's delay: waits for what must not happen
+  const same = (a: Record<string, number>, b: Record<string, number>) => a.Timeout === b.Timeout && a.Immediate === b.Immediate;
+  await eventually(() => same(pendingTimers(), baseline), 5);
+  t.same(pendingTimers(), baseline, 'every timer and the immediate were cleared by the kill');
+  await sleep(0.5); // longer than every timer's delay: waits for what must not happen
   t.same(fired, []);
   t.ok(g.value instanceof GreenletExit);
 });
