@@ -43,7 +43,7 @@ t.test(`${N} greenlets killed in the middle of connections leave nothing behind`
 
   const baseline = resources();
 
-  const kinds = [
+  const kinds: Array<() => Promise<unknown>> = [
     async () => {
       const s = net.connect(port, '127.0.0.1');
       await once(s, 'data');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import timers from 'node:timers';
 import * as timersPromises from 'node:timers/promises';
-import { spawn, sleep, withTimeout, GreenletExit, Timeout } from '../src/runtime/index.js';
+import { spawn, sleep, withTimeout, GreenletExit, Timeout, type Greenlet } from '../src/runtime/index.js';
 import { patchTimers, unpatchTimers } from '../src/patch/timers.js';
 import { eventually, until } from './helpers/servers.js';
 import { collectWarnings } from './helpers/warnings.js';
@@ -87,7 +87,7 @@ t.test('a greenlet that ends normally leaves its timers running; fired and clear
   t.equal(await g, 'done');
   await eventually(() => fired, 10);
   t.ok(fired);
-  const h = spawn(async () => {
+  const h: Greenlet<number> = spawn(async () => {
     await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise((resolve) => setImmediate(resolve));
     await timersPromises.setTimeout(1);
