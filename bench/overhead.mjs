@@ -2,8 +2,14 @@
 // Promise.all and against Effect's forkChild + Fiber.join. Every variant runs in a fresh child
 // process (so one variant's garbage or promise hooks never slow another), several rounds each; the
 // best round counts. Heap per task is measured with every task created and none finished yet.
+//
+//   node bench/overhead.mjs [N] [--rounds 5]             on this node
+//   node bench/overhead.mjs --node 24                     on Node 24 (installed by scripts/node-line.mjs)
+//   node bench/overhead.mjs --node 20,22,24,26 --markdown the README's table, one row per line
+//   npm run bench:overhead -- --node 24                   the same, after a build
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -62,11 +68,13 @@ async function child(name, n, rounds) {
   process.stdout.write(JSON.stringify({ variant: name, n, rounds, usPerTask: best.usPerTask, heapBytesPerTask }));
 }
 
-/** Runs every variant in its own process; returns one row per variant. */
-export function runOverhead({ n = 200_000, rounds = 5, only } = {}) {
+/**
+ * Runs every variant in its own process of `node` (default: this one); returns one row per variant.
+ */
+export function runOverhead({ n = 200_000, rounds = 5, only, node = process.execPath } = {}) {
   const rows = [];
   for (const name of only ?? Object.keys(variants)) {
-    const out = execFileSync(process.execPath, ['--expose-gc', self, '--child', name, String(n), String(rounds)], {
+    const out = execFileSync(node, ['--expose-gc', self, '--child', name, String(n), String(rounds)], {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
@@ -85,11 +93,54 @@ export function formatOverhead(rows) {
   return lines.join('\n');
 }
 
+/** One Markdown row per Node line: µs/task and heap B/task of every variant, nodevent's ratios. */
+export function formatOverheadMarkdown(byLine) {
+  const cell = (r) => (r ? `${r.usPerTask.toFixed(2)} µs · ${Math.round(r.heapBytesPerTask)} B` : '–');
+  const lines = [
+    '| Node | raw promises | raw + one ALS active | nodevent | Effect | nodevent ×raw | nodevent ×Effect |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const { version, rows } of byLine) {
+    const get = (v) => rows.find((r) => r.variant === v);
+    const [raw, als, nv, effect] = ['raw', 'raw+ALS', 'nodevent', 'effect'].map(get);
+    const ratio = (a, b) => (a && b ? `${(a.usPerTask / b.usPerTask).toFixed(2)}x` : '–');
+    lines.push(`| ${version.slice(1)} | ${cell(raw)} | ${cell(als)} | ${cell(nv)} | ${cell(effect)} | ${ratio(nv, raw)} | ${ratio(nv, effect)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The node binary of a line ('24', '26.12.1'; 'current' for this one), installed when missing. */
+function nodeFor(line) {
+  if (line === 'current') return process.execPath;
+  const installer = fileURLToPath(new URL('../scripts/node-line.mjs', import.meta.url));
+  return execFileSync(process.execPath, [installer, line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
 if (process.argv[2] === '--child') {
   await child(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
 } else if (process.argv[1] === self) {
-  const n = Number(process.argv[2] ?? 200_000);
-  const rows = runOverhead({ n });
-  console.log(`spawn + join of ${n} trivial tasks, best of 5 rounds, each variant in its own process`);
-  console.log(formatOverhead(rows));
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      node: { type: 'string', default: 'current' },
+      rounds: { type: 'string', default: '5' },
+      markdown: { type: 'boolean', default: false },
+    },
+  });
+  const n = Number(positionals[0] ?? 200_000);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`N must be a positive integer, got ${positionals[0]}`);
+  if (!Number.isInteger(rounds) || rounds <= 0) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`);
+  const byLine = [];
+  for (const line of values.node.split(',').map((l) => l.trim()).filter(Boolean)) {
+    const node = nodeFor(line);
+    const version = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
+    const rows = runOverhead({ n, rounds, node });
+    byLine.push({ version, rows });
+    if (!values.markdown) {
+      console.log(`Node ${version}: spawn + join of ${n} trivial tasks, best of ${rounds} rounds, each variant in its own process`);
+      console.log(formatOverhead(rows));
+    }
+  }
+  if (values.markdown) console.log(formatOverheadMarkdown(byLine));
 }

@@ -1,79 +1,11 @@
-// Smoke test of examples/: every program of the chapter runs (as a child process, through
-// examples/run.mjs as a user would run it, both sides of a pair from one command) and prints the
-// chapter's lines. Timestamps, process ids, ports and addresses are normalised on both sides; the
-// order is checked wherever the chapter's order is deterministic. Long sleeps run with --scale.
-//
-// The examples import the package by name ('nodevent', 'nodevent/net', ...), which resolves to
-// dist/ through the exports map: build first (`npx tsc -p .`; in CI `npm ci` runs `prepare`).
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pLimit from 'p-limit';
-import t, { type Test } from 'tap';
-import { findRedisServer } from '../src/testing/redis-server.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = existsSync(join(root, 'dist', 'index.js')) && existsSync(join(root, 'dist', 'testing', 'index.js'));
-const redisMissing = findRedisServer() === null;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string[];
-  stderr: string;
-}
-
-/** Runs `node [nodeArgs] examples/<script> [args]`, killing it after `limit` seconds. */
-function runNode(script: string, args: string[] = [], nodeArgs: string[] = [], limit = 45): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, join(root, 'examples', script), ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // The examples run without the test runner's loaders.
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), limit * 1000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: out.split('\n').filter((l) => l !== ''), stderr: err });
-    });
-  });
-}
-
-// Two lanes: the whole file stays well under two minutes on a busy 2-core machine.
-const lane = pLimit(2);
-const example = (name: string, args: string[] = [], nodeArgs: string[] = []): Promise<Run> =>
-  lane(() => runNode('run.mjs', [name, ...args], nodeArgs));
-const direct = (script: string, args: string[] = [], nodeArgs: string[] = []): Promise<Run> =>
-  lane(() => runNode(script, args, nodeArgs));
-
-/** Lines of one side of a pair run (`[side] line`). */
-function side(run: Run, name: string): string[] {
-  const prefix = `[${name}] `;
-  return run.stdout.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
-}
-
-/** Normalises what differs from run to run (and from the chapter's machine). */
-function norm(line: string): string {
-  return line
-    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}/g, '<time>')
-    .replace(/\[\d\d\/[A-Z][a-z]{2}\/\d{4} \d\d:\d\d:\d\d\]/g, '[<date>]')
-    .replace(/<socket[^>]*>/g, '<socket>')
-    .replace(/\b\d{1,3}(\.\d{1,3}){3}\b/g, '<ip>')
-    .replace(/\('<ip>', \d+\)/g, "('<ip>', <port>)")
-    .replace(/^(Dryer process )\d+/, '$1<pid>')
-    .replace(/^\d+: dried/, '<pid>: dried');
-}
-
-function failed(run: Run): string {
-  return `exit ${run.code ?? run.signal}; stderr:\n${run.stderr.slice(-2000)}`;
-}
+// Smoke test of examples/ (the Redis ones are in examples-redis.test.ts): every program of the
+// chapter runs (as a child process, through examples/run.mjs as a user would run it, both sides of
+// a pair from one command) and prints the chapter's lines. Timestamps, process ids, ports and
+// addresses are normalised on both sides; the order is checked wherever the chapter's order is
+// deterministic. Long sleeps run with --scale. Each run is killed with its whole process group at
+// the latest when this test ends (test/helpers/examples.ts).
+import t from 'tap';
+import { checkPubSub, exampleRunner, failed, norm, notBuilt, side, TOPICS, type Run } from './helpers/examples.js';
 
 // ---- The chapter's printed lines (copied from the seed; typos of the chapter's prose noted) ----
 const SEED = {
@@ -95,14 +27,6 @@ const SEED = {
   geventDns: ['66.6.44.4', '104.27.172.75', 'None'],
   gethostbyname: ["'66.6.44.4'"],
   monkey: ['66.6.44.4', '104.27.172.75', '172.217.161.228'],
-  // The chapter's code washes "dessert"; its printed run (from an older list) says "desert".
-  redisWasher: ['Washer is starting', 'Washed salad', 'Washed bread', 'Washed entree', 'Washed dessert', 'Washer is done'],
-  redisDryer: ['Dryer is starting', 'Dried salad', 'Dried bread', 'Dried entree', 'Dried dessert', 'Dishes are dried'],
-  redisDryer2: [
-    'Dryer process 20368 is starting', 'Dryer process 3368 is starting', 'Dryer process 15008 is starting',
-    '20368: dried salad', '3368: dried bread', '15008: dried entree', 'Dryer process 20368 is done',
-    '15008: dried dessert', 'Dryer process 3368 is done', 'Dryer process 15008 is done',
-  ],
   zmqPub: [
     'Publish: persian wears a bowler', 'Publish: maine coon wears a tam-o-shanter', 'Publish: persian wears a stovepipe',
     'Publish: maine coon wears a stovepipe', 'Publish: norwegian forest wears a bowler',
@@ -137,22 +61,8 @@ const SEED = {
   xmlrpcClient: ['Double 7 is 14'],
 };
 
-const CATS = ['siamese', 'persian', 'maine coon', 'norwegian forest'];
-const HATS = ['stovepipe', 'bowler', 'tam-o-shanter', 'fedora'];
-const TOPICS = ['maine coon', 'persian'];
-
-/** Checks a publisher's and a subscriber's lines as the chapter's: 10 random pairs, the topics' ones received in order. */
-function checkPubSub(t: Test, pub: string[], sub: string[]): void {
-  t.equal(pub.length, 10, 'ten messages published');
-  for (const line of pub) {
-    const m = /^Publish: (.+) wears a (.+)$/.exec(line);
-    t.ok(m && CATS.includes(m[1]!) && HATS.includes(m[2]!), `a cat wears a hat: ${line}`);
-  }
-  const expected = pub.filter((l) => TOPICS.some((topic) => l.startsWith(`Publish: ${topic} wears`))).map((l) => l.replace('Publish', 'Subscribe'));
-  t.same(sub, expected, 'the subscriber printed the messages of its two topics, in order');
-}
-
-t.test('examples', { skip: built ? false : 'dist/ is not built: run `npx tsc -p .` first (CI builds it in `npm ci`)' }, async (t) => {
+t.test('examples', { skip: notBuilt }, async (t) => {
+  const { example, direct, runNode } = exampleRunner(t);
   // Start every run now (two at a time); the subtests below check them as they finish.
   const runs = {
     dishes: example('dishes'),
@@ -169,11 +79,6 @@ t.test('examples', { skip: built ? false : 'dist/ is not built: run `npx tsc -p 
     udp: example('udp_server'),
     tcp: example('tcp_client'),
     xmlrpc: example('xmlrpc_client'),
-    ...(redisMissing ? {} : {
-      redisDryer: example('redis_dryer'),
-      redisDryer2: example('redis_dryer2', ['--scale', '0.25']),
-      redisPubSub: example('redis_sub'),
-    }),
   } as Record<string, Promise<Run>>;
 
   t.test('dishes: greenlet dryer, every dish washed then dried', async (t) => {
@@ -273,39 +178,6 @@ t.test('examples', { skip: built ? false : 'dist/ is not built: run `npx tsc -p 
     t.equal(run.code, 0, failed(run));
     t.same(side(run, 'xmlrpc_server').map(norm), SEED.xmlrpcServer.map(norm));
     t.same(side(run, 'xmlrpc_client'), SEED.xmlrpcClient);
-  });
-
-  const redisSkip = redisMissing ? 'redis-server is not on PATH (install redis-server to run the redis examples)' : false;
-
-  t.test('redis_dryer / redis_washer', { skip: redisSkip }, async (t) => {
-    const run = await runs.redisDryer!;
-    t.equal(run.code, 0, failed(run));
-    t.same(side(run, 'redis_washer'), SEED.redisWasher);
-    t.same(side(run, 'redis_dryer'), SEED.redisDryer);
-  });
-
-  t.test('redis_dryer2 (three processes) / redis_washer', { skip: redisSkip }, async (t) => {
-    const run = await runs.redisDryer2!;
-    t.equal(run.code, 0, failed(run));
-    t.same(side(run, 'redis_washer'), SEED.redisWasher);
-    const lines = side(run, 'redis_dryer2');
-    const shape = (ls: string[]) => ls.map(norm).sort();
-    t.same(shape(lines), shape(SEED.redisDryer2), 'three dryers start and end; each dish dried once');
-    const pids = lines.map((l) => /^Dryer process (\d+) is starting$/.exec(l)?.[1]).filter(Boolean);
-    t.equal(new Set(pids).size, 3, 'three processes');
-    for (const pid of pids) {
-      const done = lines.indexOf(`Dryer process ${pid} is done`);
-      const started = lines.indexOf(`Dryer process ${pid} is starting`);
-      t.ok(started < done, `process ${pid} starts before it is done`);
-      t.ok(lines.every((l, i) => !l.startsWith(`${pid}: dried`) || (i > started && i < done)), `process ${pid} dries between the two`);
-    }
-    t.ok(lines.filter((l) => / dried /.test(l)).every((l) => pids.includes(l.split(':')[0])), 'every dish dried by one of the three');
-  });
-
-  t.test('redis_pub / redis_sub', { skip: redisSkip }, async (t) => {
-    const run = await runs.redisPubSub!;
-    t.equal(run.code, 0, failed(run));
-    checkPubSub(t, side(run, 'redis_pub'), side(run, 'redis_sub'));
   });
 
   t.test('run.mjs: --list names every example; an unknown name fails', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Pool } from '../src/runtime/pool.js';
 import { GreenletExit, Event, hub, sleep, spawn } from '../src/runtime/index.js';
+import { eventually, until } from './helpers/servers.js';
 import { DatagramServer, StreamServer, TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
 
 t.test("the chapter's TCP exchange through a StreamServer", async (t) => {
@@ -42,7 +43,8 @@ t.test('a StreamServer with a pool of 2 never runs 3 handlers; the others wait t
   t.teardown(() => server.stop());
   const clients = await Promise.all(Array.from({ length: 6 }, () => createConnection(['127.0.0.1', server.serverPort])));
   await Promise.all(clients.map((c, i) => c.sendall(Buffer.from([i]))));
-  await sleep(0.1);
+  // Wait for the state (two handlers in, the rest accepted and held back), then check it.
+  await eventually(() => running === 2 && server.socket!.pendingCount >= 3, 10);
   t.equal(running, 2, 'two handlers run');
   t.equal(server.handlerCount, 2);
   t.equal(pool.freeCount(), 0);
@@ -82,17 +84,19 @@ t.test('stop kills a handler stuck in recv, after its grace period', async (t) =
 
 t.test('stop lets a handler that finishes in time finish', async (t) => {
   const finished: string[] = [];
+  const received = new Event();
   const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
     await sock.recvExactly(1);
-    await sleep(0.05);
+    received.set();
+    await sleep(0.05); // a handler that still has work when stop is called
     finished.push('done');
     await sock.sendall(Buffer.from('bye'));
   });
   const serving = spawn(() => server.serveForever());
-  await sleep(0.02);
+  await until(() => server.started && server.serverPort !== 0);
   const client = await createConnection(['127.0.0.1', server.serverPort]);
   await client.sendall(Buffer.from('x'));
-  await sleep(0.01);
+  await received.wait();
   await server.stop({ timeout: 2 });
   t.same(finished, ['done']);
   t.equal((await client.recvExactly(3)).toString(), 'bye');
@@ -127,10 +131,10 @@ t.test('killing the greenlet that started a server stops it', async (t) => {
     server = new StreamServer(['127.0.0.1', 0], async (sock) => { await sock.recv(10); });
     await server.serveForever();
   });
-  await sleep(0.05);
+  await until(() => server?.started === true && server.serverPort !== 0);
   const port = server!.serverPort;
   const client = await createConnection(['127.0.0.1', port]);
-  await sleep(0.02);
+  await until(() => server!.handlerCount === 1);
   await g.kill();
   t.equal((await client.recv(10)).length, 0, 'its handler died with it');
   client.close();

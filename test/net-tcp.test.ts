@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { GreenletExit, spawn, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
+import { until } from './helpers/servers.js';
 import {
   AF_INET, AF_INET6, IncompleteReadError, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, socket, timeout as SocketTimeout,
   type Address,
@@ -136,15 +137,17 @@ t.test('the per-socket timeout fires, and the socket stays usable', async (t) =>
 
 t.test('a withTimeout around recv cancels the wait, not the socket', async (t) => {
   const [server, address] = await listener(t);
+  let expired = false;
   const g = spawn(async () => {
     const client = await createConnection(address);
     const result = await withTimeout(0.05, () => client.recv(10), { timeoutValue: 'expired' });
+    expired = true;
     const later = await client.recv(10);
     client.close();
     return [result, later.toString()];
   });
   const [conn] = await server.accept();
-  await sleep(0.15);
+  await until(() => expired); // only then send: the data must reach the recv after the timeout
   await conn.sendall(Buffer.from('after'));
   t.same(await g, ['expired', 'after']);
   conn.close();
@@ -164,7 +167,7 @@ t.test('killing a greenlet blocked in recv closes its socket: the peer sees the 
     }
   });
   const [conn] = await server.accept();
-  await sleep(0.02);
+  await until(() => mine !== undefined); // recv starts in the same turn
   await g.kill();
   t.type(g.value, GreenletExit);
   t.equal(mine!.closed, true);
@@ -176,8 +179,12 @@ t.test('killing a greenlet blocked in recv closes its socket: the peer sees the 
 
 t.test('a greenlet killed in connect or accept leaves nothing behind', async (t) => {
   const [server] = await listener(t);
-  const g = spawn(() => server.accept());
-  await sleep(0.01);
+  let accepting1 = false;
+  const g = spawn(() => {
+    accepting1 = true;
+    return server.accept();
+  });
+  await until(() => accepting1);
   await g.kill();
   const conn = new TcpSocket();
   const [, port] = server.getsockname();

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { GreenletExit, spawn, sleep } from '../src/runtime/index.js';
+import { GreenletExit, spawn } from '../src/runtime/index.js';
+import { until } from './helpers/servers.js';
 import { AF_INET, SOCK_DGRAM, UdpSocket, socket, timeout as SocketTimeout, type Address } from '../src/net/index.js';
 
 t.test("the chapter's UDP client and server exchange", async (t) => {
@@ -49,12 +50,14 @@ t.test('timeout, kill and bad input', async (t) => {
 
   let reason: unknown;
   let sock: UdpSocket | undefined;
+  let bound = false;
   const g = spawn(async () => {
     sock = new UdpSocket();
     await sock.bind(['127.0.0.1', 0]);
+    bound = true; // recvfrom starts in this same turn
     await sock.recvfrom(10).catch((e: unknown) => { reason = e; throw e; });
   });
-  await sleep(0.02);
+  await until(() => bound);
   await g.kill();
   t.equal(sock!.closed, true, 'killing the greenlet closed its socket');
   t.type(reason, GreenletExit);

@@ -63,8 +63,12 @@ t.test('a Response returned by a greenlet that ended normally can still be read'
 
 t.test('a scope that is already aborted aborts the request as soon as it starts', async (t) => {
   const { url } = await slowHttpServer(t);
-  const g = spawn(() => sleep(10));
-  await sleep(0.01);
+  let entered = false;
+  const g = spawn(() => {
+    entered = true;
+    return sleep(10);
+  });
+  await until(() => entered);
   await g.kill();
   const result = await (g as unknown as { enter<R>(fn: () => R): R }).enter(() => fetch(`${url}/fast`).then(() => 'ok', (err: Error) => err));
   t.not(result, 'ok');

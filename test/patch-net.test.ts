@@ -108,10 +108,12 @@ t.test('a socket connected outside any greenlet is owned by nobody', async (t) =
 t.test('connecting in a scope that was already aborted destroys the socket at once', async (t) => {
   const srv = await silentServer(t);
   let client: net.Socket | undefined;
+  let entered = false;
   const g = spawn(async () => {
+    entered = true;
     await sleep(0.05);
   });
-  await sleep(0.01);
+  await until(() => entered);
   const scope = g as unknown as { enter<R>(fn: () => R): R };
   await g.kill();
   scope.enter(() => {

@@ -153,8 +153,7 @@ t.test('a lazily connecting client wrapped with shared() is not owned by the gre
     await sleep(10);
     return reply;
   });
-  await until(() => client.socket !== undefined);
-  await sleep(0.05);
+  await until(() => client.socket !== undefined && client.socket.bytesWritten > 0); // 'first' is on the wire
   await first.kill();
   t.equal(await spawn(() => client.call('second')), 'echo second');
   t.notOk(client.socket!.destroyed);
@@ -169,7 +168,7 @@ t.test('why timers are opt-in: without shared(), a killed greenlet takes the flu
   const other = spawn(async () => (otherReply = await client.call('two')));
   await sleep(0); // both greenlets ran: the flush was set by `killed` and is owned by it
   await killed.kill();
-  await sleep(0.1);
+  await sleep(0.1); // an echo takes a millisecond: waits for what must not happen
   t.equal(otherReply, undefined, 'the other greenlet is stuck: its command was never written');
   await other.kill();
 });

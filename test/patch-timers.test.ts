@@ -1,8 +1,10 @@
 import t from 'tap';
 import timers from 'node:timers';
 import * as timersPromises from 'node:timers/promises';
-import { spawn, sleep, withTimeout, GreenletExit, Timeout } from '../src/runtime/index.js';
+import { spawn, sleep, withTimeout, GreenletExit, Timeout, type Greenlet } from '../src/runtime/index.js';
 import { patchTimers, unpatchTimers } from '../src/patch/timers.js';
+import { eventually, until } from './helpers/servers.js';
+import { collectWarnings } from './helpers/warnings.js';
 
 const originals = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate };
 patchTimers();
@@ -10,19 +12,31 @@ t.teardown(unpatchTimers);
 
 const never = () => new Promise<never>(() => {});
 
+/** Active timers and immediates of the process, by kind. */
+const pendingTimers = () => {
+  const kinds = process.getActiveResourcesInfo();
+  return { Timeout: kinds.filter((k) => k === 'Timeout').length, Immediate: kinds.filter((k) => k === 'Immediate').length };
+};
+
 t.test('timers set in a killed greenlet never run', async (t) => {
   const fired: string[] = [];
+  const baseline = pendingTimers();
+  // Delays far above a loaded machine's scheduling delay (a 20 ms timer could fire before the
+  // kill when the test process is starved, and the test would then be about timing, not kill).
   const g = spawn(() => {
-    setTimeout(() => fired.push('timeout'), 20);
-    setInterval(() => fired.push('interval'), 10);
+    setTimeout(() => fired.push('timeout'), 400);
+    setInterval(() => fired.push('interval'), 200);
     setImmediate(() => fired.push('immediate'));
-    timers.setTimeout(() => fired.push('timers.setTimeout'), 20);
+    timers.setTimeout(() => fired.push('timers.setTimeout'), 400);
     return never();
   });
   await sleep(0); // the body ran
   t.equal(g.ownedCount, 4);
   await g.kill({ block: false });
-  await sleep(0.08);
+  const same = (a: Record<string, number>, b: Record<string, number>) => a.Timeout === b.Timeout && a.Immediate === b.Immediate;
+  await eventually(() => same(pendingTimers(), baseline), 5);
+  t.same(pendingTimers(), baseline, 'every timer and the immediate were cleared by the kill');
+  await sleep(0.5); // longer than every timer's delay: waits for what must not happen
   t.same(fired, []);
   t.ok(g.value instanceof GreenletExit);
 });
@@ -36,7 +50,7 @@ t.test('timers under withTimeout are cleared at the deadline', async (t) => {
     }),
   );
   await t.rejects(g.get(), Timeout);
-  await sleep(0.12);
+  await sleep(0.12); // past the 80 ms timer: waits for what must not happen
   t.same(fired, []);
 });
 
@@ -49,14 +63,15 @@ t.test('timers/promises reject with an AbortError whose cause is the reason', as
       caught = err;
     }
   });
-  await sleep(0.01);
+  await until(() => g.ownedCount > 0); // the body waits in the timer
   await g.kill();
   t.equal((caught as Error).name, 'AbortError');
   t.ok((caught as Error).cause instanceof GreenletExit);
+  let ticks = 0;
   const it = spawn(async () => {
-    for await (const _ of timersPromises.setInterval(5)) void _;
+    for await (const _ of timersPromises.setInterval(5)) ticks++;
   });
-  await sleep(0.03);
+  await until(() => ticks >= 2);
   await it.kill();
   t.ok(it.value instanceof GreenletExit);
 });
@@ -70,9 +85,9 @@ t.test('a greenlet that ends normally leaves its timers running; fired and clear
     return 'done';
   });
   t.equal(await g, 'done');
-  await sleep(0.05);
+  await eventually(() => fired, 10);
   t.ok(fired);
-  const h = spawn(async () => {
+  const h: Greenlet<number> = spawn(async () => {
     await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise((resolve) => setImmediate(resolve));
     await timersPromises.setTimeout(1);
@@ -82,18 +97,15 @@ t.test('a greenlet that ends normally leaves its timers running; fired and clear
 });
 
 t.test('one long-lived user signal shared by many timers: no listener pile-up, no warning', async (t) => {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
-  process.on('warning', onWarning);
-  t.teardown(() => process.off('warning', onWarning));
+  const warnings = collectWarnings(t);
   const ac = new AbortController();
   const gs = Array.from({ length: 200 }, () => spawn(() => timersPromises.setTimeout(10_000, undefined, { signal: ac.signal })));
-  await sleep(0.01);
+  await until(() => gs.every((g) => g.ownedCount > 0));
   await Promise.all(gs.map((g) => g.kill()));
   const done = await Promise.all(Array.from({ length: 50 }, () => spawn(() => timersPromises.setTimeout(1, 'x', { signal: ac.signal }))));
   t.same(new Set(done), new Set(['x']));
   const userAbort = spawn(() => timersPromises.setTimeout(10_000, undefined, { signal: ac.signal }).catch((e: Error) => e.name));
-  await sleep(0.01);
+  await until(() => userAbort.ownedCount > 0);
   ac.abort();
   t.equal(await userAbort, 'AbortError');
   await sleep(0.01);

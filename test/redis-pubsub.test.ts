@@ -1,8 +1,9 @@
 import t from 'tap';
 import { createClient } from 'redis';
-import { spawn, sleep } from '../src/runtime/index.js';
+import { spawn } from '../src/runtime/index.js';
 import { RedisPubSub, type PubSubMessage } from '../src/redis/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+import { eventually, until } from './helpers/servers.js';
 
 if (findRedisServer() === null) {
   t.plan(0, 'redis-server not found on PATH (install redis-server, see .ci/run/pretest)');
@@ -38,9 +39,9 @@ t.test('cats and hats: a subscriber gets only its topics', async (t) => {
   const receivers: number[] = [];
   for (let i = 0; i < 4; i++) receivers.push(await bus.publish(cats[i]!, hats[i]!));
   t.same(receivers, [0, 1, 1, 0], 'only the subscribed topics had a receiver');
-  while (got.length < 2) await sleep(0.01);
+  await until(() => got.length >= 2);
   t.same(got, [{ topic: 'persian', message: 'bowler' }, { topic: 'maine coon', message: 'tam-o-shanter' }]);
-  await sleep(0.1);
+  await eventually(async () => (await subscriberCount()) === 0, 10);
   t.equal(await subscriberCount(), 0, 'breaking out of the loop closed the connection');
 });
 
@@ -66,10 +67,10 @@ t.test('the subscription ends when the subscribing greenlet is killed', async (t
     for await (const _ of await bus.subscribe('news')) void _;
     ended = true;
   });
-  while ((await subscriberCount()) === 0) await sleep(0.02);
+  await eventually(async () => (await subscriberCount()) > 0, 30);
   await g.kill();
   t.ok(g.dead);
-  await sleep(0.1);
+  await eventually(async () => (await subscriberCount()) === 0, 10);
   t.equal(await subscriberCount(), 0, 'no subscribed connection left behind');
   t.equal(await bus.publish('news', 'anyone?'), 0);
   void ended;
@@ -80,7 +81,7 @@ t.test('a greenlet killed while subscribing leaves no connection', async (t) => 
   t.teardown(() => bus.close());
   const g = spawn(() => bus.subscribe('x'));
   await g.kill();
-  await sleep(0.2);
+  await eventually(async () => (await subscriberCount()) === 0, 10);
   t.equal(await subscriberCount(), 0);
 });
 

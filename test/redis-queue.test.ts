@@ -1,6 +1,7 @@
 import t from 'tap';
 import net from 'node:net';
-import { listenLoopback, type Teardown } from './helpers/servers.js';
+import { createClient } from 'redis';
+import { eventually, listenLoopback, type Teardown } from './helpers/servers.js';
 import { spawn, sleep } from '../src/runtime/index.js';
 import { Empty, ShutDown } from '../src/runtime/queue-errors.js';
 import { RedisQueue } from '../src/redis/index.js';
@@ -26,6 +27,18 @@ async function cleanup(q: RedisQueue<any>): Promise<void> {
   await q.close();
 }
 t.teardown(async () => { for (const q of queues) await q.close(); });
+/** Clients of `url`'s server blocked in a command now (a getter waiting in BLMOVE). */
+async function blockedClients(url: string): Promise<number> {
+  const admin = createClient({ url });
+  await admin.connect();
+  try {
+    return Number(/blocked_clients:(\d+)/.exec(await admin.info('clients'))?.[1] ?? 0);
+  } finally {
+    admin.destroy();
+  }
+}
+/** Waits (up to 30 s) for a getter of `url`'s server to block. */
+const getterBlocked = (url: string) => eventually(async () => (await blockedClients(url)) > 0, 30);
 
 // The shared behavioural test of the joinable queue (also run against the in-memory Queue).
 t.test('shared joinable-queue behaviour', async (t) => {
@@ -86,10 +99,11 @@ t.test('bad arguments name themselves', async (t) => {
 t.test('a getter killed while blocked takes nothing, and leaves no connection behind', async (t) => {
   const q = makeQueue<number>();
   const g = spawn(() => q.get());
-  await sleep(0.2);
+  await getterBlocked(server.url);
   await g.kill();
   await q.put(1);
   // The blocked connection was killed: the item is not moved into a working list by a ghost.
+  // (A ghost would act within milliseconds; this waits for something that must not happen.)
   await sleep(0.1);
   t.match(await q.stats(), { pending: 1, working: 0 });
   t.equal(await q.get({ timeout: 2 }), 1);
@@ -101,10 +115,10 @@ t.test('an item held by a killed greenlet goes back at once', async (t) => {
   const q = makeQueue<string>({ lease: 30 });
   await q.put('towel');
   const g = spawn(async () => { await q.get(); await sleep(60); });
-  await sleep(0.2);
+  await eventually(async () => (await q.stats()).working === 1, 30);
   t.match(await q.stats(), { pending: 0, working: 1 });
   await g.kill();
-  await sleep(0.1);
+  await eventually(async () => (await q.stats()).pending === 1, 10);
   t.match(await q.stats(), { pending: 1, working: 0 });
   t.equal(await q.get({ timeout: 1 }), 'towel');
   await q.taskDone();
@@ -159,14 +173,14 @@ t.test('the blocking connection, lost while idle in a Redis restart, is replaced
   const q = new RedisQueue<number>('idle-blocker', { url: own.url, lease: 1 });
   t.teardown(() => q.close());
   const first = q.get(); // blocks: the blocking connection is opened
-  await sleep(0.2);
+  await getterBlocked(own.url);
   await q.put(1);
   t.equal(await first, 1);
   await q.taskDone();
   await own.restart({ kill: true, downSeconds: 0.2 });
   await sleep(0.3);
   const second = q.get({ timeout: 5 });
-  await sleep(0.2);
+  await getterBlocked(own.url);
   await q.put(2);
   t.equal(await second, 2, 'a get after the restart blocks on a fresh connection');
   await q.taskDone();
@@ -181,7 +195,7 @@ t.test('get timeout, getNowait, shutdown', async (t) => {
   t.equal(await waiter, 1);
   await q.taskDone();
   const blocked = q.get();
-  await sleep(0.1);
+  await getterBlocked(server.url);
   await q.shutdown();
   await t.rejects(blocked, ShutDown);
   await t.rejects(q.put(2), ShutDown);

@@ -1,5 +1,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { until } from './helpers/servers.js';
+import { transpiledSrc } from './helpers/transpiled.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   GreenletExit, channels, formatRunInfo, getCurrent, isTracking, lifecycleChannels, runInfo, sleep,
@@ -71,17 +73,19 @@ t.test('a scheduled greenlet is listed as waiting on start; the caller as runnin
 t.test('only greenlets started after tracking began are listed; live ancestors are shown untracked', async (t) => {
   const release = gate();
   const early = spawn(() => release.promise);
+  let lateSpawned = false;
   const earlyParent = spawn(async () => {
     await sleep(0.02);
     const late = spawn(() => release.promise);
     late.name = 'late-child';
+    lateSpawned = true;
     await late;
   });
   await sleep(0);
   const tracking = trackGreenlets();
   t.teardown(() => tracking.stop());
   t.equal(find(runInfo(), early), undefined, 'spawned before tracking: unknown');
-  await sleep(0.05);
+  await until(() => lateSpawned);
   const info = runInfo();
   const ancestor = find(info, earlyParent);
   t.ok(ancestor, 'untracked ancestor shown through parent');
@@ -172,8 +176,8 @@ t.test('bad options', async (t) => {
 });
 
 t.test('NODEVENT_TRACK=1 tracks from load', async (t) => {
-  const loader = process.execArgv.filter((arg) => arg.includes('typescript'));
-  const index = new URL('../src/runtime/index.js', import.meta.url).href;
+  // Plain node on a transpiled copy: three starts with the TypeScript loader took seconds each.
+  const index = new URL('runtime/index.js', transpiledSrc(t, ['runtime'])).href;
   const code = `
     const { spawn, sleep, runInfo, isTracking } = await import(${JSON.stringify(index)});
     const g = spawn(() => sleep(0.05));
@@ -182,11 +186,12 @@ t.test('NODEVENT_TRACK=1 tracks from load', async (t) => {
     console.log(JSON.stringify({ tracking: isTracking(), name: info?.name === g.name, stack: info !== undefined && info.spawnStack !== null }));
     await g;`;
   const run = (value: string): Promise<string> => new Promise((resolve, reject) => {
-    execFile(process.execPath, [...loader, '--input-type=module', '-e', code],
+    execFile(process.execPath, ['--input-type=module', '-e', code],
       { env: { ...process.env, NODEVENT_TRACK: value }, timeout: 30_000 },
       (error, stdout) => (error ? reject(error) : resolve(stdout.trim().split('\n').pop()!)));
   });
-  t.same(JSON.parse(await run('1')), { tracking: true, name: true, stack: true });
-  t.same(JSON.parse(await run('nostack')), { tracking: true, name: true, stack: false });
-  t.same(JSON.parse(await run('0')), { tracking: false, name: false, stack: false });
+  const [on, nostack, off] = await Promise.all([run('1'), run('nostack'), run('0')]);
+  t.same(JSON.parse(on), { tracking: true, name: true, stack: true });
+  t.same(JSON.parse(nostack), { tracking: true, name: true, stack: false });
+  t.same(JSON.parse(off), { tracking: false, name: false, stack: false });
 });

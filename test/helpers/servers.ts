@@ -17,6 +17,19 @@ export async function until(fn: () => boolean): Promise<void> {
 }
 
 /**
+ * Polls `fn` every 10 ms until it is true or `seconds` have passed, and says which. For states that
+ * should arrive soon but may not (the assertion that follows reports what was there instead).
+ */
+export async function eventually(fn: () => boolean | Promise<boolean>, seconds: number): Promise<boolean> {
+  const deadline = performance.now() + seconds * 1000;
+  while (!(await fn())) {
+    if (performance.now() >= deadline) return false;
+    await sleep(0.01);
+  }
+  return true;
+}
+
+/**
  * Listens `server` on 127.0.0.1, on an ephemeral port, and returns the port. At `t`'s teardown the
  * connections still open are destroyed and the server is closed.
  */
