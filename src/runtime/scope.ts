@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * Something a scope owns: when the scope aborts, `dispose(reason)` destroys it.
- * When the scope ends normally, owned things are only forgotten, never disposed.
+ * Something a scope owns: when the scope aborts, `dispose(reason)` destroys it. When the scope
+ * ends normally, owned things are never disposed: a nested scope hands them to its enclosing
+ * scope, a greenlet forgets them.
  *
  * @example
  * ```ts
@@ -42,7 +43,7 @@ export class Scope implements Disposable {
   #state = OPEN;
   // Reason, owned resources and controller live apart, made on first use: most greenlets own
   // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController } | undefined = undefined;
+  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -74,17 +75,24 @@ export class Scope implements Disposable {
   }
 
   /**
-   * Registers `resource` with the scope. In an aborted scope it is disposed at once; in a scope
-   * that already ended normally it is not tracked.
+   * Registers `resource` with the scope, to be disposed when it aborts. A scope that already ended
+   * or was aborted owns nothing new: the resource is neither tracked nor disposed. Library code
+   * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
+   * was delivered once, to what was outstanding when it came.
    */
   own(resource: Disposable): void {
     if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
-    else if (this.#state === ABORTED) resource.dispose(this.#aux?.reason);
   }
 
-  /** Forgets `resource` without disposing of it (it finished, or it was handed on). */
+  /**
+   * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
+   * scope that ended normally the request goes on to the scope that inherited what it owned.
+   */
   disown(resource: Disposable): void {
-    this.#aux?.owned?.delete(resource);
+    const aux = this.#aux;
+    if (aux === undefined) return;
+    if (aux.heir !== undefined) aux.heir.disown(resource);
+    else aux.owned?.delete(resource);
   }
 
   /** Number of resources the scope currently owns. */
@@ -113,11 +121,21 @@ export class Scope implements Disposable {
     return true;
   }
 
-  /** Ends the scope normally: owned resources are forgotten, not destroyed. */
-  release(): void {
+  /**
+   * Ends the scope normally; nothing it owns is destroyed. With an open `heir` (the enclosing
+   * scope of a `withTimeout` block) everything it owns passes to the heir, which then disposes of
+   * it if it aborts, and later `disown` calls reach the heir. Without one it is forgotten.
+   */
+  release(heir: Scope | null = null): void {
     if (this.#state !== OPEN) return;
     this.#state = RELEASED;
-    if (this.#aux !== undefined) this.#aux.owned = undefined;
+    const aux = this.#aux;
+    if (aux === undefined) return;
+    const owned = aux.owned;
+    aux.owned = undefined;
+    if (heir === null || heir.closed) return;
+    aux.heir = heir;
+    if (owned !== undefined) for (const resource of owned) heir.own(resource);
   }
 
   /** Disposing of a nested scope aborts it. */
@@ -129,6 +147,18 @@ export class Scope implements Disposable {
   enter<R>(fn: () => R): R {
     return scopeStorage.run(this, fn);
   }
+}
+
+/**
+ * The innermost scope if it can still own something: undefined outside every scope and in a scope
+ * that already ended or was aborted. The runtime's own waits (sleep, joins, queue and lock waits)
+ * use it, so a greenlet that caught its kill and carries on waits like code outside any greenlet
+ * instead of being rejected again on every wait.
+ * @internal
+ */
+export function liveScope(): Scope | undefined {
+  const scope = scopeStorage.getStore();
+  return scope === undefined || scope.closed ? undefined : scope;
 }
 
 /**

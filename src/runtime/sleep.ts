@@ -1,12 +1,13 @@
-import { scopeStorage } from './scope.js';
+import { liveScope } from './scope.js';
 import { rawClearImmediate, rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
 import { secondsToMs } from './validate.js';
 
 /**
  * Waits `seconds` (fractions allowed). `sleep(0)` yields to every other ready greenlet and to
  * pending I/O. Inside a greenlet the sleep is owned by its scope: when the greenlet is killed or
- * its timeout fires, it rejects with that reason at once and leaves no timer behind.
- * `Infinity` sleeps until the scope ends.
+ * its timeout fires, it rejects with that reason at once and leaves no timer behind. The kill is
+ * delivered once: a greenlet that catches it and sleeps again really sleeps. `Infinity` sleeps
+ * until the scope ends.
  *
  * @example
  * ```ts
@@ -16,8 +17,7 @@ import { secondsToMs } from './validate.js';
  */
 export function sleep(seconds: number = 0): Promise<void> {
   const ms = secondsToMs(seconds, 'seconds');
-  const scope = scopeStorage.getStore();
-  if (scope?.aborted) return Promise.reject(scope.reason);
+  const scope = liveScope();
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
     const owned = {

@@ -111,7 +111,8 @@ export class Timeout extends Error {
 
   /**
    * Runs `fn` in a nested scope bounded by this deadline (starting the timer when needed) and
-   * cancels the timer when `fn` ends. At the deadline the scope aborts and `run` rejects at once
+   * cancels the timer when `fn` ends. When `fn` ends normally, what the nested scope owns (a
+   * socket it connected, a greenlet it spawned) passes to the enclosing scope. At the deadline the scope aborts and `run` rejects at once
    * with the Timeout (or the given exception), even if `fn` awaits something nobody owns.
    */
   async run<R>(fn: () => R | PromiseLike<R>): Promise<R | undefined> {
@@ -130,7 +131,9 @@ export class Timeout extends Error {
       this.#scopes.splice(this.#scopes.indexOf(scope), 1);
       if (this.#scopes.length === 0) this.cancel();
       outer?.disown(scope);
-      scope.release();
+      // Ended normally: the sockets, children and other things it owns go on with the enclosing
+      // scope, so killing that greenlet still reaches them.
+      scope.release(outer);
     }
   }
 }
@@ -138,9 +141,12 @@ export class Timeout extends Error {
 /** Runs `fn` in `scope`; rejects with the scope's reason as soon as it aborts. */
 function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
   return new Promise<R>((resolve, reject) => {
+    if (scope.aborted) {
+      reject(scope.reason);
+      return;
+    }
     const stop = { dispose: reject };
     scope.own(stop);
-    if (scope.aborted) return;
     let result: R | PromiseLike<R>;
     try {
       result = scopeStorage.run(scope, fn);

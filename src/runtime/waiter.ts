@@ -1,5 +1,5 @@
 import { hub } from './hub.js';
-import { outsideScope, scopeStorage, type Disposable, type Scope } from './scope.js';
+import { liveScope, outsideScope, type Disposable, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 
 /**
@@ -13,7 +13,7 @@ export class Waiter<T, D = undefined> implements Disposable {
   /** What the caller brings along (a putter's item). */
   readonly data: D;
   readonly promise: Promise<T>;
-  /** The scope the caller waits in, if any. */
+  /** The scope the caller waits in, if any (none when it had already ended: the kill came before). */
   readonly scope: Scope | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -24,14 +24,14 @@ export class Waiter<T, D = undefined> implements Disposable {
   constructor(list: Set<Waiter<T, D>>, data: D, ms: number | undefined, onTimeout: (waiter: Waiter<T, D>) => void) {
     this.data = data;
     this.#list = list;
-    this.scope = scopeStorage.getStore();
+    this.scope = liveScope();
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     list.add(this);
     if (ms !== undefined) this.#timer = rawSetTimeout(() => onTimeout(this), ms);
-    this.scope?.own(this); // in an aborted scope this disposes at once
+    this.scope?.own(this);
   }
 
   get settled(): boolean {
