@@ -149,6 +149,43 @@ export class Scope implements Disposable {
   }
 }
 
+const nativeThen = Promise.prototype.then;
+
+/**
+ * Settles through `onValue`/`onError` when `thenable` does. A thenable other than a native promise
+ * has its `then` called inside `scope`: a lazy thenable (superagent's request, a query builder)
+ * starts its I/O in `then`, and that I/O must belong to the scope that returned it. A native
+ * promise runs no user code in `then`, so it is followed directly.
+ * @internal
+ */
+export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
+  if (thenable instanceof Promise && thenable.then === nativeThen) {
+    thenable.then(onValue, onError);
+    return;
+  }
+  // A foreign then may call back more than once, or both ways: only the first call counts.
+  let settled = false;
+  const ok = (value: T | PromiseLike<T>): void => {
+    if (settled) return;
+    settled = true;
+    if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<T>).then === 'function') {
+      adoptIn(scope, value as PromiseLike<T>, onValue, onError);
+    } else {
+      onValue(value as T);
+    }
+  };
+  const fail = (error: unknown): void => {
+    if (settled) return;
+    settled = true;
+    onError(error);
+  };
+  try {
+    scopeStorage.run(scope, () => thenable.then(ok, fail));
+  } catch (error) {
+    fail(error);
+  }
+}
+
 /**
  * The innermost scope if it can still own something: undefined outside every scope and in a scope
  * that already ended or was aborted. The runtime's own waits (sleep, joins, queue and lock waits)

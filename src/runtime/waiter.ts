@@ -1,3 +1,4 @@
+import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
 import { liveScope, outsideScope, type Disposable, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
@@ -71,16 +72,15 @@ export function first<W>(list: Set<W>): W | undefined {
 }
 
 /**
- * Runs a user's link callback outside every scope; a callback that throws is reported on the
- * hub's exception stream instead of breaking the notifier. @internal
+ * Runs a user's link callback outside every scope; a callback that throws is reported through the
+ * hub (its `errorHandler`, else its stream) instead of breaking the notifier. @internal
  */
 export function callLink<O>(owner: O, fn: (obj: O) => void): void {
   outsideScope(() => {
     try {
       fn(owner);
     } catch (error) {
-      const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-      hub.exceptionStream?.write(`link callback of ${String(owner)} failed: ${text}\n`);
+      hub.reportError(owner as unknown as Greenlet, error, `link callback of ${String(owner)}`);
     }
   });
 }
