@@ -381,6 +381,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
       if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
     }
     if ((this.#flags & FAILED) !== 0) throw this.#result;
+    // A promise cannot resolve with the greenlet itself: being thenable, it would be adopted again
+    // forever. Same rule as a promise resolved with itself.
+    if (this.#result === this) throw new TypeError('Chaining cycle: the value of this greenlet is the greenlet itself; read greenlet.value after join()');
     return this.#result as T;
   }
 
@@ -445,7 +448,8 @@ function ownerOf(scope: Scope): Greenlet | null {
  * ```ts
  * import { spawn, getCurrent } from 'nodevent';
  * const g = spawn(() => getCurrent());
- * console.log((await g) === g); // true
+ * await g.join();
+ * console.log(g.value === g); // true
  * ```
  */
 export function getCurrent(): Greenlet | null {
