@@ -376,6 +376,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   async get(options: WaitOptions = {}): Promise<T> {
     this.#flags |= OBSERVED;
     if (this.#state !== DEAD) {
+      // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
+      // could only wait for itself forever.
+      if (this.#state === RUNNING && getCurrent() === this) {
+        throw new TypeError('Chaining cycle: a greenlet cannot wait for its own result (it returned or awaited itself)');
+      }
       const seconds = options.timeout;
       await this.join(options);
       if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
