@@ -98,9 +98,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   #args: A;
   #state = NEW;
   #flags = 0;
+  // While the links are called (the greenlet is dead), this is the array being called: `unlink`
+  // then marks entries instead of copying, so a callback can stop a later one.
   #links: Link[] | null = null;
-  // The links being called right now, so that `unlink` from one of them stops a later one.
-  #notifying: Link[] | null = null;
   // One runtime waiter (a join, a joinAll) without allocating a link list: the common case.
   #waiter: ((greenlet: never) => void) | null = null;
   #rare: { name?: string; startTimer?: NodeJS.Timeout } | undefined = undefined;
@@ -249,29 +249,36 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     }
     const links = this.#links;
     const waiter = this.#waiter;
-    this.#links = null;
     this.#waiter = null;
     if (failed && (this.#flags & OBSERVED) === 0) outsideScope(() => hub.reportError(this as Greenlet, error));
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
-    if (links !== null) this.#notify(links);
+    if (links !== null) {
+      this.#notify(links);
+      this.#links = null;
+    }
   }
 
   #notify(links: Link[]): void {
     const ok = (this.#flags & FAILED) === 0;
-    const outer = this.#notifying;
-    this.#notifying = links;
-    try {
-      for (const link of links) {
-        const fn = link.fn as LinkCallback<this> | null;
-        if (fn === null) continue; // unlinked by an earlier callback
-        if (link.kind === LINK_VALUE && !ok) continue;
-        if (link.kind === LINK_EXCEPTION && ok) continue;
-        // The runtime's own waiters run as they are; user callbacks run outside the dead scope.
-        if (link.kind === LINK_INTERNAL) fn(this);
-        else outsideScope(() => this.#callUser(fn));
-      }
-    } finally {
-      this.#notifying = outer;
+    for (const link of links) {
+      const fn = link.fn as LinkCallback<this> | null;
+      if (fn === null) continue; // unlinked by an earlier callback
+      if (link.kind === LINK_VALUE && !ok) continue;
+      if (link.kind === LINK_EXCEPTION && ok) continue;
+      // The runtime's own waiters run as they are; user callbacks run outside the dead scope.
+      if (link.kind === LINK_INTERNAL) fn(this);
+      else outsideScope(() => this.#callUser(fn));
+    }
+  }
+
+  /** Forgets the links made with `fn`: in place while they are being called, else by copy. */
+  #dropLinks(fn: unknown): void {
+    const links = this.#links;
+    if (links === null) return;
+    if (this.#state === DEAD) {
+      for (const link of links) if (link.fn === fn) link.fn = null;
+    } else {
+      this.#links = links.filter((link) => link.fn !== fn);
     }
   }
 
@@ -311,8 +318,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** Removes every link made with `callback`, also while the links are being called. */
   unlink(callback: LinkCallback<this>): void {
-    if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== callback);
-    if (this.#notifying !== null) for (const link of this.#notifying) if (link.fn === callback) link.fn = null;
+    this.#dropLinks(callback);
   }
 
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
@@ -326,7 +332,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   /** @internal */
   [kRemoveWaiter](fn: (greenlet: this) => void): void {
     if (this.#waiter === fn) this.#waiter = null;
-    else if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== fn);
+    else this.#dropLinks(fn);
   }
 
   /** @internal Counts the greenlet as observed (its failure is someone's to handle, not the hub's). */

@@ -206,3 +206,19 @@ t.test('test__event.py: a kill reaches a greenlet waiting on Event.wait and Asyn
     t.same(log, ['finally']);
   }
 });
+
+t.test('test__event.py::TestGeventWaitOnEvent (issue 13 item 5: wait([e]) returns before the greenlet that set e is dead)', async (t) => {
+  const e = new Event();
+  let setterDeadWhenWoken: boolean | undefined;
+  const setter = spawn(async () => {
+    e.set();
+    await sleep(0.01);
+  });
+  const waiter = spawn(async () => {
+    await wait([e]);
+    setterDeadWhenWoken = setter.dead;
+  });
+  await waiter;
+  await setter;
+  t.equal(setterDeadWhenWoken, false);
+});

@@ -226,3 +226,14 @@ t.test('test__semaphore.py: a waiter killed after the permit was handed to it pa
   t.equal(second.value, true);
   t.equal(sem.counter, 0);
 });
+
+t.test('test__semaphore.py::TestSemaphoreFair::test_fair_or_hangs (issue 13 item 5: a greenlet spawned right after release runs before the waiter it woke)', async (t) => {
+  const sem = new Semaphore(0);
+  const order: string[] = [];
+  const waiter = spawn(async () => { await sem.acquire(); order.push('waiter'); });
+  await sleep(0);
+  sem.release();
+  const spawned = spawn(() => { order.push('spawned'); });
+  await joinAll([waiter, spawned]);
+  t.same(order, ['spawned', 'waiter']);
+});
