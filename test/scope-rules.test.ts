@@ -4,7 +4,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
-import { Event, GreenletExit, Queue, Scope, Timeout, spawn, sleep, withTimeout } from '../src/runtime/index.js';
+import { Event, GreenletExit, Queue, Scope, Timeout, currentSignal, spawn, sleep, withTimeout } from '../src/runtime/index.js';
 import { patchNet, unpatchNet } from '../src/patch/net.js';
 import { silentServer, until } from './helpers/servers.js';
 
@@ -175,4 +175,21 @@ t.test('a Timeout that fired before run() rejects at once with itself', async (t
   let ran = false;
   await t.rejects(timeout.run(() => { ran = true; }), timeout);
   t.notOk(ran);
+});
+
+t.test('the signal of a withTimeout block that ended normally aborts when the greenlet is killed', async (t) => {
+  let signal: AbortSignal | undefined;
+  const inBlock = new Event();
+  const g = spawn(async () => {
+    await withTimeout(5, () => {
+      signal = currentSignal();
+    });
+    inBlock.set();
+    await sleep(60);
+  });
+  await inBlock.wait();
+  t.notOk(signal!.aborted);
+  await g.kill();
+  t.ok(signal!.aborted);
+  t.type(signal!.reason, GreenletExit);
 });

@@ -124,7 +124,8 @@ export class Scope implements Disposable {
   /**
    * Ends the scope normally; nothing it owns is destroyed. With an open `heir` (the enclosing
    * scope of a `withTimeout` block) everything it owns passes to the heir, which then disposes of
-   * it if it aborts, and later `disown` calls reach the heir. Without one it is forgotten.
+   * it if it aborts (and aborts this scope's `signal`, if it was used), and later `disown` calls
+   * reach the heir. Without one it is forgotten.
    */
   release(heir: Scope | null = null): void {
     if (this.#state !== OPEN) return;
@@ -136,6 +137,9 @@ export class Scope implements Disposable {
     if (heir === null || heir.closed) return;
     aux.heir = heir;
     if (owned !== undefined) for (const resource of owned) heir.own(resource);
+    // I/O started with this scope's `signal` may still run: the heir's abort reaches it too.
+    const controller = aux.controller;
+    if (controller !== undefined) heir.own({ dispose: (reason) => controller.abort(reason) });
   }
 
   /** Disposing of a nested scope aborts it. */

@@ -4,6 +4,7 @@
 // loop `check` watcher of test_wait_while_notifying (Node has no such watcher; the ordering it
 // checks is kept).
 import t from 'tap';
+import { killWhileWaiting } from '../helpers/gevent-port.js';
 import { AsyncResult, Event, Timeout, sleep, spawn, wait, withTimeout } from '../../src/runtime/index.js';
 
 const DELAY = 0.01;
@@ -193,17 +194,7 @@ t.test('test__event.py: a link callback that throws reaches hub.errorHandler (is
 
 t.test('test__event.py: a kill reaches a greenlet waiting on Event.wait and AsyncResult.get/wait', async (t) => {
   for (const waitOn of [() => new Event().wait(), () => new AsyncResult().get(), () => new AsyncResult().wait()]) {
-    const log: string[] = [];
-    const g = spawn(async () => {
-      try {
-        await waitOn();
-      } finally {
-        log.push('finally');
-      }
-    });
-    await sleep(0);
-    await g.kill();
-    t.same(log, ['finally']);
+    t.same(await killWhileWaiting(waitOn), ['killed', 'finally']);
   }
 });
 

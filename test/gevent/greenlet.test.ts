@@ -5,26 +5,14 @@
 // switch), has_links (not part of nodevent's API), spawn_raw (no raw greenlets) and kwargs
 // (JavaScript has positional arguments only).
 import t from 'tap';
+import { captureHub, killWhileWaiting } from '../helpers/gevent-port.js';
 import {
-  AsyncResult, Channel, Greenlet, GreenletExit, Queue, Timeout, channels, getCurrent, hub, joinAll,
+  AsyncResult, Channel, Greenlet, GreenletExit, Queue, Timeout, channels, getCurrent, joinAll,
   iwait, killAll, sleep, spawn, spawnLater, wait, withTimeout,
 } from '../../src/runtime/index.js';
 
 class ExpectedError extends Error {
   override name = 'ExpectedError';
-}
-
-/** Captures what the hub writes while the test runs, and restores the hub afterwards. */
-function captureHub(t: Tap.Test): string[] {
-  const lines: string[] = [];
-  const { exceptionStream, errorHandler } = hub;
-  hub.exceptionStream = { write: (text: string) => lines.push(text) } as unknown as NodeJS.WritableStream;
-  hub.errorHandler = null;
-  t.teardown(() => {
-    hub.exceptionStream = exceptionStream;
-    hub.errorHandler = errorHandler;
-  });
-  return lines;
 }
 
 t.test('test__greenlet.py::TestLink::test_link_to_asyncresult', async (t) => {
@@ -351,20 +339,7 @@ t.test('test__greenlet.py::TestStuff: a kill reaches a greenlet waiting in join/
     'joinAll raiseError': () => joinAll([target], { raiseError: true }),
   };
   for (const [name, waitOn] of Object.entries(waits)) {
-    const log: string[] = [];
-    const waiter = spawn(async () => {
-      try {
-        await waitOn();
-        log.push('returned');
-      } catch (error) {
-        log.push(error instanceof GreenletExit ? 'killed' : String(error));
-      } finally {
-        log.push('finally');
-      }
-    });
-    await sleep(0);
-    await waiter.kill();
-    t.same(log, ['killed', 'finally'], `${name}: the wait rejects with the kill and the finally runs`);
+    t.same(await killWhileWaiting(waitOn), ['killed', 'finally'], `${name}: the wait rejects with the kill and the finally runs`);
   }
   t.notOk(target.dead, 'the greenlet waited on is untouched');
 });

@@ -5,6 +5,7 @@
 // is simply a call outside any greenlet here), and weak references (every object can be weakly
 // referenced in JavaScript).
 import t from 'tap';
+import { killWhileWaiting } from '../helpers/gevent-port.js';
 import {
   AsyncResult, Channel, Empty, Full, LifoQueue, PriorityQueue, Queue, SimpleQueue, Timeout, sleep, spawn,
 } from '../../src/runtime/index.js';
@@ -299,16 +300,5 @@ for (const [name, make] of [
 t.test('test__queue.py: a kill reaches a greenlet waiting in Queue.join (issue 13 item 1)', async (t) => {
   const q = new Queue<number>();
   q.putNowait(1);
-  const log: string[] = [];
-  const g = spawn(async () => {
-    try {
-      await q.join();
-      log.push('returned');
-    } finally {
-      log.push('finally');
-    }
-  });
-  await sleep(0);
-  await g.kill();
-  t.same(log, ['finally']);
+  t.same(await killWhileWaiting(() => q.join()), ['killed', 'finally']);
 });
