@@ -193,3 +193,37 @@ t.test('the signal of a withTimeout block that ended normally aborts when the gr
   t.ok(signal!.aborted);
   t.type(signal!.reason, GreenletExit);
 });
+
+t.test('a kill that reached nothing the body awaited goes to its next runtime wait, once (gevent raises it at the next switch)', async (t) => {
+  const log: unknown[] = [];
+  let release!: () => void;
+  const unowned = new Promise<void>((resolve) => (release = resolve));
+  const g = spawn(async () => {
+    await unowned; // nobody owns this promise: the kill cannot reach it
+    try {
+      await sleep(60);
+      log.push('slept');
+    } catch (error) {
+      log.push(error);
+    }
+    await sleep(0.001); // delivered already: this one sleeps
+    log.push('slept again');
+  });
+  await sleep(0);
+  await g.kill();
+  release();
+  await until(() => log.length === 2);
+  t.type(log[0], GreenletExit);
+  t.equal(log[0], g.value);
+  t.equal(log[1], 'slept again');
+});
+
+t.test('a greenlet that kills itself is interrupted at its next wait', async (t) => {
+  const g = spawn(async () => {
+    void g.kill({ block: false });
+    await new Event().wait(); // would wait forever
+    return 'unreachable';
+  });
+  await withTimeout(5, () => g.join());
+  t.type(g.value, GreenletExit);
+});

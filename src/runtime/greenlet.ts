@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { Scope, adoptIn, liveScope, outsideScope, scopeStorage } from './scope.js';
+import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
 import { secondsToMs, validateFunction } from './validate.js';
@@ -348,7 +348,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     const ms = secondsToMs(options.timeout, 'options.timeout');
     this.#flags |= OBSERVED;
     if (this.#state === DEAD) return Promise.resolve();
-    const scope = liveScope();
+    const scope = waitScope();
+    if (scope?.aborted) return Promise.reject(scope.reason);
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const owned = scope === undefined ? undefined : {
@@ -429,6 +430,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
       if (ms === 0) resolve();
       else rawSetImmediate(resolve);
     });
+  }
+
+  /** @internal A greenlet is a task of its own: killing it is not a delivery to its parent's body. */
+  override get _isTask(): boolean {
+    return true;
   }
 
   /** Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */

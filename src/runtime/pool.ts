@@ -3,7 +3,7 @@ import { GreenletExit } from './errors.js';
 import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
 import { offEnd, onEnd } from './onend.js';
-import { currentScope, liveScope, outsideScope, type Scope } from './scope.js';
+import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from './timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
 import { kObserve } from './wait.js';
@@ -426,7 +426,8 @@ export class Pool extends GreenletSet {
   }
 
   #occupy<G extends Greenlet<any, any>>(make: () => G, priority: number): Promise<Spawned<G>> {
-    const scope = liveScope();
+    const scope = waitScope();
+    if (scope?.aborted) return Promise.reject(scope.reason);
     const controller = new AbortController();
     const owned = { dispose: (reason: unknown) => controller.abort(reason) };
     scope?.own(owned);

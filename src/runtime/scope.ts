@@ -43,7 +43,7 @@ export class Scope implements Disposable {
   #state = OPEN;
   // Reason, owned resources and controller live apart, made on first use: most greenlets own
   // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope } | undefined = undefined;
+  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -109,8 +109,13 @@ export class Scope implements Disposable {
     const owned = aux.owned;
     aux.owned = undefined;
     aux.controller?.abort(reason);
+    // Did the kill reach what the body is waiting for? Only child greenlets owned means no: the body
+    // awaits something nobody owns, and its next runtime wait receives the kill instead (gevent
+    // raises a kill at the next switch), once.
+    let delivered = false;
     if (owned !== undefined) {
       for (const resource of owned) {
+        if (!(resource instanceof Scope) || !resource._isTask) delivered = true;
         try {
           resource.dispose(reason);
         } catch {
@@ -118,6 +123,20 @@ export class Scope implements Disposable {
         }
       }
     }
+    if (!delivered) aux.pending = true;
+    return true;
+  }
+
+  /** @internal True for a greenlet (a task of its own), false for a nested scope. */
+  get _isTask(): boolean {
+    return false;
+  }
+
+  /** @internal Takes the kill that reached nothing yet, once: true when there was one. */
+  _takePendingKill(): boolean {
+    const aux = this.#aux;
+    if (this.#state !== ABORTED || aux?.pending !== true) return false;
+    aux.pending = false;
     return true;
   }
 
@@ -191,15 +210,17 @@ export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (val
 }
 
 /**
- * The innermost scope if it can still own something: undefined outside every scope and in a scope
- * that already ended or was aborted. The runtime's own waits (sleep, joins, queue and lock waits)
- * use it, so a greenlet that caught its kill and carries on waits like code outside any greenlet
- * instead of being rejected again on every wait.
+ * The scope that owns a runtime wait (sleep, joins, queue and lock waits): the innermost scope
+ * while it is open. In a scope that was aborted it is that scope (the caller then rejects with
+ * `reason`) only when the kill reached nothing the body was waiting for — the first wait after
+ * receives it, once; otherwise undefined, so a greenlet that caught its kill and carries on waits
+ * like code outside any greenlet instead of being rejected again on every wait (no spinning).
  * @internal
  */
-export function liveScope(): Scope | undefined {
+export function waitScope(): Scope | undefined {
   const scope = scopeStorage.getStore();
-  return scope === undefined || scope.closed ? undefined : scope;
+  if (scope === undefined || !scope.closed) return scope;
+  return scope._takePendingKill() ? scope : undefined;
 }
 
 /**

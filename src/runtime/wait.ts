@@ -1,4 +1,4 @@
-import { liveScope } from './scope.js';
+import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 import { secondsToMs, toArray, validateCount } from './validate.js';
 
@@ -103,7 +103,12 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
       }
       if (!linked && !timedOut) start();
       if (readyQueue.length === 0 && !timedOut) {
-        const scope = liveScope();
+        const scope = waitScope();
+        if (scope?.aborted) {
+          cleanup();
+          yielded = count;
+          throw scope.reason;
+        }
         try {
           while (readyQueue.length === 0 && !timedOut) {
             await new Promise<void>((resolve, reject) => {
@@ -170,7 +175,8 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
     else pending.push(obj);
   }
   if (done.length >= count || pending.length === 0) return Promise.resolve(done.slice(0, Math.max(count, 0)));
-  const scope = liveScope();
+  const scope = waitScope();
+  if (scope?.aborted) return Promise.reject(scope.reason);
   return new Promise<T[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const stop = (): void => {

@@ -1,6 +1,6 @@
 import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
-import { liveScope, outsideScope, type Disposable, type Scope } from './scope.js';
+import { outsideScope, waitScope, type Disposable, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 
 /**
@@ -25,12 +25,17 @@ export class Waiter<T, D = undefined> implements Disposable {
   constructor(list: Set<Waiter<T, D>>, data: D, ms: number | undefined, onTimeout: (waiter: Waiter<T, D>) => void) {
     this.data = data;
     this.#list = list;
-    this.scope = liveScope();
+    const scope = waitScope();
+    this.scope = scope?.aborted ? undefined : scope;
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     list.add(this);
+    if (scope?.aborted) {
+      this.fail(scope.reason); // the kill that reached nothing yet
+      return;
+    }
     if (ms !== undefined) this.#timer = rawSetTimeout(() => onTimeout(this), ms);
     this.scope?.own(this);
   }
