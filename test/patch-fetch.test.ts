@@ -61,7 +61,7 @@ t.test('a Response returned by a greenlet that ended normally can still be read'
   t.equal(await res.text(), 'part1-part2');
 });
 
-t.test('a scope that is already aborted aborts the request as soon as it starts', async (t) => {
+t.test('a scope that is already aborted owns nothing new: a request started in it runs to completion', async (t) => {
   const { url } = await slowHttpServer(t);
   let entered = false;
   const g = spawn(() => {
@@ -71,5 +71,5 @@ t.test('a scope that is already aborted aborts the request as soon as it starts'
   await until(() => entered);
   await g.kill();
   const result = await (g as unknown as { enter<R>(fn: () => R): R }).enter(() => fetch(`${url}/fast`).then(() => 'ok', (err: Error) => err));
-  t.not(result, 'ok');
+  t.equal(result, 'ok');
 });

@@ -44,7 +44,7 @@ t.test('runInfo shows the spawn tree: parent → child, with spawn stacks', asyn
   t.equal(p!.state, 'suspended');
   t.equal(p!.children[0]!.state, 'suspended');
   t.equal(p!.tracked, true);
-  t.equal(p!.owned, 1, 'parent owns its child');
+  t.equal(p!.owned, 2, 'parent owns its child, and its own wait on the child (runtime waits belong to the waiter)');
   t.type(p!.age, 'number');
   t.match(p!.spawnStack, /runinfo\.test\.ts/, 'spawn stack points at the test');
   t.notMatch(p!.spawnStack, /greenlet\.ts/, 'runtime frames left out');

@@ -41,6 +41,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
   #exception: unknown = undefined;
   #waiters = new Set<Waiter<void>>();
   #links: Array<(result: this) => void> = [];
+  // The links being called, so that `unlink` from one of them stops a later one.
+  #notifying: Array<((obj: this) => void) | null> | null = null;
 
   /** The value once set successfully, else undefined. */
   get value(): T | undefined {
@@ -94,9 +96,14 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
 
   #notify(): void {
     for (const waiter of [...this.#waiters]) waiter.wake();
-    const links = this.#links;
+    const links: Array<((obj: this) => void) | null> = this.#links;
     this.#links = [];
-    for (const fn of links) callLink(this, fn);
+    this.#notifying = links;
+    try {
+      for (const fn of links) if (fn !== null) callLink(this, fn);
+    } finally {
+      this.#notifying = null;
+    }
   }
 
   /** Resolves once a result is set, or after `timeout` seconds; true iff ready. Never rejects with the stored exception. */
@@ -143,9 +150,11 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
     else this.#links.push(callback);
   }
 
-  /** Removes every link made with `callback`. */
+  /** Removes every link made with `callback`, also while the links are being called. */
   unlink(callback: (result: this) => void): void {
     this.#links = this.#links.filter((fn) => fn !== callback);
+    const notifying = this.#notifying;
+    if (notifying !== null) for (let i = 0; i < notifying.length; i++) if (notifying[i] === callback) notifying[i] = null;
   }
 
   toString(): string {

@@ -25,6 +25,8 @@ export class Event {
   #flag = false;
   #waiters = new Set<Waiter<boolean>>();
   #links: Array<(event: this) => void> = [];
+  // The links being called, so that `unlink` from one of them stops a later one.
+  #notifying: Array<((obj: this) => void) | null> | null = null;
 
   /** True while the flag is set. */
   isSet(): boolean {
@@ -46,9 +48,14 @@ export class Event {
     if (this.#flag) return;
     this.#flag = true;
     for (const waiter of [...this.#waiters]) waiter.wake(true);
-    const links = this.#links;
+    const links: Array<((obj: this) => void) | null> = this.#links;
     this.#links = [];
-    for (const fn of links) callLink(this, fn);
+    this.#notifying = links;
+    try {
+      for (const fn of links) if (fn !== null) callLink(this, fn);
+    } finally {
+      this.#notifying = null;
+    }
   }
 
   /** Resets the flag: later waits block until the next `set()`. */
@@ -60,10 +67,17 @@ export class Event {
    * Resolves true when the flag is (or becomes) set, false once `timeout` seconds pass. Rejects
    * only when the waiting greenlet is killed (with the kill's reason).
    */
-  async wait(options: EventWaitOptions = {}): Promise<boolean> {
-    const ms = secondsToMs(options.timeout, 'options.timeout');
-    if (this.#flag) return true;
-    if (ms === 0) return false;
+  wait(options: EventWaitOptions = {}): Promise<boolean> {
+    let ms: number | undefined;
+    try {
+      ms = secondsToMs(options.timeout, 'options.timeout');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#flag) return Promise.resolve(true);
+    if (ms === 0) return Promise.resolve(false);
+    // The waiter's own promise, not one wrapped by an async function: a greenlet woken by `set()`
+    // then runs before one that calls `wait()` after the `set()`.
     return new Waiter<boolean>(this.#waiters, undefined, ms, (w) => w.wake(this.#flag)).promise;
   }
 
@@ -74,8 +88,10 @@ export class Event {
     else this.#links.push(callback);
   }
 
-  /** Removes every link made with `callback`. */
+  /** Removes every link made with `callback`, also while the links are being called. */
   unlink(callback: (event: this) => void): void {
     this.#links = this.#links.filter((fn) => fn !== callback);
+    const notifying = this.#notifying;
+    if (notifying !== null) for (let i = 0; i < notifying.length; i++) if (notifying[i] === callback) notifying[i] = null;
   }
 }

@@ -1,11 +1,11 @@
 import { channel } from 'node:diagnostics_channel';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { Scope, outsideScope, scopeStorage } from './scope.js';
+import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
 import { secondsToMs, validateFunction } from './validate.js';
-import { kAddWaiter, kRemoveWaiter } from './wait.js';
+import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
 export type LinkCallback<G = Greenlet> = (greenlet: G) => void;
@@ -39,7 +39,8 @@ const LINK_ANY = 0;
 const LINK_VALUE = 1;
 const LINK_EXCEPTION = 2;
 const LINK_INTERNAL = 3;
-type Link = { fn: LinkCallback<never>; kind: number };
+// `fn` null: unlinked while the links were being notified.
+type Link = { fn: LinkCallback<never> | null; kind: number };
 
 /**
  * diagnostics_channel names published by every greenlet, for tools.
@@ -97,6 +98,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   #args: A;
   #state = NEW;
   #flags = 0;
+  // While the links are called (the greenlet is dead), this is the array being called: `unlink`
+  // then marks entries instead of copying, so a callback can stop a later one.
   #links: Link[] | null = null;
   // One runtime waiter (a join, a joinAll) without allocating a link list: the common case.
   #waiter: ((greenlet: never) => void) | null = null;
@@ -148,9 +151,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     return (this.#flags & FAILED) !== 0 ? this.#result : null;
   }
 
-  /** True once the greenlet was scheduled, unless it was killed before it ran. */
+  /** True while the greenlet is scheduled or running (or waiting to start later); false once dead, as in gevent. */
   get started(): boolean {
-    return this.#state === SCHEDULED || this.#state === RUNNING || (this.#state === DEAD && (this.#flags & RAN) !== 0);
+    return this.#state === SCHEDULED || this.#state === RUNNING || this.#rare?.startTimer !== undefined;
   }
 
   /** True once the greenlet finished, failed or was killed. */
@@ -171,14 +174,18 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   /** Schedules the body to run on a later tick. Returns the greenlet. */
   start(): this {
     if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
+    this.#schedule();
+    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
+    return this;
+  }
+
+  #schedule(): void {
     this.#state = SCHEDULED;
     runQueue.push(this);
     if (!drainScheduled) {
       drainScheduled = true;
       queueMicrotask(drain);
     }
-    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
-    return this;
   }
 
   /** Schedules the body to run after `seconds`. Returns the greenlet. */
@@ -188,8 +195,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     const rare = (this.#rare ??= {});
     rare.startTimer = rawSetTimeout(() => {
       rare.startTimer = undefined;
-      this.start();
+      this.#schedule();
     }, ms);
+    // gevent calls spawn callbacks when the greenlet is spawned, not when it starts running.
+    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
     return this;
   }
 
@@ -206,14 +215,18 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
       this.#finish(undefined, error, true);
       return;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<T>).then === 'function') {
-      (result as PromiseLike<T>).then(
-        (value) => this.#finish(value, null, false),
-        (error) => this.#finish(undefined, error, true),
-      );
-    } else {
+    // A body that returns its own greenlet (`spawn(() => getCurrent())`) has that as its value:
+    // adopting it would wait on itself forever.
+    if (result === (this as unknown) || !isThenable(result)) {
       this.#finish(result as T, null, false);
+      return;
     }
+    adoptIn(
+      this,
+      result,
+      (value) => this.#finish(value, null, false),
+      (error) => this.#finish(undefined, error, true),
+    );
   }
 
   #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {
@@ -236,21 +249,36 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     }
     const links = this.#links;
     const waiter = this.#waiter;
-    this.#links = null;
     this.#waiter = null;
     if (failed && (this.#flags & OBSERVED) === 0) outsideScope(() => hub.reportError(this as Greenlet, error));
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
-    if (links !== null) this.#notify(links);
+    if (links !== null) {
+      this.#notify(links);
+      this.#links = null;
+    }
   }
 
   #notify(links: Link[]): void {
     const ok = (this.#flags & FAILED) === 0;
     for (const link of links) {
+      const fn = link.fn as LinkCallback<this> | null;
+      if (fn === null) continue; // unlinked by an earlier callback
       if (link.kind === LINK_VALUE && !ok) continue;
       if (link.kind === LINK_EXCEPTION && ok) continue;
       // The runtime's own waiters run as they are; user callbacks run outside the dead scope.
-      if (link.kind === LINK_INTERNAL) (link.fn as LinkCallback<this>)(this);
-      else outsideScope(() => this.#callUser(link.fn as LinkCallback<this>));
+      if (link.kind === LINK_INTERNAL) fn(this);
+      else outsideScope(() => this.#callUser(fn));
+    }
+  }
+
+  /** Forgets the links made with `fn`: in place while they are being called, else by copy. */
+  #dropLinks(fn: unknown): void {
+    const links = this.#links;
+    if (links === null) return;
+    if (this.#state === DEAD) {
+      for (const link of links) if (link.fn === fn) link.fn = null;
+    } else {
+      this.#links = links.filter((link) => link.fn !== fn);
     }
   }
 
@@ -258,7 +286,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     try {
       fn(this);
     } catch (error) {
-      hub.reportError(this as Greenlet, error);
+      hub.reportError(this as Greenlet, error, `link callback of ${String(this)}`);
     }
   }
 
@@ -288,9 +316,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     this.#addLink(callback, LINK_EXCEPTION);
   }
 
-  /** Removes every link made with `callback`. */
+  /** Removes every link made with `callback`, also while the links are being called. */
   unlink(callback: LinkCallback<this>): void {
-    if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== callback);
+    this.#dropLinks(callback);
   }
 
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
@@ -304,28 +332,47 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   /** @internal */
   [kRemoveWaiter](fn: (greenlet: this) => void): void {
     if (this.#waiter === fn) this.#waiter = null;
-    else if (this.#links !== null) this.#links = this.#links.filter((link) => link.fn !== fn);
+    else this.#dropLinks(fn);
   }
 
-  /** Resolves once dead, or after `timeout` seconds; never rejects. */
+  /** @internal Counts the greenlet as observed (its failure is someone's to handle, not the hub's). */
+  [kObserve](): void {
+    this.#flags |= OBSERVED;
+  }
+
+  /**
+   * Resolves once dead, or after `timeout` seconds. The wait belongs to the caller: it rejects only
+   * when the waiting greenlet is killed or its own timeout fires (with that reason).
+   */
   join(options: WaitOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
     this.#flags |= OBSERVED;
     if (this.#state === DEAD) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      if (ms === undefined) {
-        this[kAddWaiter](() => resolve());
-        return;
-      }
+    const scope = waitScope();
+    if (scope?.aborted) return Promise.reject(scope.reason);
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const owned = scope === undefined ? undefined : {
+        dispose: (reason: unknown): void => {
+          if (timer !== undefined) rawClearTimeout(timer);
+          this[kRemoveWaiter](done);
+          reject(reason);
+        },
+      };
       const done = (): void => {
-        rawClearTimeout(timer);
+        if (timer !== undefined) rawClearTimeout(timer);
+        if (owned !== undefined) scope!.disown(owned);
         resolve();
       };
-      const timer = rawSetTimeout(() => {
-        this[kRemoveWaiter](done);
-        resolve();
-      }, ms);
+      if (ms !== undefined) {
+        timer = rawSetTimeout(() => {
+          this[kRemoveWaiter](done);
+          if (owned !== undefined) scope!.disown(owned);
+          resolve();
+        }, ms);
+      }
       this[kAddWaiter](done);
+      if (owned !== undefined) scope!.own(owned);
     });
   }
 
@@ -336,11 +383,19 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   async get(options: WaitOptions = {}): Promise<T> {
     this.#flags |= OBSERVED;
     if (this.#state !== DEAD) {
+      // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
+      // could only wait for itself forever.
+      if (this.#state === RUNNING && getCurrent() === this) {
+        throw new TypeError('Chaining cycle: a greenlet cannot wait for its own result (it returned or awaited itself)');
+      }
       const seconds = options.timeout;
       await this.join(options);
       if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
     }
     if ((this.#flags & FAILED) !== 0) throw this.#result;
+    // A promise cannot resolve with the greenlet itself: being thenable, it would be adopted again
+    // forever. Same rule as a promise resolved with itself.
+    if (this.#result === this) throw new TypeError('Chaining cycle: the value of this greenlet is the greenlet itself; read greenlet.value after join()');
     return this.#result as T;
   }
 
@@ -377,6 +432,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     });
   }
 
+  /** @internal A greenlet is a task of its own: killing it is not a delivery to its parent's body. */
+  override get _isTask(): boolean {
+    return true;
+  }
+
   /** Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
   override dispose(reason: unknown): void {
     void this.kill({ exception: reason instanceof GreenletExit ? reason : new GreenletExit(), block: false });
@@ -385,6 +445,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   override toString(): string {
     return `<Greenlet "${this.name}">`;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function ownerOf(scope: Scope): Greenlet | null {
@@ -400,7 +465,8 @@ function ownerOf(scope: Scope): Greenlet | null {
  * ```ts
  * import { spawn, getCurrent } from 'nodevent';
  * const g = spawn(() => getCurrent());
- * console.log((await g) === g); // true
+ * await g.join();
+ * console.log(g.value === g); // true
  * ```
  */
 export function getCurrent(): Greenlet | null {

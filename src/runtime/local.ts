@@ -2,20 +2,22 @@ import { getCurrent, type Greenlet } from './greenlet.js';
 import { onEnd } from './onend.js';
 
 // Per greenlet, the values of every Local it touched. An entry is deleted when the greenlet ends;
-// the WeakMap also lets it go if the greenlet object is collected first.
-const perGreenlet = new WeakMap<Greenlet<any, any>, Map<Local<any>, unknown>>();
+// the outer WeakMap also lets it go if the greenlet object is collected first. The inner maps are
+// weak too: a Local nobody references any more takes its values with it, even while the greenlet
+// runs, as gevent's locals do.
+const perGreenlet = new WeakMap<Greenlet<any, any>, WeakMap<Local<any>, unknown>>();
 // Code outside every greenlet shares one slot, as gevent's main greenlet.
-const mainSlot = new Map<Local<any>, unknown>();
+const mainSlot = new WeakMap<Local<any>, unknown>();
 const forget = (g: Greenlet<any, any>): void => {
   perGreenlet.delete(g);
 };
 
-function slots(create: boolean): Map<Local<any>, unknown> | undefined {
+function slots(create: boolean): WeakMap<Local<any>, unknown> | undefined {
   const g = getCurrent();
   if (g === null) return mainSlot;
   let map = perGreenlet.get(g);
   if (map === undefined && create) {
-    map = new Map();
+    map = new WeakMap();
     perGreenlet.set(g, map);
     if (!g.dead) onEnd(g, forget);
   }

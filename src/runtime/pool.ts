@@ -3,9 +3,10 @@ import { GreenletExit } from './errors.js';
 import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
 import { offEnd, onEnd } from './onend.js';
-import { currentScope, outsideScope, type Scope } from './scope.js';
+import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from './timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
+import { kObserve } from './wait.js';
 import { Waiter } from './waiter.js';
 
 /** Options of `join` on a Group or Pool. */
@@ -75,9 +76,13 @@ export abstract class GreenletSet {
   #members = new Set<Greenlet<any, any>>();
   #empty = new Event();
   #raisers = new Set<Waiter<boolean>>();
-  #raiseJoins = 0;
   #onMemberEnd = (g: Greenlet<any, any>): void => {
-    if (g.exception !== null) for (const waiter of [...this.#raisers]) waiter.fail(g.exception);
+    if (g.exception !== null && this.#raisers.size > 0) {
+      // A raising join receives this failure, so the hub must not report it too. Counted only
+      // now: a join that timed out earlier leaves nothing behind that would silence later failures.
+      g[kObserve]();
+      for (const waiter of [...this.#raisers]) waiter.fail(g.exception);
+    }
     this.#remove(g);
   };
 
@@ -100,7 +105,6 @@ export abstract class GreenletSet {
     }
     this.#members.add(g);
     this.#empty.clear();
-    if (this.#raiseJoins > 0) g.link(NOOP); // a raising join observes it: the hub must not report it too
     onEnd(g, this.#onMemberEnd);
   }
 
@@ -144,13 +148,7 @@ export abstract class GreenletSet {
     if (!options.raiseError) return this.#empty.wait({ timeout: ms === undefined ? null : ms / 1000 });
     if (this.#members.size === 0) return true;
     if (ms === 0) return false;
-    for (const g of this.#members) g.link(NOOP);
-    this.#raiseJoins++;
-    try {
-      return await new Waiter<boolean>(this.#raisers, undefined, ms, (w) => w.wake(false)).promise;
-    } finally {
-      this.#raiseJoins--;
-    }
+    return new Waiter<boolean>(this.#raisers, undefined, ms, (w) => w.wake(false)).promise;
   }
 
   /**
@@ -428,7 +426,7 @@ export class Pool extends GreenletSet {
   }
 
   #occupy<G extends Greenlet<any, any>>(make: () => G, priority: number): Promise<Spawned<G>> {
-    const scope = currentScope();
+    const scope = waitScope();
     if (scope?.aborted) return Promise.reject(scope.reason);
     const controller = new AbortController();
     const owned = { dispose: (reason: unknown) => controller.abort(reason) };

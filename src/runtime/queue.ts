@@ -1,5 +1,6 @@
 import { Event } from './event.js';
 import { Empty, Full, ShutDown, untilShutDown } from './queue-errors.js';
+import { rawSetImmediate } from './timers.js';
 import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
 import { Waiter, first } from './waiter.js';
 
@@ -63,6 +64,12 @@ export interface JoinableQueueLike<T> extends AsyncIterable<T> {
 
 
 const NONE: unique symbol = Symbol('none');
+
+// A Channel's put returns once the getter that took the item ran on until it next waits (gevent
+// switches to it): every continuation queued by the hand-over runs before a turn of the loop ends.
+function afterGetter(): Promise<void> {
+  return new Promise<void>((resolve) => rawSetImmediate(resolve));
+}
 
 function checkMaxsize(value: unknown): number {
   if (value === undefined || value === null) return Infinity;
@@ -145,6 +152,10 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
   /** How many items fit before `put` waits (0 for a Channel). */
   protected _capacity(): number {
     return this.#maxsize;
+  }
+  /** True for a Channel: `put` returns only after the getter that took the item has run. */
+  protected _rendezvous(): boolean {
+    return false;
   }
   /** Called once per item accepted (Queue counts unfinished tasks). */
   protected _accepted(): void {}
@@ -242,9 +253,13 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
   async put(item: T, options: PutOptions = {}): Promise<void> {
     const ms = waitMs(options);
     if (this.#shutdown) throw new ShutDown();
-    if (this.#putters.size === 0 && this.#offer(item)) return;
+    if (this.#putters.size === 0 && this.#offer(item)) {
+      if (this._rendezvous()) await afterGetter();
+      return;
+    }
     if (ms === 0) throw new Full();
     await new Waiter<void, T>(this.#putters, item, ms, (w) => w.fail(new Full())).promise;
+    if (this._rendezvous()) await afterGetter();
   }
 
   /** Adds `item` at once or throws `Full` (or `ShutDown`). */

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * Something a scope owns: when the scope aborts, `dispose(reason)` destroys it.
- * When the scope ends normally, owned things are only forgotten, never disposed.
+ * Something a scope owns: when the scope aborts, `dispose(reason)` destroys it. When the scope
+ * ends normally, owned things are never disposed: a nested scope hands them to its enclosing
+ * scope, a greenlet forgets them.
  *
  * @example
  * ```ts
@@ -42,7 +43,7 @@ export class Scope implements Disposable {
   #state = OPEN;
   // Reason, owned resources and controller live apart, made on first use: most greenlets own
   // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController } | undefined = undefined;
+  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -74,17 +75,24 @@ export class Scope implements Disposable {
   }
 
   /**
-   * Registers `resource` with the scope. In an aborted scope it is disposed at once; in a scope
-   * that already ended normally it is not tracked.
+   * Registers `resource` with the scope, to be disposed when it aborts. A scope that already ended
+   * or was aborted owns nothing new: the resource is neither tracked nor disposed. Library code
+   * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
+   * was delivered once, to what was outstanding when it came.
    */
   own(resource: Disposable): void {
     if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
-    else if (this.#state === ABORTED) resource.dispose(this.#aux?.reason);
   }
 
-  /** Forgets `resource` without disposing of it (it finished, or it was handed on). */
+  /**
+   * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
+   * scope that ended normally the request goes on to the scope that inherited what it owned.
+   */
   disown(resource: Disposable): void {
-    this.#aux?.owned?.delete(resource);
+    const aux = this.#aux;
+    if (aux === undefined) return;
+    if (aux.heir !== undefined) aux.heir.disown(resource);
+    else aux.owned?.delete(resource);
   }
 
   /** Number of resources the scope currently owns. */
@@ -101,8 +109,13 @@ export class Scope implements Disposable {
     const owned = aux.owned;
     aux.owned = undefined;
     aux.controller?.abort(reason);
+    // Did the kill reach what the body is waiting for? Only child greenlets owned means no: the body
+    // awaits something nobody owns, and its next runtime wait receives the kill instead (gevent
+    // raises a kill at the next switch), once.
+    let delivered = false;
     if (owned !== undefined) {
       for (const resource of owned) {
+        if (!(resource instanceof Scope) || !resource._isTask) delivered = true;
         try {
           resource.dispose(reason);
         } catch {
@@ -110,14 +123,42 @@ export class Scope implements Disposable {
         }
       }
     }
+    if (!delivered) aux.pending = true;
     return true;
   }
 
-  /** Ends the scope normally: owned resources are forgotten, not destroyed. */
-  release(): void {
+  /** @internal True for a greenlet (a task of its own), false for a nested scope. */
+  get _isTask(): boolean {
+    return false;
+  }
+
+  /** @internal Takes the kill that reached nothing yet, once: true when there was one. */
+  _takePendingKill(): boolean {
+    const aux = this.#aux;
+    if (this.#state !== ABORTED || aux?.pending !== true) return false;
+    aux.pending = false;
+    return true;
+  }
+
+  /**
+   * Ends the scope normally; nothing it owns is destroyed. With an open `heir` (the enclosing
+   * scope of a `withTimeout` block) everything it owns passes to the heir, which then disposes of
+   * it if it aborts (and aborts this scope's `signal`, if it was used), and later `disown` calls
+   * reach the heir. Without one it is forgotten.
+   */
+  release(heir: Scope | null = null): void {
     if (this.#state !== OPEN) return;
     this.#state = RELEASED;
-    if (this.#aux !== undefined) this.#aux.owned = undefined;
+    const aux = this.#aux;
+    if (aux === undefined) return;
+    const owned = aux.owned;
+    aux.owned = undefined;
+    if (heir === null || heir.closed) return;
+    aux.heir = heir;
+    if (owned !== undefined) for (const resource of owned) heir.own(resource);
+    // I/O started with this scope's `signal` may still run: the heir's abort reaches it too.
+    const controller = aux.controller;
+    if (controller !== undefined) heir.own({ dispose: (reason) => controller.abort(reason) });
   }
 
   /** Disposing of a nested scope aborts it. */
@@ -129,6 +170,57 @@ export class Scope implements Disposable {
   enter<R>(fn: () => R): R {
     return scopeStorage.run(this, fn);
   }
+}
+
+const nativeThen = Promise.prototype.then;
+
+/**
+ * Settles through `onValue`/`onError` when `thenable` does. A thenable other than a native promise
+ * has its `then` called inside `scope`: a lazy thenable (superagent's request, a query builder)
+ * starts its I/O in `then`, and that I/O must belong to the scope that returned it. A native
+ * promise runs no user code in `then`, so it is followed directly.
+ * @internal
+ */
+export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
+  if (thenable instanceof Promise && thenable.then === nativeThen) {
+    thenable.then(onValue, onError);
+    return;
+  }
+  // A foreign then may call back more than once, or both ways: only the first call counts.
+  let settled = false;
+  const ok = (value: T | PromiseLike<T>): void => {
+    if (settled) return;
+    settled = true;
+    if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<T>).then === 'function') {
+      adoptIn(scope, value as PromiseLike<T>, onValue, onError);
+    } else {
+      onValue(value as T);
+    }
+  };
+  const fail = (error: unknown): void => {
+    if (settled) return;
+    settled = true;
+    onError(error);
+  };
+  try {
+    scopeStorage.run(scope, () => thenable.then(ok, fail));
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/**
+ * The scope that owns a runtime wait (sleep, joins, queue and lock waits): the innermost scope
+ * while it is open. In a scope that was aborted it is that scope (the caller then rejects with
+ * `reason`) only when the kill reached nothing the body was waiting for — the first wait after
+ * receives it, once; otherwise undefined, so a greenlet that caught its kill and carries on waits
+ * like code outside any greenlet instead of being rejected again on every wait (no spinning).
+ * @internal
+ */
+export function waitScope(): Scope | undefined {
+  const scope = scopeStorage.getStore();
+  if (scope === undefined || !scope.closed) return scope;
+  return scope._takePendingKill() ? scope : undefined;
 }
 
 /**

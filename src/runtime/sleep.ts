@@ -1,12 +1,14 @@
-import { scopeStorage } from './scope.js';
+import { waitScope } from './scope.js';
 import { rawClearImmediate, rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
 import { secondsToMs } from './validate.js';
 
 /**
  * Waits `seconds` (fractions allowed). `sleep(0)` yields to every other ready greenlet and to
  * pending I/O. Inside a greenlet the sleep is owned by its scope: when the greenlet is killed or
- * its timeout fires, it rejects with that reason at once and leaves no timer behind.
- * `Infinity` sleeps until the scope ends.
+ * its timeout fires, it rejects with that reason at once and leaves no timer behind. The kill is
+ * delivered once (to the first sleep after it when the greenlet was not waiting in an owned
+ * operation): a greenlet that catches it and sleeps again really sleeps. `Infinity` sleeps
+ * until the scope ends.
  *
  * @example
  * ```ts
@@ -16,7 +18,7 @@ import { secondsToMs } from './validate.js';
  */
 export function sleep(seconds: number = 0): Promise<void> {
   const ms = secondsToMs(seconds, 'seconds');
-  const scope = scopeStorage.getStore();
+  const scope = waitScope();
   if (scope?.aborted) return Promise.reject(scope.reason);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;

@@ -1,4 +1,4 @@
-import { Scope, scopeStorage } from './scope.js';
+import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 import { secondsToMs } from './validate.js';
 
@@ -12,7 +12,8 @@ export interface WithTimeoutOptions<V> {
  * A deadline, and the error raised when it passes, as gevent's `Timeout`. `run(fn)` runs `fn` in a
  * nested scope that aborts at the deadline, so I/O that `fn` owns is cancelled rather than
  * abandoned. With `exception` `false` the expiry is swallowed (`run` resolves `undefined`); with an
- * exception (instance or class) that is raised instead of the Timeout itself. `seconds` null or
+ * exception (instance or class) that is raised instead of the Timeout itself; with a string the
+ * Timeout itself is raised, the string ending its message (`'2 seconds: XXX'`), as in gevent. `seconds` null or
  * undefined never fires; 0 fires on the next turn of the loop. Like gevent's, a Timeout cannot
  * interrupt code that never yields.
  *
@@ -42,7 +43,7 @@ export class Timeout extends Error {
 
   constructor(seconds?: number | null, exception?: unknown) {
     const ms = secondsToMs(seconds, 'seconds');
-    super(seconds === undefined || seconds === null ? 'Timeout' : `${seconds} second${seconds === 1 ? '' : 's'}`);
+    super(describe(seconds, exception));
     this.name = 'Timeout';
     this.seconds = seconds ?? null;
     this.exception = exception;
@@ -81,9 +82,17 @@ export class Timeout extends Error {
     return this.#controller.signal;
   }
 
-  /** Starts the timer (again after `cancel`). Returns the Timeout. */
+  /**
+   * Starts the timer: again after `cancel`, and after the deadline passed (the Timeout is re-armed
+   * with a fresh `signal`, as gevent's `start` does). Returns the Timeout.
+   */
   start(): this {
-    if (this.#timer !== undefined || this.#fired || this.#ms === undefined) return this;
+    if (this.#timer !== undefined || this.#ms === undefined) return this;
+    if (this.#fired) {
+      this.#fired = false;
+      this.#raised = undefined;
+      this.#controller = undefined;
+    }
     this.#timer = rawSetTimeout(() => this.#fire(), this.#ms);
     return this;
   }
@@ -99,7 +108,7 @@ export class Timeout extends Error {
   #fire(): void {
     this.#timer = undefined;
     this.#fired = true;
-    const raised = this.exception === undefined || this.exception === false
+    const raised = this.exception === undefined || this.exception === false || typeof this.exception === 'string'
       ? this
       : typeof this.exception === 'function'
         ? new (this.exception as new () => unknown)()
@@ -111,7 +120,8 @@ export class Timeout extends Error {
 
   /**
    * Runs `fn` in a nested scope bounded by this deadline (starting the timer when needed) and
-   * cancels the timer when `fn` ends. At the deadline the scope aborts and `run` rejects at once
+   * cancels the timer when `fn` ends. When `fn` ends normally, what the nested scope owns (a
+   * socket it connected, a greenlet it spawned) passes to the enclosing scope. At the deadline the scope aborts and `run` rejects at once
    * with the Timeout (or the given exception), even if `fn` awaits something nobody owns.
    */
   async run<R>(fn: () => R | PromiseLike<R>): Promise<R | undefined> {
@@ -119,18 +129,20 @@ export class Timeout extends Error {
     const scope = new Scope(outer);
     outer?.own(scope);
     this.#scopes.push(scope);
-    this.start();
+    if (!this.#fired) this.start();
     try {
       if (this.#fired) scope.abort(this.#raised);
       return await raceScope(scope, fn);
     } catch (error) {
-      if (error === this && this.#fired && this.exception === false) return undefined;
+      if (error === this && this.exception === false) return undefined;
       throw error;
     } finally {
       this.#scopes.splice(this.#scopes.indexOf(scope), 1);
       if (this.#scopes.length === 0) this.cancel();
       outer?.disown(scope);
-      scope.release();
+      // Ended normally: the sockets, children and other things it owns go on with the enclosing
+      // scope, so killing that greenlet still reaches them.
+      scope.release(outer);
     }
   }
 }
@@ -138,9 +150,12 @@ export class Timeout extends Error {
 /** Runs `fn` in `scope`; rejects with the scope's reason as soon as it aborts. */
 function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
   return new Promise<R>((resolve, reject) => {
+    if (scope.aborted) {
+      reject(scope.reason);
+      return;
+    }
     const stop = { dispose: reject };
     scope.own(stop);
-    if (scope.aborted) return;
     let result: R | PromiseLike<R>;
     try {
       result = scopeStorage.run(scope, fn);
@@ -149,17 +164,29 @@ function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
       reject(error);
       return;
     }
-    Promise.resolve(result).then(
-      (value) => {
-        scope.disown(stop);
-        resolve(value);
-      },
-      (error) => {
-        scope.disown(stop);
-        reject(error);
-      },
-    );
+    const onValue = (value: R): void => {
+      scope.disown(stop);
+      resolve(value);
+    };
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<R>).then !== 'function') {
+      onValue(result as R);
+      return;
+    }
+    // A lazy thenable (a superagent request, a query builder) starts its I/O in `then`: called
+    // inside the nested scope, so the deadline reaches that I/O.
+    adoptIn(scope, result as PromiseLike<R>, onValue, (error) => {
+      scope.disown(stop);
+      reject(error);
+    });
   });
+}
+
+function describe(seconds: number | null | undefined, exception: unknown): string {
+  if (seconds === undefined || seconds === null) return 'Timeout';
+  const text = `${seconds} second${seconds === 1 ? '' : 's'}`;
+  if (exception === false) return `${text} (silent)`;
+  if (typeof exception === 'string') return `${text}: ${exception}`;
+  return text;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 import { secondsToMs, toArray, validateCount } from './validate.js';
 
@@ -21,6 +22,8 @@ export interface Linkable {
 export const kAddWaiter = Symbol('nodevent.addWaiter');
 /** @internal */
 export const kRemoveWaiter = Symbol('nodevent.removeWaiter');
+/** @internal Marks a greenlet observed without linking to it. */
+export const kObserve = Symbol('nodevent.observe');
 
 type Waitable = Linkable & { [kAddWaiter]?: (fn: (obj: any) => void) => void; [kRemoveWaiter]?: (fn: (obj: any) => void) => void };
 
@@ -51,7 +54,8 @@ function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
 
 /**
  * Yields each object as it becomes ready, in completion order. Leaving the loop early unlinks
- * from the objects that were not ready yet; after `timeout` seconds the iteration ends.
+ * from the objects that were not ready yet; after `timeout` seconds the iteration ends. The wait
+ * belongs to the caller: when the waiting greenlet is killed, `next()` rejects with the kill.
  *
  * @example
  * ```ts
@@ -98,8 +102,36 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
         return { done: true, value: undefined };
       }
       if (!linked && !timedOut) start();
-      while (readyQueue.length === 0 && !timedOut) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+      if (readyQueue.length === 0 && !timedOut) {
+        const scope = waitScope();
+        if (scope?.aborted) {
+          cleanup();
+          yielded = count;
+          throw scope.reason;
+        }
+        try {
+          while (readyQueue.length === 0 && !timedOut) {
+            await new Promise<void>((resolve, reject) => {
+              wake = resolve;
+              if (scope === undefined) return;
+              const owned = {
+                dispose: (reason: unknown) => {
+                  cleanup();
+                  yielded = count;
+                  reject(reason);
+                },
+              };
+              scope.own(owned);
+              wake = () => {
+                scope.disown(owned);
+                resolve();
+              };
+            });
+          }
+        } finally {
+          wake = undefined;
+        }
+      }
       if (readyQueue.length === 0) {
         cleanup();
         return { done: true, value: undefined };
@@ -122,7 +154,8 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
 
 /**
  * Waits until `count` of the objects (all by default) are ready or `timeout` seconds pass, and
- * resolves with the ready ones in completion order. Never rejects on timeout.
+ * resolves with the ready ones in completion order. Never rejects on timeout; rejects only when
+ * the waiting greenlet is killed (or its own deadline passes), with that reason.
  *
  * @example
  * ```ts
@@ -142,11 +175,23 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
     else pending.push(obj);
   }
   if (done.length >= count || pending.length === 0) return Promise.resolve(done.slice(0, Math.max(count, 0)));
-  return new Promise<T[]>((resolve) => {
+  const scope = waitScope();
+  if (scope?.aborted) return Promise.reject(scope.reason);
+  return new Promise<T[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const finish = (): void => {
+    const stop = (): void => {
       if (timer !== undefined) rawClearTimeout(timer);
       for (const obj of pending) removeWaiter(obj, onReady);
+    };
+    const owned = scope === undefined ? undefined : {
+      dispose: (reason: unknown) => {
+        stop();
+        reject(reason);
+      },
+    };
+    const finish = (): void => {
+      stop();
+      if (owned !== undefined) scope!.disown(owned);
       resolve(done);
     };
     function onReady(obj: T): void {
@@ -155,5 +200,6 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
     }
     for (const obj of pending) addWaiter(obj, onReady);
     if (ms !== undefined) timer = rawSetTimeout(finish, ms);
+    if (owned !== undefined) scope!.own(owned);
   });
 }

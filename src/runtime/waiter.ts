@@ -1,5 +1,6 @@
+import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
-import { outsideScope, scopeStorage, type Disposable, type Scope } from './scope.js';
+import { outsideScope, waitScope, type Disposable, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 
 /**
@@ -13,7 +14,7 @@ export class Waiter<T, D = undefined> implements Disposable {
   /** What the caller brings along (a putter's item). */
   readonly data: D;
   readonly promise: Promise<T>;
-  /** The scope the caller waits in, if any. */
+  /** The scope the caller waits in, if any (none when it had already ended: the kill came before). */
   readonly scope: Scope | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -24,14 +25,19 @@ export class Waiter<T, D = undefined> implements Disposable {
   constructor(list: Set<Waiter<T, D>>, data: D, ms: number | undefined, onTimeout: (waiter: Waiter<T, D>) => void) {
     this.data = data;
     this.#list = list;
-    this.scope = scopeStorage.getStore();
+    const scope = waitScope();
+    this.scope = scope?.aborted ? undefined : scope;
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     list.add(this);
+    if (scope?.aborted) {
+      this.fail(scope.reason); // the kill that reached nothing yet
+      return;
+    }
     if (ms !== undefined) this.#timer = rawSetTimeout(() => onTimeout(this), ms);
-    this.scope?.own(this); // in an aborted scope this disposes at once
+    this.scope?.own(this);
   }
 
   get settled(): boolean {
@@ -71,16 +77,15 @@ export function first<W>(list: Set<W>): W | undefined {
 }
 
 /**
- * Runs a user's link callback outside every scope; a callback that throws is reported on the
- * hub's exception stream instead of breaking the notifier. @internal
+ * Runs a user's link callback outside every scope; a callback that throws is reported through the
+ * hub (its `errorHandler`, else its stream) instead of breaking the notifier. @internal
  */
 export function callLink<O>(owner: O, fn: (obj: O) => void): void {
   outsideScope(() => {
     try {
       fn(owner);
     } catch (error) {
-      const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-      hub.exceptionStream?.write(`link callback of ${String(owner)} failed: ${text}\n`);
+      hub.reportError(owner as unknown as Greenlet, error, `link callback of ${String(owner)}`);
     }
   });
 }
