@@ -27,6 +27,7 @@ t.test('redis examples', { skip: notBuilt }, async (t) => {
     redisDryer: example('redis_dryer'),
     redisDryer2: example('redis_dryer2', ['--scale', '0.25']),
     redisPubSub: example('redis_sub'),
+    bullmqDishes: example('bullmq_dishes'),
   }) as Record<string, Promise<Run>>;
 
   const redisSkip = redisMissing ? 'redis-server is not on PATH (install redis-server to run the redis examples)' : false;
@@ -60,6 +61,15 @@ t.test('redis examples', { skip: notBuilt }, async (t) => {
     const run = await runs.redisPubSub!;
     t.equal(run.code, 0, failed(run));
     checkPubSub(t, side(run, 'redis_pub'), side(run, 'redis_sub'));
+  });
+
+  t.test('bullmq_dishes: the washer and dryer on BullMQ, the over-long dish given up', { skip: redisSkip }, async (t) => {
+    const run = await runs.bullmqDishes!;
+    t.equal(run.code, 0, failed(run));
+    const dishes = ['salad', 'bread', 'entree', 'dessert'];
+    t.same(run.stdout.filter((l) => l.startsWith('Washing ')), [...dishes, 'casserole'].map((d) => `Washing ${d} dish`));
+    t.same(run.stdout.filter((l) => l.startsWith('Drying ')), dishes.map((d) => `Drying ${d} dish`), 'every dish but the casserole dried, in order');
+    t.match(run.stdout.at(-1), /^Gave up on the casserole dish: job \d+ of queue "[^"]+" timed out after 1 s$/, 'the casserole job fails with its Timeout');
   });
 
   await Promise.all(Object.values(runs));
