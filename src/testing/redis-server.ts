@@ -1,9 +1,8 @@
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary, freePort, startProcess, type ServerProcess } from './server-process.js';
 
 /** Options of `startRedisServer`. */
 export interface RedisServerOptions {
@@ -38,21 +37,7 @@ export interface RedisServer {
  * ```
  */
 export function findRedisServer(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');
-  }
-  return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  return findBinary('redis-server');
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -87,39 +72,29 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...(options.appendonly ? ['--appendfsync', 'always'] : []),
     ...(options.args ?? []),
   ];
-  let child: ChildProcess | null = null;
+  let server: ServerProcess | null = null;
 
   const launch = async (): Promise<void> => {
-    let output = '';
-    const proc = spawnProcess(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk; });
-    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk; });
-    child = proc;
+    const proc = startProcess(binary, args);
+    server = proc;
     for (let i = 0; i < 200; i++) {
-      if (proc.exitCode !== null || proc.signalCode !== null) break;
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) break;
       if (await canConnect(port)) return;
       await delay(25);
     }
-    proc.kill('SIGKILL');
-    throw new Error(`redis-server did not start on port ${port}: ${output.trim()}`);
+    await proc.stop(true);
+    throw new Error(`redis-server did not start on port ${port}: ${proc.output().trim()}`);
   };
 
   const halt = async (kill: boolean): Promise<void> => {
-    const proc: ChildProcess | null = child;
-    child = null;
-    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill(kill ? 'SIGKILL' : 'SIGTERM');
-    await exited;
+    const proc = server;
+    server = null;
+    await proc?.stop(kill);
   };
 
-  // A test process that exits without stop() (a timeout, process.exit) must not leave a server behind.
-  const onExit = (): void => { child?.kill('SIGKILL'); };
-  process.on('exit', onExit);
   try {
     await launch();
   } catch (error) {
-    process.off('exit', onExit);
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
@@ -129,7 +104,6 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     dir,
     async stop({ kill = false } = {}) {
       await halt(kill);
-      process.off('exit', onExit);
       await rm(dir, { recursive: true, force: true });
     },
     async restart({ kill = true, downSeconds = 0 } = {}) {

@@ -83,8 +83,25 @@ export interface ServerProcess {
   stop(kill?: boolean): Promise<void>;
 }
 
+// The guard between the test process and a server: it starts the server as the leader of a new
+// process group and SIGKILLs that group when its stdin closes. The test process holds that stdin,
+// so the server dies with the test however the test dies (tap's timeout, SIGKILL), which a process
+// 'exit' handler alone cannot promise. SIGTERM to the guard is passed on to the group (a clean
+// stop); the guard ends as the server ended. Inline, so that it runs from src/ and dist/ alike.
+const GUARD = `
+const { spawn } = require('node:child_process');
+const [binary, ...args] = process.argv.slice(1);
+const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+const group = (signal) => { try { process.kill(-child.pid, signal); } catch {} };
+process.on('SIGTERM', () => group('SIGTERM'));
+process.stdin.on('end', () => group('SIGKILL')).on('error', () => group('SIGKILL')).resume();
+child.on('error', (error) => { console.error(error.message); process.exit(127); });
+child.on('exit', (code, signal) => { group('SIGKILL'); process.exit(code ?? 128); });
+`;
+
 /**
- * Starts `binary` detached in its own process group; a process 'exit' handler kills the group.
+ * Starts `binary` in its own process group behind a guard process: the group is killed when
+ * `stop()` is called, and also when the test process dies by any means.
  *
  * @example
  * ```ts
@@ -93,7 +110,9 @@ export interface ServerProcess {
  * ```
  */
 export function startProcess(binary: string, args: string[], options: SpawnOptions = {}): ServerProcess {
-  const child = spawnProcess(binary, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The guard needs none of a test runner's preloads (NODE_OPTIONS); the server gets the rest.
+  const env = { ...(options.env ?? process.env), NODE_OPTIONS: '' };
+  const child = spawnProcess(process.execPath, ['-e', GUARD, binary, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -102,18 +121,9 @@ export function startProcess(binary: string, args: string[], options: SpawnOptio
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  child.stdin!.on('error', () => {}); // the guard may be gone already
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const killGroup = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  // A test process that exits without stop() (a timeout, process.exit) must not leave a server behind.
-  const onExit = (): void => killGroup('SIGKILL');
-  process.on('exit', onExit);
-  void exited.then(() => process.off('exit', onExit));
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   return {
     child,
     output: () => text,
@@ -134,10 +144,11 @@ export function startProcess(binary: string, args: string[], options: SpawnOptio
       });
     },
     async stop(kill = false) {
-      if (child.exitCode === null && child.signalCode === null) {
-        killGroup(kill ? 'SIGKILL' : 'SIGTERM');
-        await exited;
-      }
+      if (!running()) return;
+      // Closing the guard's stdin kills the group at once (a crash); SIGTERM asks the server to stop.
+      if (kill) child.stdin!.end();
+      else child.kill('SIGTERM');
+      await exited;
     },
   };
 }
