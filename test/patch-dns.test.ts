@@ -151,8 +151,9 @@ t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (
   await new Promise((r) => setTimeout(r, 150));
   t.same(hosts.lookup('two.test'), ['10.0.0.2']);
   t.equal(hosts.lookup('one.test'), undefined);
-  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { search: ['b.test', 'c.test'], ndots: 3 });
-  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { search: ['y.test'], ndots: 1 });
+  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { search: ['b.test', 'c.test'], ndots: 3, timeout: 1, attempts: 2 });
+  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { search: ['y.test'], ndots: 1, timeout: 5, attempts: 2 });
+  t.same(parseResolvConf('options attempts:9 timeout:0\n'), { search: [], ndots: 1, timeout: 1, attempts: 5 }, 'clamped as glibc does');
   t.same(parseNsswitch('hosts: files mdns4_minimal [NOTFOUND=return] dns\n'), { sources: ['files', 'mdns4_minimal', 'dns'], hasActions: false });
   t.same(parseNsswitch('hosts: files [NOTFOUND=return] dns\n').hasActions, true);
   t.same(parseNsswitch('passwd: files\nhosts:  files dns\n'), { sources: ['files', 'dns'], hasActions: false });

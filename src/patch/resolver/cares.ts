@@ -69,6 +69,8 @@ export class CaresLookup {
     this.#hosts = new HostsFile(files.hosts);
     this.#resolvConf = new WatchedFile(files.resolvConf ?? RESOLV_CONF_PATH, parseResolvConf);
     this.#nsswitch = new WatchedFile(files.nsswitch ?? NSSWITCH_PATH, parseNsswitch);
+    // A question is given up as glibc would: after resolv.conf's timeout × attempts.
+    queries.patience = () => { const { timeout, attempts } = this.#resolvConf.value; return timeout * attempts * 1000; };
   }
 
   /**
