@@ -1,22 +1,40 @@
-// The DNS benchmark's measuring side. Run inside a private network namespace (bench/index.mjs
-// makes it) whose resolv.conf says `nameserver 127.0.0.1`: it serves h*.bench.test on that
-// namespace's 127.0.0.1:53 with a simulated round trip, then runs every variant in its own child
-// process, one after another, and prints one JSON line per event on stdout.
+// The DNS benchmark's measuring side. Runs inside a private network namespace (bench/index.mjs
+// makes it) whose resolv.conf says `nameserver 127.0.0.1`. It serves h*.bench.test from a real
+// server — Debian's dnsmasq when installed, else nodevent's embedded one — behind a relay on the
+// namespace's 127.0.0.1:53 that adds the round trip; then runs every variant in its own child
+// process, round after round, and prints one JSON line per event on stdout.
 import { execFileSync, spawn as spawnProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDnsServer } from '../dist/testing/dns-server.js';
+import { startRelay } from './relay.mjs';
 
 const options = JSON.parse(process.argv[2]);
-const { sizes, rtt, procs, variants, bigN, bigVariants, port = 53 } = options;
+const { rtt, procs, plan: wanted, server: serverChoice = 'auto' } = options;
 const variantScript = fileURLToPath(new URL('./dns-variant.mjs', import.meta.url));
 const geventScript = fileURLToPath(new URL('./gevent_dns.py', import.meta.url));
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const UPSTREAM_PORT = 5353;
 
 function findGevent() {
   for (const python of ['/usr/bin/python3', 'python3']) {
     try {
       execFileSync(python, ['-c', 'import gevent, gevent.resolver.ares'], { stdio: 'ignore' });
       return python;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+function findDnsmasq() {
+  for (const path of ['/usr/sbin/dnsmasq', 'dnsmasq']) {
+    try {
+      const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+      return { path, version };
     } catch {
       // not this one
     }
@@ -42,28 +60,73 @@ function runChild(command, args, limitSeconds) {
   });
 }
 
-const maxN = Math.max(...sizes, bigN ?? 0);
-const records = {};
-for (let i = 0; i < maxN; i++) records[`h${i}.bench.test`] = { A: [`127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`] };
-const server = await startDnsServer({ host: '127.0.0.1', port, records, rtt });
+const maxN = Math.max(...wanted.map((s) => s.n));
+const address = (i) => `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+/** dnsmasq, authoritative for bench.test from a hosts file, on 127.0.0.1:5353 in the foreground. */
+async function startDnsmasq(found) {
+  const dir = mkdtempSync(join(tmpdir(), 'nodevent-dnsmasq-'));
+  const hosts = join(dir, 'hosts');
+  const lines = [];
+  for (let i = 0; i < maxN; i++) lines.push(`${address(i)} h${i}.bench.test`);
+  writeFileSync(hosts, `${lines.join('\n')}\n`);
+  const child = spawnProcess(found.path, [
+    '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`,
+    '--local=/bench.test/', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${UPSTREAM_PORT}`, '--user=root',
+    '--pid-file=', '--local-ttl=60', '--log-facility=/dev/null',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  // Ready when it answers: ask a name of the zone until it does.
+  const { Resolver } = await import('node:dns/promises');
+  const probe = new Resolver({ timeout: 200, tries: 1 });
+  probe.setServers([`127.0.0.1:${UPSTREAM_PORT}`]);
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr.trim()}`);
+    try {
+      await probe.resolve4('h0.bench.test');
+      break;
+    } catch {
+      if (i > 100) throw new Error(`dnsmasq does not answer: ${stderr.trim()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { name: `dnsmasq (${found.version})`, close: () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function startEmbedded() {
+  const records = {};
+  for (let i = 0; i < maxN; i++) records[`h${i}.bench.test`] = { A: [address(i)] };
+  const server = await startDnsServer({ host: '127.0.0.1', port: UPSTREAM_PORT, records });
+  return { name: 'nodevent embedded test server', close: () => server.close() };
+}
+
+const dnsmasq = serverChoice === 'embedded' ? null : findDnsmasq();
+if (serverChoice === 'dnsmasq' && !dnsmasq) throw new Error('--server dnsmasq: dnsmasq not found (Debian: apt-get install dnsmasq-base)');
+const server = dnsmasq ? await startDnsmasq(dnsmasq) : await startEmbedded();
+const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
 const plan = [];
-for (const n of sizes) {
-  for (const variant of variants) plan.push({ variant, n });
-  if (python) for (const resolver of ['thread', 'ares']) plan.push({ variant: `gevent-${resolver}`, n, resolver });
+for (const step of wanted) {
+  if (step.variant.startsWith('gevent-') && !python) continue;
+  for (let round = 0; round < step.rounds; round++) plan.push({ ...step, round });
 }
-if (bigN) for (const variant of bigVariants) plan.push({ variant, n: bigN });
-emit({ type: 'plan', total: plan.length, gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: python3-gevent)' });
+emit({
+  type: 'plan', total: plan.length, server: server.name,
+  gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
+});
 
 for (const step of plan) {
-  emit({ type: 'start', ...step });
+  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
+  relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
   const limit = 60 + step.n * rtt * 2;
-  const row = step.resolver
-    ? await runChild(python, [geventScript, String(step.n), step.resolver], limit)
+  const row = step.variant.startsWith('gevent-')
+    ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length)], limit)
     : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs)], limit);
-  emit({ type: 'result', variant: step.variant, n: step.n, ...row });
+  const seen = relay.reset();
+  emit({ type: 'result', ...row, variant: step.variant, n: step.n, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
-emit({ type: 'server', queries: server.stats.queries, answered: server.stats.answered, dropped: server.stats.dropped });
+relay.close();
 await server.close();
