@@ -132,11 +132,14 @@ export class CaresLookup {
     throw getaddrinfoError(again ? EAI.AGAIN : outcome === NO_DATA ? EAI.NODATA : EAI.NONAME, req.hostname);
   }
 
-  async #order(addresses: string[], order: LookupRequest['order']): Promise<string[]> {
-    const sorted = await sortAddresses(addresses);
-    if (order === 'verbatim') return sorted;
-    const first = order === 'ipv4first' ? 4 : 6;
-    return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+  #order(addresses: string[], order: LookupRequest['order']): string[] | Promise<string[]> {
+    // One address has one order: no source-address probe, no promise.
+    if (addresses.length < 2) return addresses;
+    return sortAddresses(addresses).then((sorted) => {
+      if (order === 'verbatim') return sorted;
+      const first = order === 'ipv4first' ? 4 : 6;
+      return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+    });
   }
 
   #seen(): { v4: boolean; v6: boolean } {

@@ -13,7 +13,7 @@ export interface QueryOptions {
   channels?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
   cache?: boolean;
-  /** The servers to ask; read for every question so `dns.setServers()` applies. */
+  /** The servers to ask; read before each batch of questions is sent, so `dns.setServers()` applies. */
   servers?: () => string[];
   /**
    * How long, in ms, a question is asked again before it fails with ETIMEOUT: resolv.conf's
@@ -79,6 +79,8 @@ export class CaresQueries {
   #serversKey = '';
   #doomed: Channel[] = [];
   #pumping = false;
+  // dns.getServers() builds new arrays: read once per pump, not once per question.
+  #checkServers = true;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
   patience: () => number;
   /** Questions sent again after a timeout (for benchmarks and tests). */
@@ -164,6 +166,7 @@ export class CaresQueries {
   }
 
   #pump(): void {
+    this.#checkServers = true;
     if (this.#doomed.length > 0) {
       const doomed = this.#doomed;
       this.#doomed = [];
@@ -195,7 +198,8 @@ export class CaresQueries {
     const rto = this.#pacing.rto;
     let serversChanged = false;
     let servers: string[] | undefined;
-    if (this.#servers !== undefined) {
+    if (this.#servers !== undefined && this.#checkServers) {
+      this.#checkServers = false;
       servers = this.#servers();
       const key = servers.join(',');
       if (key !== this.#serversKey) { this.#serversKey = key; serversChanged = true; }
@@ -206,7 +210,7 @@ export class CaresQueries {
       this.#channelsTimeout = rto;
       this.#channels = Array.from({ length: this.#channelCount }, () => {
         const resolver = new dns.Resolver({ timeout: Math.round(rto), tries: 1 });
-        if (servers !== undefined) resolver.setServers(servers);
+        if (this.#servers !== undefined) resolver.setServers(servers ?? this.#servers());
         return { resolver, live: new Set<Question>(), doomed: false };
       });
     }
