@@ -91,7 +91,9 @@ async function startDnsmasq(found) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { name: `dnsmasq (${found.version})`, close: () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
+  const close = () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
+  process.once('exit', close);
+  return { name: `dnsmasq (${found.version.replace(/\s+Copyright.*/, '')})`, close };
 }
 
 async function startEmbedded() {

@@ -5,7 +5,7 @@
 // Node, worker_threads, child processes, ...) once at a small N. Then the runtime's own overhead.
 // Writes bench/results/*.json and bench/results/dns.svg.
 //
-//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--small 200] [--rtt 0.05] [--procs 4]
+//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--small 100] [--rtt 0.05] [--procs 4]
 //                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
 //                        [--no-overhead] [--out DIR]
 import { spawn as spawnProcess } from 'node:child_process';
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000,5000,10000' },
     rounds: { type: 'string', default: '5' },
-    small: { type: 'string', default: '200' },
+    small: { type: 'string', default: '100' },
     rtt: { type: 'string', default: '0.05' },
     procs: { type: 'string', default: '4' },
     server: { type: 'string', default: 'auto' },
@@ -76,16 +76,26 @@ async function measureDns() {
     return { skipped: why, rows: [] };
   }
   const ns = createNetns(`nodevent-bench-${process.pid}`, {
-    'resolv.conf': 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n',
+    // No options line, as Debian writes it: glibc waits 5 s × 2 attempts, c-ares its own defaults.
+    'resolv.conf': 'nameserver 127.0.0.1\n',
     hosts: '127.0.0.1 localhost\n::1 localhost\n',
   });
   const rows = [];
   let server = '';
   let gevent = '';
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {step}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  // Without a terminal (CI, logs) the bar is printed every 10 s instead of redrawn.
+  const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {step}', hideCursor: true, clearOnComplete: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  const script = fileURLToPath(new URL('./dns.mjs', import.meta.url));
+  const child = spawnProcess(ns.exec[0], [...ns.exec.slice(1), process.execPath, script, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  // Interrupted: the measuring side (its own process group: relay, dnsmasq, variant) goes too.
+  const stop = (signal) => {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    ns.remove();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    const script = fileURLToPath(new URL('./dns.mjs', import.meta.url));
-    const child = spawnProcess(ns.exec[0], [...ns.exec.slice(1), process.execPath, script, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffer = '';
     child.stdout.on('data', (chunk) => {
       buffer += chunk;
@@ -110,6 +120,8 @@ async function measureDns() {
     if (code !== 0) throw new Error(`bench/dns.mjs exited with ${code}`);
   } finally {
     bar.stop();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     ns.remove();
   }
   return { rows, server, gevent, namespace: ns.kind };

@@ -2,7 +2,7 @@
 export interface PacingOptions {
   /** The window never grows beyond this. @default 4096 */
   maxWindow?: number;
-  /** The window at start, before anything is known of the server. @default 256 */
+  /** The window at start, before anything is known of the server. @default 1024 */
   initialWindow?: number;
   /** The window never shrinks below this. @default 16 */
   minWindow?: number;
@@ -30,7 +30,7 @@ export class Pacing {
   constructor(options: PacingOptions = {}) {
     this.#max = options.maxWindow ?? 4096;
     this.#min = Math.min(options.minWindow ?? 16, this.#max);
-    this.window = Math.min(options.initialWindow ?? 256, this.#max);
+    this.window = Math.min(options.initialWindow ?? 1024, this.#max);
   }
 
   /** An answer came back; `rtt` (ms) when it surely belongs to a single sending. */
@@ -44,7 +44,7 @@ export class Pacing {
         this.srtt = 0.875 * this.srtt + 0.125 * rtt;
       }
       // The floor absorbs event-loop stalls of a busy process; the ceiling is glibc's own timeout.
-      this.rto = Math.min(5000, Math.max(250, 2 * this.srtt, this.srtt + 4 * this.#rttvar));
+      this.rto = Math.min(5000, Math.max(250, 3 * this.srtt, this.srtt + 4 * this.#rttvar));
     }
     if (this.window < this.#ssthresh) this.window += 1;
     else this.window += 4 / this.window;

@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import { outsideScope } from '../../runtime/scope.js';
+import { rawSetTimeout } from '../../runtime/timers.js';
 import { Pacing } from './pacing.js';
 
 /** One DNS question's outcome: addresses, or a c-ares error code (ENOTFOUND, ENODATA, ETIMEOUT, ...). */
@@ -217,6 +218,35 @@ export class CaresQueries {
     return this.#channels[this.#next++ % this.#channels.length]!;
   }
 
+  #sweepArmed = false;
+
+  /**
+   * The first questions go out with a 1 s timeout, before any round trip is known. Once one is
+   * measured, questions still unanswered after the new, shorter timeout are lost by its measure:
+   * their channels are cancelled then and the questions asked again (on new channels with that
+   * timeout), instead of waiting out the old one.
+   */
+  #sweep(): void {
+    if (this.#sweepArmed || this.#channelsTimeout <= 2 * this.#pacing.rto) return;
+    this.#sweepArmed = true;
+    const channels = this.#channels;
+    rawSetTimeout(() => {
+      this.#sweepArmed = false;
+      if (this.#channels === channels) this.#channels = [];
+      this.#expire(channels);
+    }, this.#pacing.rto);
+  }
+
+  #expire(channels: Channel[]): void {
+    let lost = false;
+    for (const channel of channels) {
+      if (channel.live.size === 0) continue;
+      lost = true;
+      cancel.call(channel.resolver);
+    }
+    if (lost) this.#pacing.lost(performance.now());
+  }
+
   #send(q: Question): void {
     const now = performance.now();
     if (q.tries === 0) q.firstSent = now;
@@ -242,6 +272,7 @@ export class CaresQueries {
       } else {
         // Karn: only a question sent once gives a round trip that surely belongs to it.
         this.#pacing.answered(q.tries === 1 ? performance.now() - q.sentAt : undefined);
+        this.#sweep();
         if (err) this.#finish(q, { code: code ?? 'EBADRESP' });
         else {
           const addresses = records.map((r) => r.address);
