@@ -39,6 +39,10 @@ t.test('the window doubles per round trip while answers return, and halves once 
   t.ok(p.window > 10 && p.window < 15, `then grows gently: ${p.window}`);
   for (let i = 0; i < 10_000; i++) p.answered(50);
   t.equal(p.window, 100, 'capped');
+  const rto = p.rto;
+  p.lost(1500);
+  t.equal(p.rto, rto, 'answers came since the last cut: a dropped burst, the timeout stays');
   for (let i = 0; i < 20; i++) p.lost(2000 + i * 100);
   t.equal(p.window, 4, 'floored');
+  t.equal(p.rto, 5000, 'no answer between losses: the timeout backs off, up to glibc\'s 5 s');
 });

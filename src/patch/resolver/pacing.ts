@@ -26,6 +26,7 @@ export class Pacing {
   rto = 1000;
   losses = 0;
   #lastCut = -Infinity;
+  #answersSinceCut = 0;
 
   constructor(options: PacingOptions = {}) {
     this.#max = options.maxWindow ?? 4096;
@@ -46,6 +47,7 @@ export class Pacing {
       // The floor absorbs event-loop stalls of a busy process; the ceiling is glibc's own timeout.
       this.rto = Math.min(5000, Math.max(250, 3 * this.srtt, this.srtt + 4 * this.#rttvar));
     }
+    this.#answersSinceCut++;
     if (this.window < this.#ssthresh) this.window += 1;
     else this.window += 4 / this.window;
     if (this.window > this.#max) this.window = this.#max;
@@ -59,7 +61,9 @@ export class Pacing {
     this.#lastCut = now;
     this.#ssthresh = Math.max(this.#min, this.window / 2);
     this.window = this.#ssthresh;
-    // Timeouts back off until an answer is measured again (RFC 6298 §5.5).
-    this.rto = Math.min(5000, this.rto * 2);
+    // Answers still flowing: the server dropped a burst, and the round trip is still known. None
+    // since the last cut: it may be gone or far slower, so timeouts back off (RFC 6298 §5.5).
+    if (this.#answersSinceCut === 0) this.rto = Math.min(5000, this.rto * 2);
+    this.#answersSinceCut = 0;
   }
 }
