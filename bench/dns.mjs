@@ -109,17 +109,28 @@ const server = dnsmasq ? await startDnsmasq(dnsmasq) : await startEmbedded();
 const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
+// Round-major: round 1 of every (N, variant), then round 2, ... so that variants compared with each
+// other ran under the same load, and when the time budget is spent every row has the same rounds.
+const steps = wanted.filter((step) => !step.variant.startsWith('gevent-') || python);
 const plan = [];
-for (const step of wanted) {
-  if (step.variant.startsWith('gevent-') && !python) continue;
-  for (let round = 0; round < step.rounds; round++) plan.push({ ...step, round });
+for (let round = 0; round < Math.max(...steps.map((s) => s.rounds)); round++) {
+  for (const step of steps) if (round < step.rounds) plan.push({ ...step, round });
 }
+const budgetMs = (options.budget ?? Infinity) * 1000;
+const started = performance.now();
 emit({
   type: 'plan', total: plan.length, server: server.name,
   gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
 });
 
+let lastRound = 0;
 for (const step of plan) {
+  // Over budget: stop at the end of a round (never before the first), so every row has as many.
+  if (step.round > lastRound && performance.now() - started > budgetMs) {
+    emit({ type: 'budget', rounds: lastRound + 1, skipped: plan.length - plan.indexOf(step) });
+    break;
+  }
+  lastRound = step.round;
   emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
   relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
