@@ -1,5 +1,5 @@
 // Runs one variant of the DNS benchmark in this process and prints one JSON line:
-// { variant, n, ms, resolved, failed, maxRssKb, drops }; drops: UDP datagrams the kernel dropped
+// { variant, n, ms, resolved, failed, maxRssKb, drops, cpuMs }; drops: UDP datagrams the kernel dropped
 // in the namespace during the run (full socket buffers, from /proc/net/udp). The names are h0.bench.test … h{n-1}.bench.test;
 // the embedded server (bench/dns.mjs) answers them through the resolv.conf of the namespace.
 import dns from 'node:dns';
@@ -131,11 +131,15 @@ if (variant === '--share') {
   const run = variants[variant];
   if (!run) throw new RangeError(`unknown variant ${variant}; one of ${Object.keys(variants).join(', ')}`);
   const dropsBefore = udpDrops();
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const outcome = await run();
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  // This process's CPU only (not workers' or children's): the cost per name, whatever the load.
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const drops = udpDrops() - dropsBefore;
   const maxRssKb = process.resourceUsage().maxRSS + (outcome.childRssKb ?? 0);
-  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops })}\n`);
+  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, cpuMs })}\n`);
   process.exit(0);
 }

@@ -164,6 +164,8 @@ function summarize(rows) {
       // A stalled round: over a second slower than the variant's best, a resolv.conf-scale timeout.
       stalled: ms.filter((m) => m > Math.min(...ms) + 1000).length,
       maxRssKb: Math.max(...ok.map((r) => r.maxRssKb ?? 0)),
+      // CPU µs per name in the measuring process (median over rounds): robust to a loaded machine.
+      cpuUsPerName: ok.some((r) => typeof r.cpuMs === 'number') ? median(ok.filter((r) => typeof r.cpuMs === 'number').map((r) => (r.cpuMs * 1000) / r.n)) : undefined,
     };
   });
 }
@@ -177,15 +179,15 @@ function formatDns(summary) {
     const fastest = Math.min(...group.filter((r) => r.ms !== undefined).map((r) => r.ms));
     const rounds = Math.max(...group.map((r) => r.rounds));
     lines.push(`\nN = ${n}${rounds > 1 ? ` (${rounds} rounds; failed/retransmits/drops summed over them)` : ''}`);
-    lines.push('variant        median    min       max       ×fastest  stalls  failed  retransmits  drops  peak RSS');
-    lines.push('-------------  --------  --------  --------  --------  ------  ------  -----------  -----  --------');
+    lines.push('variant        median    min       max       ×fastest  stalls  failed  retransmits  drops  peak RSS  CPU/name');
+    lines.push('-------------  --------  --------  --------  --------  ------  ------  -----------  -----  --------  --------');
     for (const r of group.sort((a, b) => (a.ms ?? Infinity) - (b.ms ?? Infinity))) {
       if (r.error) {
         lines.push(`${r.variant.padEnd(13)}  ${r.error}`);
         continue;
       }
       lines.push([r.variant.padEnd(13), fmt(r.ms).padStart(8), fmt(r.min).padStart(8), fmt(r.max).padStart(8), (r.ms / fastest).toFixed(2).padStart(8),
-        String(r.stalled).padStart(6), String(r.failed).padStart(6), String(r.retransmits).padStart(11), String(r.drops).padStart(5), `${Math.round(r.maxRssKb / 1024)} MB`.padStart(8)].join('  '));
+        String(r.stalled).padStart(6), String(r.failed).padStart(6), String(r.retransmits).padStart(11), String(r.drops).padStart(5), `${Math.round(r.maxRssKb / 1024)} MB`.padStart(8), (r.cpuUsPerName === undefined ? '—' : `${Math.round(r.cpuUsPerName)} µs`).padStart(8)].join('  '));
     }
   }
   return lines.join('\n');

@@ -34,6 +34,8 @@ interface Channel {
   resolver: dns.Resolver;
   live: Set<Question>;
   doomed: boolean;
+  /** The c-ares timeout of this channel, ms. */
+  timeout: number;
 }
 
 /** One question (name and type), shared by everyone asking it while it is in flight. */
@@ -67,7 +69,7 @@ const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
 export class CaresQueries {
   readonly #channelCount: number;
   #channels: Channel[] = [];
-  #channelsTimeout = -1;
+  readonly #sets = new Map<number, Channel[]>();
   #next = 0;
   readonly #pacing: Pacing;
   readonly #queue: Question[] = [];
@@ -205,16 +207,22 @@ export class CaresQueries {
       const key = servers.join(',');
       if (key !== this.#serversKey) { this.#serversKey = key; serversChanged = true; }
     }
-    // New channels when the servers change (c-ares refuses setServers with questions pending) or
-    // the timeout moved by more than a quarter; old channels finish what they have in flight.
-    if (serversChanged || this.#channels.length === 0 || Math.abs(rto - this.#channelsTimeout) > this.#channelsTimeout / 4) {
-      this.#channelsTimeout = rto;
-      this.#channels = Array.from({ length: this.#channelCount }, () => {
-        const resolver = new dns.Resolver({ timeout: Math.round(rto), tries: 1 });
+    // c-ares refuses setServers with questions pending: new servers, new channels (the old ones
+    // finish what they have in flight). The timeout is fixed per channel: one set of channels per
+    // step of √2 (250 ms, 354 ms, 500 ms, ...), reused, so a moving RTT opens no new sockets.
+    if (serversChanged) this.#sets.clear();
+    const step = Math.ceil(2 * Math.log2(Math.max(rto, 250) / 250));
+    let set = this.#sets.get(step);
+    if (set === undefined) {
+      const timeout = Math.round(250 * 2 ** (step / 2));
+      set = Array.from({ length: this.#channelCount }, () => {
+        const resolver = new dns.Resolver({ timeout, tries: 1 });
         if (this.#servers !== undefined) resolver.setServers(servers ?? this.#servers());
-        return { resolver, live: new Set<Question>(), doomed: false };
+        return { resolver, live: new Set<Question>(), doomed: false, timeout };
       });
+      this.#sets.set(step, set);
     }
+    this.#channels = set;
     return this.#channels[this.#next++ % this.#channels.length]!;
   }
 
@@ -227,12 +235,11 @@ export class CaresQueries {
    * timeout), instead of waiting out the old one.
    */
   #sweep(): void {
-    if (this.#sweepArmed || this.#channelsTimeout <= 2 * this.#pacing.rto) return;
-    this.#sweepArmed = true;
     const channels = this.#channels;
+    if (this.#sweepArmed || channels.length === 0 || channels[0]!.timeout <= 2 * this.#pacing.rto) return;
+    this.#sweepArmed = true;
     rawSetTimeout(() => {
       this.#sweepArmed = false;
-      if (this.#channels === channels) this.#channels = [];
       this.#expire(channels);
     }, this.#pacing.rto);
   }
