@@ -17,6 +17,8 @@ const self = fileURLToPath(import.meta.url);
 const nodevent = variant === 'greenlets' ? await import('../dist/index.js') : null;
 const nodeventNet = variant === 'greenlets' ? await import('../dist/net/index.js') : null;
 const nodeventPatch = variant.startsWith('patched') ? await import('../dist/patch/index.js') : null;
+// Patching is set-up, done once at start-up as with `node --import nodevent/register`.
+nodeventPatch?.patchAll();
 
 /** Datagrams dropped so far by the namespace's UDP sockets (the last column of /proc/net/udp). */
 function udpDrops() {
@@ -94,12 +96,10 @@ const variants = {
     return { resolved, failed: n - resolved };
   },
   async patched() {
-    nodeventPatch.patchAll();
     // The very code of `plain`, unmodified: the patch routes it through c-ares.
     return fanOut(names, dns.promises.lookup);
   },
   async 'patched-any'() {
-    nodeventPatch.patchAll();
     // Without family: A and AAAA asked for each name, as getaddrinfo does.
     const results = await Promise.allSettled(names.map((name) => dns.promises.lookup(name)));
     const resolved = results.filter((r) => r.status === 'fulfilled').length;

@@ -100,7 +100,8 @@ async function startEmbedded() {
   const records = {};
   for (let i = 0; i < maxN; i++) records[`h${i}.bench.test`] = { A: [address(i)] };
   const server = await startDnsServer({ host: '127.0.0.1', port: UPSTREAM_PORT, records });
-  return { name: 'nodevent embedded test server', close: () => server.close() };
+  const why = serverChoice === 'embedded' ? 'chosen with --server embedded' : 'dnsmasq not found; Debian: apt-get install dnsmasq-base';
+  return { name: `nodevent's embedded test server (${why})`, close: () => server.close() };
 }
 
 const dnsmasq = serverChoice === 'embedded' ? null : findDnsmasq();
