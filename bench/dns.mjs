@@ -110,29 +110,41 @@ const server = dnsmasq ? await startDnsmasq(dnsmasq) : await startEmbedded();
 const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
-// Round-major: round 1 of every (N, variant), then round 2, ... so that variants compared with each
-// other ran under the same load, and when the time budget is spent every row has the same rounds.
+// One group per N, in order. Within a group, round-major: round 1 of every variant, then round 2,
+// ... so the variants compared with each other ran under the same load. Each group may run until
+// its share of the time budget (cumulative: time a group leaves unused goes to the next) and always
+// runs one round; when its time is out, the rounds begun are finished and the rest skipped.
 const steps = wanted.filter((step) => !step.variant.startsWith('gevent-') || python);
-const plan = [];
-for (let round = 0; round < Math.max(...steps.map((s) => s.rounds)); round++) {
-  for (const step of steps) if (round < step.rounds) plan.push({ ...step, round });
-}
+const sizes = [...new Set(steps.map((s) => s.n))];
 const budgetMs = (options.budget ?? Infinity) * 1000;
+const plan = [];
+for (const [g, n] of sizes.entries()) {
+  const group = steps.filter((s) => s.n === n);
+  for (let round = 0; round < Math.max(...group.map((s) => s.rounds)); round++) {
+    for (const step of group) if (round < step.rounds) plan.push({ ...step, round, group: g, deadline: (budgetMs * (g + 1)) / sizes.length });
+  }
+}
 const started = performance.now();
 emit({
   type: 'plan', total: plan.length, server: server.name,
   gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
 });
 
-let lastRound = 0;
-for (const step of plan) {
-  // Over budget: stop at the end of a round (never before the first), so every row has as many.
-  if (step.round > lastRound && performance.now() - started > budgetMs) {
-    emit({ type: 'budget', rounds: lastRound + 1, skipped: plan.length - plan.indexOf(step) });
-    break;
+const skipped = [];
+for (let i = 0; i < plan.length; i++) {
+  const step = plan[i];
+  // Out of time for this group: no new round (never before the first).
+  const previous = plan[i - 1];
+  const newRound = previous === undefined || previous.group !== step.group || previous.round !== step.round;
+  if (newRound && step.round > 0 && performance.now() - started > step.deadline) {
+    let j = i;
+    while (j < plan.length && plan[j].group === step.group) j++;
+    skipped.push({ n: step.n, rounds: step.round, skipped: j - i });
+    plan.splice(i, j - i);
+    i--;
+    continue;
   }
-  lastRound = step.round;
-  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
+  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round, total: plan.length });
   relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
   const limit = 60 + step.n * rtt * 2;
@@ -142,5 +154,6 @@ for (const step of plan) {
   const seen = relay.reset();
   emit({ type: 'result', ...row, variant: step.variant, n: step.n, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
+if (skipped.length) emit({ type: 'budget', groups: skipped });
 relay.close();
 await server.close();

@@ -5,7 +5,7 @@
 // Node, worker_threads, child processes, ...) once at a small N. Then the runtime's own overhead.
 // Writes bench/results/*.json and bench/results/dns.svg.
 //
-//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 200] [--small 100] [--rtt 0.05] [--procs 4]
+//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 180] [--small 100] [--rtt 0.05] [--procs 4]
 //                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
 //                        [--no-overhead] [--out DIR]
 import { spawn as spawnProcess } from 'node:child_process';
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000,5000,10000' },
     rounds: { type: 'string', default: '5' },
-    budget: { type: 'string', default: '200' },
+    budget: { type: 'string', default: '180' },
     small: { type: 'string', default: '100' },
     rtt: { type: 'string', default: '0.05' },
     procs: { type: 'string', default: '4' },
@@ -112,7 +112,10 @@ async function measureDns() {
           gevent = event.gevent;
           server = event.server;
           bar.start(event.total, 0, { step: '' });
-        } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
+        } else if (event.type === 'start') {
+          bar.setTotal(event.total);
+          bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
+        }
         else if (event.type === 'budget') budget = event;
         else if (event.type === 'result') {
           const { type, ...row } = event;
@@ -200,7 +203,7 @@ if (dnsResult.rows.length) {
   console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms; namespace: ${dnsResult.namespace}`);
   console.log(formatDns(dnsResult.summary));
   console.log(`\ngevent: ${dnsResult.gevent}`);
-  if (dnsResult.budget) console.log(`time budget (--budget ${settings.budget} s) spent: ${dnsResult.budget.rounds} rounds measured, ${dnsResult.budget.skipped} runs skipped`);
+  for (const g of dnsResult.budget?.groups ?? []) console.log(`time budget (--budget ${settings.budget} s): N = ${g.n} got ${g.rounds} of ${rounds} rounds (${g.skipped} runs skipped)`);
   console.log('stalls: rounds over 1 s slower than the variant\'s best; retransmits: questions the relay saw more than once');
   console.log('in a round; drops: datagrams the kernel dropped in the namespace (full socket buffers)');
 }
