@@ -4,11 +4,9 @@
 // namespace's 127.0.0.1:53 that adds the round trip; then runs every variant in its own child
 // process, round after round, and prints one JSON line per event on stdout.
 import { execFileSync, spawn as spawnProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDnsServer } from '../dist/testing/dns-server.js';
+import { findDnsmasq, startDnsmasq } from '../dist/testing/dnsmasq.js';
 import { startRelay } from './relay.mjs';
 
 const options = JSON.parse(process.argv[2]);
@@ -23,18 +21,6 @@ function findGevent() {
     try {
       execFileSync(python, ['-c', 'import gevent, gevent.resolver.ares'], { stdio: 'ignore' });
       return python;
-    } catch {
-      // not this one
-    }
-  }
-  return null;
-}
-
-function findDnsmasq() {
-  for (const path of ['/usr/sbin/dnsmasq', 'dnsmasq']) {
-    try {
-      const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).split('\n')[0];
-      return { path, version };
     } catch {
       // not this one
     }
@@ -63,37 +49,12 @@ function runChild(command, args, limitSeconds) {
 const maxN = Math.max(...wanted.map((s) => s.n));
 const address = (i) => `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
-/** dnsmasq, authoritative for bench.test from a hosts file, on 127.0.0.1:5353 in the foreground. */
-async function startDnsmasq(found) {
-  const dir = mkdtempSync(join(tmpdir(), 'nodevent-dnsmasq-'));
-  const hosts = join(dir, 'hosts');
-  const lines = [];
-  for (let i = 0; i < maxN; i++) lines.push(`${address(i)} h${i}.bench.test`);
-  writeFileSync(hosts, `${lines.join('\n')}\n`);
-  const child = spawnProcess(found.path, [
-    '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`,
-    '--local=/bench.test/', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${UPSTREAM_PORT}`, '--user=root',
-    '--pid-file=', '--local-ttl=60', '--log-facility=/dev/null',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  // Ready when it answers: ask a name of the zone until it does.
-  const { Resolver } = await import('node:dns/promises');
-  const probe = new Resolver({ timeout: 200, tries: 1 });
-  probe.setServers([`127.0.0.1:${UPSTREAM_PORT}`]);
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr.trim()}`);
-    try {
-      await probe.resolve4('h0.bench.test');
-      break;
-    } catch {
-      if (i > 100) throw new Error(`dnsmasq does not answer: ${stderr.trim()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  const close = () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
-  process.once('exit', close);
-  return { name: `dnsmasq (${found.version.replace(/\s+Copyright.*/, '')})`, close };
+/** dnsmasq, authoritative for bench.test from a hosts file, on 127.0.0.1:5353. */
+async function startRealServer() {
+  const hosts = new Map();
+  for (let i = 0; i < maxN; i++) hosts.set(`h${i}.bench.test`, [address(i)]);
+  const server = await startDnsmasq({ hosts, local: ['bench.test'], port: UPSTREAM_PORT });
+  return { name: `dnsmasq (${server.version})`, close: () => server.close() };
 }
 
 async function startEmbedded() {
@@ -106,7 +67,7 @@ async function startEmbedded() {
 
 const dnsmasq = serverChoice === 'embedded' ? null : findDnsmasq();
 if (serverChoice === 'dnsmasq' && !dnsmasq) throw new Error('--server dnsmasq: dnsmasq not found (Debian: apt-get install dnsmasq-base)');
-const server = dnsmasq ? await startDnsmasq(dnsmasq) : await startEmbedded();
+const server = dnsmasq ? await startRealServer() : await startEmbedded();
 const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();

@@ -20,10 +20,10 @@ t.test("the README's first snippet + killAll exits within 1.5 s after its joinAl
   const child = fileURLToPath(new URL('./helpers/readme-snippet-child.ts', import.meta.url));
   const loader = import.meta.resolve('@tapjs/typescript/import');
   const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
-    execFile(process.execPath, ['--import', loader, child, String(server.port)], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } },
+    execFile(process.execPath, ['--import', loader, child], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(server.port) } },
       (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
   });
-  const { joinedAt, values } = JSON.parse(stdout.trim().split('\n').pop()!) as { joinedAt: number; values: unknown[] };
+  const { at: joinedAt, values } = JSON.parse(stdout.trim().split('\n').pop()!) as { at: number; values: unknown[] };
   t.same(values, ['10.0.0.7', null], 'one name answered, the other never');
   t.ok(exitedAt - joinedAt < 1500, `exited ${exitedAt - joinedAt} ms after joinAll returned`);
 });
