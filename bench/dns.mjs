@@ -71,19 +71,14 @@ const server = dnsmasq ? await startRealServer() : await startEmbedded();
 const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
-// One group per N, in order. Within a group, round-major: round 1 of every variant, then round 2,
-// ... so the variants compared with each other ran under the same load. Each group may run until
-// its share of the time budget (cumulative: time a group leaves unused goes to the next) and always
-// runs one round; when its time is out, the rounds begun are finished and the rest skipped.
+// Round-major: round 1 of every (N, variant), then round 2, ... so the variants compared with each
+// other ran under the same load, and when the time budget is spent (no new round starts; the first
+// always runs) every N has had the same rounds.
 const steps = wanted.filter((step) => !step.variant.startsWith('gevent-') || python);
-const sizes = [...new Set(steps.map((s) => s.n))];
 const budgetMs = (options.budget ?? Infinity) * 1000;
 const plan = [];
-for (const [g, n] of sizes.entries()) {
-  const group = steps.filter((s) => s.n === n);
-  for (let round = 0; round < Math.max(...group.map((s) => s.rounds)); round++) {
-    for (const step of group) if (round < step.rounds) plan.push({ ...step, round, group: g, deadline: (budgetMs * (g + 1)) / sizes.length });
-  }
+for (let round = 0; round < Math.max(...steps.map((s) => s.rounds)); round++) {
+  for (const step of steps) if (round < step.rounds) plan.push({ ...step, round });
 }
 const started = performance.now();
 emit({
@@ -91,21 +86,14 @@ emit({
   gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
 });
 
-const skipped = [];
+let budget = null;
 for (let i = 0; i < plan.length; i++) {
   const step = plan[i];
-  // Out of time for this group: no new round (never before the first).
-  const previous = plan[i - 1];
-  const newRound = previous === undefined || previous.group !== step.group || previous.round !== step.round;
-  if (newRound && step.round > 0 && performance.now() - started > step.deadline) {
-    let j = i;
-    while (j < plan.length && plan[j].group === step.group) j++;
-    skipped.push({ n: step.n, rounds: step.round, skipped: j - i });
-    plan.splice(i, j - i);
-    i--;
-    continue;
+  if (i > 0 && step.round > plan[i - 1].round && performance.now() - started > budgetMs) {
+    budget = { rounds: step.round, skipped: plan.length - i };
+    break;
   }
-  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round, total: plan.length });
+  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
   relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
   const limit = 60 + step.n * rtt * 2;
@@ -115,6 +103,6 @@ for (let i = 0; i < plan.length; i++) {
   const seen = relay.reset();
   emit({ type: 'result', ...row, variant: step.variant, n: step.n, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
-if (skipped.length) emit({ type: 'budget', groups: skipped });
+if (budget) emit({ type: 'budget', ...budget });
 relay.close();
 await server.close();

@@ -112,10 +112,7 @@ async function measureDns() {
           gevent = event.gevent;
           server = event.server;
           bar.start(event.total, 0, { step: '' });
-        } else if (event.type === 'start') {
-          bar.setTotal(event.total);
-          bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
-        }
+        } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
         else if (event.type === 'budget') budget = event;
         else if (event.type === 'result') {
           const { type, ...row } = event;
@@ -203,7 +200,7 @@ if (dnsResult.rows.length) {
   console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms; namespace: ${dnsResult.namespace}`);
   console.log(formatDns(dnsResult.summary));
   console.log(`\ngevent: ${dnsResult.gevent}`);
-  for (const g of dnsResult.budget?.groups ?? []) console.log(`time budget (--budget ${settings.budget} s): N = ${g.n} got ${g.rounds} of ${rounds} rounds (${g.skipped} runs skipped)`);
+  if (dnsResult.budget) console.log(`time budget (--budget ${settings.budget} s) spent: ${dnsResult.budget.rounds} of ${rounds} rounds at every N (${dnsResult.budget.skipped} runs skipped)`);
   console.log('stalls: rounds over 1 s slower than the variant\'s best; retransmits: questions the relay saw more than once');
   console.log('in a round; drops: datagrams the kernel dropped in the namespace (full socket buffers)');
 }
