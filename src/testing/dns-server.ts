@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import * as packet from 'dns-packet';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
 
 /** What the server knows about one name. */
 export interface DnsRecord {
@@ -77,7 +77,8 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   const servfail = new Set([...(options.servfail ?? [])].map(norm));
   const stats = { queries: 0, answered: 0, dropped: 0, overflowed: 0 };
   const dropBeyond = options.dropBeyond ?? Infinity;
-  if (typeof dropBeyond !== 'number' || !(dropBeyond >= 0)) throw invalidArgType('options.dropBeyond', 'a non-negative number', dropBeyond);
+  if (typeof dropBeyond !== 'number') throw invalidArgType('options.dropBeyond', 'of type number', dropBeyond);
+  if (!(dropBeyond >= 0)) throw outOfRange('options.dropBeyond', '>= 0', dropBeyond);
 
   const socket = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', recvBufferSize: 1 << 26, sendBufferSize: 1 << 26 });
   // Answers due later, in due order (one delay for all, so arrival order is due order).
