@@ -238,10 +238,11 @@ export class CaresQueries {
     const channels = this.#channels;
     if (this.#sweepArmed || channels.length === 0 || channels[0]!.timeout <= 2 * this.#pacing.rto) return;
     this.#sweepArmed = true;
+    // Unref'd: questions in flight keep the process alive by themselves; with none, nothing to sweep.
     rawSetTimeout(() => {
       this.#sweepArmed = false;
       this.#expire(channels);
-    }, this.#pacing.rto);
+    }, this.#pacing.rto).unref();
   }
 
   #expire(channels: Channel[]): void {
