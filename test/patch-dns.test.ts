@@ -137,11 +137,13 @@ t.test('10,000 concurrent patched lookups, none fails', async (t) => {
 });
 
 t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { HostsFile } = await import('../src/patch/resolver/hosts.js');
   const { parseResolvConf, parseNsswitch } = await import('../src/patch/resolver/resolvconf.js');
-  const path = `${mkdtempSync(`${tmpdir()}/nodevent-hosts-`)}/hosts`;
+  const dir = mkdtempSync(`${tmpdir()}/nodevent-hosts-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = `${dir}/hosts`;
   writeFileSync(path, '10.0.0.1 one.test One # comment\n::1 one.test\nbad-line\n');
   const hosts = new HostsFile(path);
   t.same(hosts.lookup('ONE.test'), ['10.0.0.1', '::1']);
