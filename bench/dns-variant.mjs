@@ -1,10 +1,12 @@
 // Runs one variant of the DNS benchmark in this process and prints one JSON line:
-// { variant, n, ms, resolved, failed, maxRssKb }. The names are h0.bench.test … h{n-1}.bench.test;
+// { variant, n, ms, resolved, failed, maxRssKb, drops, cpuMs }; drops: UDP datagrams the kernel dropped
+// in the namespace during the run (full socket buffers, from /proc/net/udp). The names are h0.bench.test … h{n-1}.bench.test;
 // the embedded server (bench/dns.mjs) answers them through the resolv.conf of the namespace.
 import dns from 'node:dns';
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 const [variant, nText, procsText] = process.argv.slice(2);
 const n = Number(nText);
@@ -14,7 +16,23 @@ const self = fileURLToPath(import.meta.url);
 // Loaded before the clock starts: the variants measure resolving, not module loading.
 const nodevent = variant === 'greenlets' ? await import('../dist/index.js') : null;
 const nodeventNet = variant === 'greenlets' ? await import('../dist/net/index.js') : null;
-const nodeventPatch = variant === 'patched' ? await import('../dist/patch/index.js') : null;
+const nodeventPatch = variant.startsWith('patched') ? await import('../dist/patch/index.js') : null;
+// Patching is set-up, done once at start-up as with `node --import nodevent/register`.
+nodeventPatch?.patchAll();
+
+/** Datagrams dropped so far by the namespace's UDP sockets (the last column of /proc/net/udp). */
+function udpDrops() {
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 12) drops += Number(cols[cols.length - 1]) || 0;
+    }
+  }
+  return drops;
+}
 
 /** Resolves `list` with the given lookup, all at once; counts answers and failures. */
 async function fanOut(list, lookup) {
@@ -78,9 +96,29 @@ const variants = {
     return { resolved, failed: n - resolved };
   },
   async patched() {
-    nodeventPatch.patchAll();
     // The very code of `plain`, unmodified: the patch routes it through c-ares.
     return fanOut(names, dns.promises.lookup);
+  },
+  async 'patched-any'() {
+    // Without family: A and AAAA asked for each name, as getaddrinfo does.
+    const results = await Promise.allSettled(names.map((name) => dns.promises.lookup(name)));
+    const resolved = results.filter((r) => r.status === 'fulfilled').length;
+    return { resolved, failed: n - resolved };
+  },
+  // Node's own c-ares, all at once: the implementation limit in Node (no hosts file, no search list).
+  async cares() {
+    const resolver = new dns.promises.Resolver();
+    const results = await Promise.allSettled(names.map((name) => resolver.resolve4(name)));
+    const resolved = results.filter((r) => r.status === 'fulfilled').length;
+    return { resolved, failed: n - resolved };
+  },
+  async 'cares-any'() {
+    const resolver = new dns.promises.Resolver();
+    const results = await Promise.allSettled(names.map((name) => Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]).then((both) => {
+      if (!both.some((r) => r.status === 'fulfilled' && r.value.length > 0)) throw new Error('no address');
+    })));
+    const resolved = results.filter((r) => r.status === 'fulfilled').length;
+    return { resolved, failed: n - resolved };
   },
 };
 
@@ -92,10 +130,16 @@ if (variant === '--share') {
 } else {
   const run = variants[variant];
   if (!run) throw new RangeError(`unknown variant ${variant}; one of ${Object.keys(variants).join(', ')}`);
+  const dropsBefore = udpDrops();
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const outcome = await run();
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  // This process's CPU only (not workers' or children's): the cost per name, whatever the load.
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const drops = udpDrops() - dropsBefore;
   const maxRssKb = process.resourceUsage().maxRSS + (outcome.childRssKb ?? 0);
-  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb })}\n`);
+  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, cpuMs })}\n`);
   process.exit(0);
 }

@@ -1,16 +1,20 @@
-// The DNS benchmark's measuring side. Run inside a private network namespace (bench/index.mjs
-// makes it) whose resolv.conf says `nameserver 127.0.0.1`: it serves h*.bench.test on that
-// namespace's 127.0.0.1:53 with a simulated round trip, then runs every variant in its own child
-// process, one after another, and prints one JSON line per event on stdout.
+// The DNS benchmark's measuring side. Runs inside a private network namespace (bench/index.mjs
+// makes it) whose resolv.conf says `nameserver 127.0.0.1`. It serves h*.bench.test from a real
+// server — Debian's dnsmasq when installed, else nodevent's embedded one — behind a relay on the
+// namespace's 127.0.0.1:53 that adds the round trip; then runs every variant in its own child
+// process, round after round, and prints one JSON line per event on stdout.
 import { execFileSync, spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDnsServer } from '../dist/testing/dns-server.js';
+import { findDnsmasq, startDnsmasq } from '../dist/testing/dnsmasq.js';
+import { startRelay } from './relay.mjs';
 
 const options = JSON.parse(process.argv[2]);
-const { sizes, rtt, procs, variants, bigN, bigVariants, port = 53 } = options;
+const { rtt, procs, plan: wanted, server: serverChoice = 'auto' } = options;
 const variantScript = fileURLToPath(new URL('./dns-variant.mjs', import.meta.url));
 const geventScript = fileURLToPath(new URL('./gevent_dns.py', import.meta.url));
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const UPSTREAM_PORT = 5353;
 
 function findGevent() {
   for (const python of ['/usr/bin/python3', 'python3']) {
@@ -42,28 +46,63 @@ function runChild(command, args, limitSeconds) {
   });
 }
 
-const maxN = Math.max(...sizes, bigN ?? 0);
-const records = {};
-for (let i = 0; i < maxN; i++) records[`h${i}.bench.test`] = { A: [`127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`] };
-const server = await startDnsServer({ host: '127.0.0.1', port, records, rtt });
+const maxN = Math.max(...wanted.map((s) => s.n));
+const address = (i) => `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+/** dnsmasq, authoritative for bench.test from a hosts file, on 127.0.0.1:5353. */
+async function startRealServer() {
+  const hosts = new Map();
+  for (let i = 0; i < maxN; i++) hosts.set(`h${i}.bench.test`, [address(i)]);
+  const server = await startDnsmasq({ hosts, local: ['bench.test'], port: UPSTREAM_PORT });
+  return { name: `dnsmasq (${server.version})`, close: () => server.close() };
+}
+
+async function startEmbedded() {
+  const records = {};
+  for (let i = 0; i < maxN; i++) records[`h${i}.bench.test`] = { A: [address(i)] };
+  const server = await startDnsServer({ host: '127.0.0.1', port: UPSTREAM_PORT, records });
+  const why = serverChoice === 'embedded' ? 'chosen with --server embedded' : 'dnsmasq not found; Debian: apt-get install dnsmasq-base';
+  return { name: `nodevent's embedded test server (${why})`, close: () => server.close() };
+}
+
+const dnsmasq = serverChoice === 'embedded' ? null : findDnsmasq();
+if (serverChoice === 'dnsmasq' && !dnsmasq) throw new Error('--server dnsmasq: dnsmasq not found (Debian: apt-get install dnsmasq-base)');
+const server = dnsmasq ? await startRealServer() : await startEmbedded();
+const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
+// Round-major: round 1 of every (N, variant), then round 2, ... so the variants compared with each
+// other ran under the same load, and when the time budget is spent (no new round starts; the first
+// always runs) every N has had the same rounds.
+const steps = wanted.filter((step) => !step.variant.startsWith('gevent-') || python);
+const budgetMs = (options.budget ?? Infinity) * 1000;
 const plan = [];
-for (const n of sizes) {
-  for (const variant of variants) plan.push({ variant, n });
-  if (python) for (const resolver of ['thread', 'ares']) plan.push({ variant: `gevent-${resolver}`, n, resolver });
+for (let round = 0; round < Math.max(...steps.map((s) => s.rounds)); round++) {
+  for (const step of steps) if (round < step.rounds) plan.push({ ...step, round });
 }
-if (bigN) for (const variant of bigVariants) plan.push({ variant, n: bigN });
-emit({ type: 'plan', total: plan.length, gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: python3-gevent)' });
+const started = performance.now();
+emit({
+  type: 'plan', total: plan.length, server: server.name,
+  gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
+});
 
-for (const step of plan) {
-  emit({ type: 'start', ...step });
+let budget = null;
+for (let i = 0; i < plan.length; i++) {
+  const step = plan[i];
+  if (i > 0 && step.round > plan[i - 1].round && performance.now() - started > budgetMs) {
+    budget = { rounds: step.round, skipped: plan.length - i };
+    break;
+  }
+  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
+  relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
   const limit = 60 + step.n * rtt * 2;
-  const row = step.resolver
-    ? await runChild(python, [geventScript, String(step.n), step.resolver], limit)
+  const row = step.variant.startsWith('gevent-')
+    ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length)], limit)
     : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs)], limit);
-  emit({ type: 'result', variant: step.variant, n: step.n, ...row });
+  const seen = relay.reset();
+  emit({ type: 'result', ...row, variant: step.variant, n: step.n, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
-emit({ type: 'server', queries: server.stats.queries, answered: server.stats.answered, dropped: server.stats.dropped });
+if (budget) emit({ type: 'budget', ...budget });
+relay.close();
 await server.close();

@@ -1,10 +1,13 @@
-// `npm run bench`: the project's main job. Measures concurrent DNS resolution — sequential, plain
-// Node, worker_threads, child processes, nodevent greenlets, patched Node, and gevent when it is
-// installed — against an embedded DNS server with a simulated round trip, then the runtime's own
-// overhead. Writes bench/results/*.json and bench/results/dns.svg.
+// `npm run bench`: the project's main job. Measures concurrent DNS resolution against a real DNS
+// server (Debian's dnsmasq when installed, else the embedded one) behind a relay adding a round
+// trip: Node's raw c-ares, nodevent's greenlets and patched lookup, gevent's ares resolver when
+// installed, round after round at N = 1,000 / 5,000 / 10,000; and every variant (sequential, plain
+// Node, worker_threads, child processes, ...) once at a small N. Then the runtime's own overhead.
+// Writes bench/results/*.json and bench/results/dns.svg.
 //
-//   node bench/index.mjs [--n 200,1000] [--big 10000] [--rtt 0.05] [--procs 4] [--quick]
-//                        [--variants a,b] [--no-overhead] [--out DIR]
+//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 180] [--small 100] [--rtt 0.05] [--procs 4]
+//                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
+//                        [--no-overhead] [--out DIR]
 import { spawn as spawnProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,57 +19,88 @@ import { createNetns, netnsUnavailable } from '../dist/testing/index.js';
 import { drawChart } from './chart.mjs';
 import { formatOverhead, runOverhead } from './overhead.mjs';
 
-const ALL = ['sequential', 'plain', 'workers', 'processes', 'greenlets', 'patched'];
-const NODEVENT = ['greenlets', 'patched'];
+// Measured once at the small N: the slow ways (a thread pool of 4, one at a time, ...).
+const ALL = ['sequential', 'plain', 'workers', 'processes', 'cares', 'greenlets', 'patched', 'gevent-thread', 'gevent-ares'];
+// Measured round after round at every large N: the ways that fan out without a thread pool.
+const FAST = ['cares', 'cares-any', 'greenlets', 'patched', 'patched-any', 'gevent-ares'];
+const NODEVENT = ['greenlets', 'patched', 'patched-any'];
 const { values: args } = parseArgs({
   options: {
-    n: { type: 'string', default: '200,1000' },
-    big: { type: 'string', default: '10000' },
+    n: { type: 'string', default: '1000,5000,10000' },
+    rounds: { type: 'string', default: '5' },
+    budget: { type: 'string', default: '180' },
+    small: { type: 'string', default: '100' },
     rtt: { type: 'string', default: '0.05' },
     procs: { type: 'string', default: '4' },
-    variants: { type: 'string', default: ALL.join(',') },
+    server: { type: 'string', default: 'auto' },
+    variants: { type: 'string', default: [...new Set([...ALL, ...FAST])].join(',') },
     quick: { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
   },
 });
 const quick = args.quick;
+const chosen = args.variants.split(',').filter(Boolean);
+const known = [...new Set([...ALL, ...FAST])];
+for (const v of chosen) if (!known.includes(v)) throw new RangeError(`--variants: unknown variant "${v}" (known: ${known.join(', ')})`);
+if (!['auto', 'dnsmasq', 'embedded'].includes(args.server)) throw new RangeError(`--server: "${args.server}" is not auto, dnsmasq or embedded`);
+const sizes = quick ? [200] : args.n.split(',').filter(Boolean).map(Number);
+const small = quick ? 20 : Number(args.small);
+const rounds = quick ? 2 : Number(args.rounds);
+for (const n of [...sizes, small]) if (!Number.isInteger(n) || n < 1) throw new RangeError(`--n/--small: "${args.n}", "${args.small}" are not positive integers`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds: "${args.rounds}" is not a positive integer`);
 const settings = {
-  sizes: quick ? [20] : args.n.split(',').map(Number),
-  bigN: quick ? 200 : Number(args.big) || 0,
-  bigVariants: NODEVENT,
+  sizes, small, rounds,
   rtt: Number(args.rtt),
   procs: quick ? 2 : Number(args.procs),
-  variants: args.variants.split(',').filter(Boolean),
+  server: args.server,
+  variants: chosen,
+  // Seconds of DNS measuring after which no new round starts (keeps `npm run bench` under 5 min).
+  budget: quick ? Infinity : Number(args.budget),
 };
-for (const v of settings.variants) if (!ALL.includes(v)) throw new RangeError(`--variants: unknown variant "${v}" (known: ${ALL.join(', ')})`);
-for (const n of settings.sizes) if (!Number.isInteger(n) || n < 1) throw new RangeError(`--n: "${args.n}" is not a list of positive integers`);
+if (!(settings.budget > 0)) throw new RangeError(`--budget: "${args.budget}" is not a positive number of seconds`);
 if (!(settings.rtt >= 0)) throw new RangeError(`--rtt: "${args.rtt}" is not a number of seconds`);
+settings.plan = [
+  ...ALL.filter((v) => chosen.includes(v)).map((variant) => ({ variant, n: small, rounds: 1 })),
+  ...sizes.flatMap((n) => FAST.filter((v) => chosen.includes(v)).map((variant) => ({ variant, n, rounds }))),
+];
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-console.log(`nodevent bench — ${machine}`);
-console.log(`DNS: simulated RTT ${settings.rtt * 1000} ms, N = ${settings.sizes.join(', ')}${settings.bigN ? ` (+ ${settings.bigN} for nodevent)` : ''}, ${settings.procs} workers/processes`);
+const load = os.loadavg()[0];
+console.log(`nodevent bench — ${machine}; load average at start ${load.toFixed(2)}`);
+console.log(`DNS: RTT ${settings.rtt * 1000} ms, every variant at N = ${small}; ${sizes.join(', ')} × ${rounds} rounds for ${FAST.filter((v) => chosen.includes(v)).join(', ')}`);
 
 /** Runs bench/dns.mjs in a private namespace whose resolv.conf points at its own 127.0.0.1. */
 async function measureDns() {
   const why = netnsUnavailable();
   if (why) {
     console.log(`DNS bench skipped: ${why}. Every variant resolves through resolv.conf (getaddrinfo or`);
-    console.log('c-ares), and only a private network namespace lets that reach the embedded server without');
+    console.log('c-ares), and only a private network namespace lets that reach the bench\'s server without');
     console.log('touching this machine\'s own resolv.conf; no variant was measured against another server.');
     return { skipped: why, rows: [] };
   }
   const ns = createNetns(`nodevent-bench-${process.pid}`, {
-    'resolv.conf': 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n',
+    // No options line, as Debian writes it: glibc waits 5 s × 2 attempts, c-ares its own defaults.
+    'resolv.conf': 'nameserver 127.0.0.1\n',
     hosts: '127.0.0.1 localhost\n::1 localhost\n',
   });
   const rows = [];
-  let server = null;
+  let server = '';
   let gevent = '';
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {step}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  let budget = null;
+  // Without a terminal (CI, logs) the bar is printed every 10 s instead of redrawn.
+  const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {step}', hideCursor: true, clearOnComplete: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  const script = fileURLToPath(new URL('./dns.mjs', import.meta.url));
+  const child = spawnProcess(ns.exec[0], [...ns.exec.slice(1), process.execPath, script, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  // Interrupted: the measuring side (its own process group: relay, dnsmasq, variant) goes too.
+  const stop = (signal) => {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    ns.remove();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    const script = fileURLToPath(new URL('./dns.mjs', import.meta.url));
-    const child = spawnProcess(ns.exec[0], [...ns.exec.slice(1), process.execPath, script, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffer = '';
     child.stdout.on('data', (chunk) => {
       buffer += chunk;
@@ -76,13 +110,15 @@ async function measureDns() {
         buffer = buffer.slice(at + 1);
         if (event.type === 'plan') {
           gevent = event.gevent;
+          server = event.server;
           bar.start(event.total, 0, { step: '' });
-        } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n}` });
+        } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
+        else if (event.type === 'budget') budget = event;
         else if (event.type === 'result') {
           const { type, ...row } = event;
           rows.push(row);
           bar.increment();
-        } else if (event.type === 'server') server = event;
+        }
       }
     });
     const code = await new Promise((resolve) => child.on('close', resolve));
@@ -90,9 +126,11 @@ async function measureDns() {
     if (code !== 0) throw new Error(`bench/dns.mjs exited with ${code}`);
   } finally {
     bar.stop();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     ns.remove();
   }
-  return { rows, server, gevent };
+  return { rows, server, gevent, namespace: ns.kind, budget };
 }
 
 function family(variant) {
@@ -101,21 +139,55 @@ function family(variant) {
   return 'Node without nodevent';
 }
 
-function formatDns(rows) {
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One summary per variant and N: min/median/max over rounds, failures, retransmits, drops. */
+function summarize(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const key = `${r.variant} ${r.n}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  return [...groups.values()].map((list) => {
+    const ok = list.filter((r) => typeof r.ms === 'number');
+    const ms = ok.map((r) => r.ms);
+    return {
+      variant: list[0].variant, n: list[0].n, family: family(list[0].variant), rounds: list.length,
+      error: ok.length === 0 ? list[0].error : undefined,
+      ms: ms.length ? median(ms) : undefined, min: ms.length ? Math.min(...ms) : undefined, max: ms.length ? Math.max(...ms) : undefined,
+      failed: ok.reduce((a, r) => a + r.failed, 0), resolved: ok.reduce((a, r) => a + r.resolved, 0),
+      retransmits: ok.reduce((a, r) => a + (r.retransmits ?? 0), 0), drops: ok.reduce((a, r) => a + (r.drops ?? 0), 0),
+      // A stalled round: over a second slower than the variant's best, a resolv.conf-scale timeout.
+      stalled: ms.filter((m) => m > Math.min(...ms) + 1000).length,
+      maxRssKb: Math.max(...ok.map((r) => r.maxRssKb ?? 0)),
+      // CPU µs per name in the measuring process (median over rounds): robust to a loaded machine.
+      cpuUsPerName: ok.some((r) => typeof r.cpuMs === 'number') ? median(ok.filter((r) => typeof r.cpuMs === 'number').map((r) => (r.cpuMs * 1000) / r.n)) : undefined,
+    };
+  });
+}
+
+const fmt = (ms) => (ms === undefined ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+function formatDns(summary) {
   const lines = [];
-  for (const n of [...new Set(rows.map((r) => r.n))]) {
-    const group = rows.filter((r) => r.n === n);
-    const fastest = Math.min(...group.filter((r) => typeof r.ms === 'number').map((r) => r.ms));
-    lines.push(`\nN = ${n}`);
-    lines.push('variant         wall time   ×fastest  resolved  failed  peak RSS');
-    lines.push('--------------  ----------  --------  --------  ------  --------');
+  for (const n of [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b)) {
+    const group = summary.filter((r) => r.n === n);
+    const fastest = Math.min(...group.filter((r) => r.ms !== undefined).map((r) => r.ms));
+    const rounds = Math.max(...group.map((r) => r.rounds));
+    lines.push(`\nN = ${n}${rounds > 1 ? ` (${rounds} rounds; failed/retransmits/drops summed over them)` : ''}`);
+    lines.push('variant        median    min       max       ×fastest  stalls  failed  retransmits  drops  peak RSS  CPU/name');
+    lines.push('-------------  --------  --------  --------  --------  ------  ------  -----------  -----  --------  --------');
     for (const r of group.sort((a, b) => (a.ms ?? Infinity) - (b.ms ?? Infinity))) {
       if (r.error) {
-        lines.push(`${r.variant.padEnd(14)}  ${r.error}`);
+        lines.push(`${r.variant.padEnd(13)}  ${r.error}`);
         continue;
       }
-      const wall = r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(1)} ms`;
-      lines.push(`${r.variant.padEnd(14)}  ${wall.padStart(10)}  ${(r.ms / fastest).toFixed(1).padStart(8)}  ${String(r.resolved).padStart(8)}  ${String(r.failed).padStart(6)}  ${`${Math.round(r.maxRssKb / 1024)} MB`.padStart(8)}`);
+      lines.push([r.variant.padEnd(13), fmt(r.ms).padStart(8), fmt(r.min).padStart(8), fmt(r.max).padStart(8), (r.ms / fastest).toFixed(2).padStart(8),
+        String(r.stalled).padStart(6), String(r.failed).padStart(6), String(r.retransmits).padStart(11), String(r.drops).padStart(5), `${Math.round(r.maxRssKb / 1024)} MB`.padStart(8), (r.cpuUsPerName === undefined ? '—' : `${Math.round(r.cpuUsPerName)} µs`).padStart(8)].join('  '));
     }
   }
   return lines.join('\n');
@@ -123,10 +195,14 @@ function formatDns(rows) {
 
 const dnsResult = await measureDns();
 for (const row of dnsResult.rows) row.family = family(row.variant);
+dnsResult.summary = summarize(dnsResult.rows);
 if (dnsResult.rows.length) {
-  console.log(formatDns(dnsResult.rows));
+  console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms; namespace: ${dnsResult.namespace}`);
+  console.log(formatDns(dnsResult.summary));
   console.log(`\ngevent: ${dnsResult.gevent}`);
-  if (dnsResult.server) console.log(`server: ${dnsResult.server.queries} queries, ${dnsResult.server.answered} answered, ${dnsResult.server.dropped} dropped`);
+  if (dnsResult.budget) console.log(`time budget (--budget ${settings.budget} s) spent: ${dnsResult.budget.rounds} of ${rounds} rounds at every N (${dnsResult.budget.skipped} runs skipped)`);
+  console.log('stalls: rounds over 1 s slower than the variant\'s best; retransmits: questions the relay saw more than once');
+  console.log('in a round; drops: datagrams the kernel dropped in the namespace (full socket buffers)');
 }
 
 let overhead = [];
@@ -139,13 +215,13 @@ if (!args['no-overhead']) {
 
 const out = args.out;
 mkdirSync(out, { recursive: true });
-const report = { date: new Date().toISOString(), machine, settings, quick, dns: dnsResult, overhead };
+const report = { date: new Date().toISOString(), machine, loadAverageAtStart: load, settings, quick, dns: dnsResult, overhead };
 const name = quick ? 'quick' : 'latest';
 writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 if (dnsResult.rows.length) {
-  const svg = await drawChart(dnsResult.rows, {
-    title: 'Concurrent DNS resolution: wall time by variant',
-    subtitle: `${settings.rtt * 1000} ms simulated RTT · ${machine}`,
+  const svg = await drawChart(dnsResult.summary.filter((r) => r.ms !== undefined), {
+    title: 'Concurrent DNS resolution: median wall time by variant',
+    subtitle: `${dnsResult.server} + ${settings.rtt * 1000} ms RTT · ${machine}`,
   });
   writeFileSync(join(out, `${quick ? 'quick' : 'dns'}.svg`), svg);
 }

@@ -73,4 +73,20 @@ t.test('10,000 queries in flight, delayed, none dropped', async (t) => {
 t.test('bad options', async (t) => {
   await t.rejects(startDnsServer({ host: '0.0.0.0' }), { name: 'TypeError', message: /options\.host/ });
   await t.rejects(startDnsServer({ rtt: -1 }), { name: 'RangeError', message: /options\.rtt/ });
+  await t.rejects(startDnsServer({ dropBeyond: '5' as unknown as number }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.dropBeyond/ });
+  await t.rejects(startDnsServer({ dropBeyond: -1 }), { code: 'ERR_OUT_OF_RANGE', message: /options\.dropBeyond/ });
+});
+
+t.test('dropBeyond: queries arriving while that many answers wait are dropped', async (t) => {
+  const server = await startDnsServer({ records: { 'a.test': { A: ['10.0.0.1'] } }, rtt: 0.2, dropBeyond: 3 });
+  t.teardown(() => server.close());
+  const client = dgram.createSocket('udp4');
+  t.teardown(() => client.close());
+  const answers = new Set<number>();
+  client.on('message', (msg) => answers.add(packet.decode(msg).id!));
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+  for (let i = 0; i < 10; i++) client.send(packet.encode({ type: 'query', id: i, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name: 'a.test' }] }), server.port, '127.0.0.1');
+  while (server.stats.queries < 10 || answers.size < 3) await new Promise((r) => setTimeout(r, 5));
+  t.same([...answers].sort(), [0, 1, 2], 'the first three were answered');
+  t.same({ overflowed: server.stats.overflowed, dropped: server.stats.dropped, answered: server.stats.answered }, { overflowed: 7, dropped: 7, answered: 3 });
 });

@@ -137,11 +137,13 @@ t.test('10,000 concurrent patched lookups, none fails', async (t) => {
 });
 
 t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { HostsFile } = await import('../src/patch/resolver/hosts.js');
   const { parseResolvConf, parseNsswitch } = await import('../src/patch/resolver/resolvconf.js');
-  const path = `${mkdtempSync(`${tmpdir()}/nodevent-hosts-`)}/hosts`;
+  const dir = mkdtempSync(`${tmpdir()}/nodevent-hosts-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = `${dir}/hosts`;
   writeFileSync(path, '10.0.0.1 one.test One # comment\n::1 one.test\nbad-line\n');
   const hosts = new HostsFile(path);
   t.same(hosts.lookup('ONE.test'), ['10.0.0.1', '::1']);
@@ -151,8 +153,9 @@ t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (
   await new Promise((r) => setTimeout(r, 150));
   t.same(hosts.lookup('two.test'), ['10.0.0.2']);
   t.equal(hosts.lookup('one.test'), undefined);
-  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { search: ['b.test', 'c.test'], ndots: 3 });
-  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { search: ['y.test'], ndots: 1 });
+  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { search: ['b.test', 'c.test'], ndots: 3, timeout: 1, attempts: 2 });
+  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { search: ['y.test'], ndots: 1, timeout: 5, attempts: 2 });
+  t.same(parseResolvConf('options attempts:9 timeout:0\n'), { search: [], ndots: 1, timeout: 1, attempts: 5 }, 'clamped as glibc does');
   t.same(parseNsswitch('hosts: files mdns4_minimal [NOTFOUND=return] dns\n'), { sources: ['files', 'mdns4_minimal', 'dns'], hasActions: false });
   t.same(parseNsswitch('hosts: files [NOTFOUND=return] dns\n').hasActions, true);
   t.same(parseNsswitch('passwd: files\nhosts:  files dns\n'), { sources: ['files', 'dns'], hasActions: false });

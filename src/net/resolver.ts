@@ -187,8 +187,10 @@ async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, optio
   if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
   if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
   try {
-    const lookup = which === 'cares' ? (caresLookup as unknown as LookupAll) : originalLookup();
-    const found = await cancellable(lookup(host, { all: true, family, hints }));
+    // caresLookup already ends with the scope; only the original needs a cancellable wait.
+    const found = which === 'cares'
+      ? await (caresLookup as unknown as LookupAll)(host, { all: true, family, hints })
+      : await cancellable(originalLookup()(host, { all: true, family, hints }));
     if (found.length === 0) throw new gaierror(EAI_NODATA, host);
     return { canonname: host, addresses: found.map((a) => ({ address: a.address, family: a.family as 4 | 6 })) };
   } catch (error) {

@@ -18,9 +18,10 @@ export interface PatchDnsOptions {
    */
   cache?: boolean;
   /**
-   * DNS questions in flight at once; more wait their turn. 10,000 at once overflow the socket
-   * buffers and answers are lost, so lookups are capped.
-   * @default 1024
+   * The largest window of DNS questions in flight; more wait their turn. The window adapts below
+   * it: it grows while answers return and halves when one is lost (10,000 at once overflow a
+   * server's socket buffer), loss being noticed from the measured round trip (docs/dns.md, Pacing).
+   * @default 4096
    */
   concurrency?: number;
 }

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import * as packet from 'dns-packet';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
 
 /** What the server knows about one name. */
 export interface DnsRecord {
@@ -30,13 +30,19 @@ export interface DnsServerOptions {
   servfail?: Iterable<string>;
   /** TTL of every answer, in seconds. @default 60 */
   ttl?: number;
+  /**
+   * Queries arriving while this many answers already wait for their delay are dropped, as a
+   * server whose socket buffer is full drops them (models burst loss). @default Infinity
+   */
+  dropBeyond?: number;
 }
 
 /** A running server. Unknown names get NXDOMAIN; known names without the asked type get NODATA. */
 export interface DnsServer {
   readonly port: number;
   readonly address: string;
-  readonly stats: { queries: number; answered: number; dropped: number };
+  /** `overflowed`: queries dropped by `dropBeyond` (also counted in `dropped`). */
+  readonly stats: { queries: number; answered: number; dropped: number; overflowed: number };
   /** Replaces or adds a name's records while the server runs. */
   set(name: string, record: DnsRecord): void;
   close(): Promise<void>;
@@ -69,7 +75,10 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   for (const [name, record] of source) records.set(norm(name), record);
   const never = new Set([...(options.neverAnswer ?? [])].map(norm));
   const servfail = new Set([...(options.servfail ?? [])].map(norm));
-  const stats = { queries: 0, answered: 0, dropped: 0 };
+  const stats = { queries: 0, answered: 0, dropped: 0, overflowed: 0 };
+  const dropBeyond = options.dropBeyond ?? Infinity;
+  if (typeof dropBeyond !== 'number') throw invalidArgType('options.dropBeyond', 'of type number', dropBeyond);
+  if (!(dropBeyond >= 0)) throw outOfRange('options.dropBeyond', '>= 0', dropBeyond);
 
   const socket = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', recvBufferSize: 1 << 26, sendBufferSize: 1 << 26 });
   // Answers due later, in due order (one delay for all, so arrival order is due order).
@@ -91,6 +100,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
 
   socket.on('message', (msg, rinfo) => {
     stats.queries++;
+    if (due.length - head >= dropBeyond) { stats.dropped++; stats.overflowed++; return; }
     let query: packet.Packet;
     try {
       query = packet.decode(msg);

@@ -69,6 +69,8 @@ export class CaresLookup {
     this.#hosts = new HostsFile(files.hosts);
     this.#resolvConf = new WatchedFile(files.resolvConf ?? RESOLV_CONF_PATH, parseResolvConf);
     this.#nsswitch = new WatchedFile(files.nsswitch ?? NSSWITCH_PATH, parseNsswitch);
+    // A question is given up as glibc would: after resolv.conf's timeout × attempts.
+    queries.patience = () => { const { timeout, attempts } = this.#resolvConf.value; return timeout * attempts * 1000; };
   }
 
   /**
@@ -130,11 +132,14 @@ export class CaresLookup {
     throw getaddrinfoError(again ? EAI.AGAIN : outcome === NO_DATA ? EAI.NODATA : EAI.NONAME, req.hostname);
   }
 
-  async #order(addresses: string[], order: LookupRequest['order']): Promise<string[]> {
-    const sorted = await sortAddresses(addresses);
-    if (order === 'verbatim') return sorted;
-    const first = order === 'ipv4first' ? 4 : 6;
-    return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+  #order(addresses: string[], order: LookupRequest['order']): string[] | Promise<string[]> {
+    // One address has one order: no source-address probe, no promise.
+    if (addresses.length < 2) return addresses;
+    return sortAddresses(addresses).then((sorted) => {
+      if (order === 'verbatim') return sorted;
+      const first = order === 'ipv4first' ? 4 : 6;
+      return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+    });
   }
 
   #seen(): { v4: boolean; v6: boolean } {

@@ -11,12 +11,18 @@ export interface ResolvConf {
   search: string[];
   /** Names with fewer dots than this go through the search list first. @default 1 */
   ndots: number;
+  /** Seconds glibc waits for each attempt (`options timeout:n`, max 30). @default 5 */
+  timeout: number;
+  /** Attempts glibc makes (`options attempts:n`, max 5). @default 2 */
+  attempts: number;
 }
 
-/** Parses resolv.conf text as glibc does: the last `search`/`domain` line wins; `options ndots:n` (max 15). */
+/** Parses resolv.conf text as glibc does: the last `search`/`domain` line wins; `options ndots:n` (max 15), `timeout:n`, `attempts:n`. */
 export function parseResolvConf(text: string): ResolvConf {
   let search: string[] = [];
   let ndots = 1;
+  let timeout = 5;
+  let attempts = 2;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/[#;].*/, '').trim();
     const [keyword, ...args] = line.split(/\s+/);
@@ -26,11 +32,15 @@ export function parseResolvConf(text: string): ResolvConf {
       for (const option of args) {
         const m = /^ndots:(\d+)$/.exec(option);
         if (m) ndots = Math.min(Number(m[1]), 15);
+        const t = /^timeout:(\d+)$/.exec(option);
+        if (t) timeout = Math.max(1, Math.min(Number(t[1]), 30));
+        const a = /^attempts:(\d+)$/.exec(option);
+        if (a) attempts = Math.max(1, Math.min(Number(a[1]), 5));
       }
     }
   }
   search = search.map((d) => d.replace(/\.$/, '')).filter((d) => d !== '');
-  return { search, ndots };
+  return { search, ndots, timeout, attempts };
 }
 
 /**

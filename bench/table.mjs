@@ -1,0 +1,36 @@
+// Prints the README's DNS table (markdown) from a bench report: node bench/table.mjs [latest.json]
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const path = process.argv[2] ?? fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const report = JSON.parse(readFileSync(path, 'utf8'));
+const summary = report.dns.summary ?? [];
+const fmt = (ms) => (ms === undefined ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const what = {
+  sequential: '`await dns.promises.lookup` one after another',
+  plain: '`Promise.all` of the unpatched `dns.lookup` (getaddrinfo, 4 threads)',
+  workers: '4 workers, each a share (same 4-thread pool)',
+  processes: '4 processes, each a share',
+  cares: "Node's raw c-ares: `new dns.promises.Resolver()`, `resolve4` all at once",
+  'cares-any': 'raw c-ares, `resolve4` + `resolve6` per name, all at once',
+  'gevent-thread': "gevent 22.10 `spawn(gethostbyname)` + `joinall`, thread resolver",
+  'gevent-ares': 'the same, ares resolver (`GEVENT_RESOLVER=ares`)',
+  greenlets: '**nodevent** `spawn(gethostbyname, name)` + `joinAll`',
+  patched: '**nodevent** `patchAll()`, then `dns.promises.lookup(name, { family: 4 })`',
+  'patched-any': '**nodevent** `patchAll()`, then `dns.promises.lookup(name)` (A and AAAA)',
+};
+const sizes = [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b);
+const variants = Object.keys(what).filter((v) => summary.some((r) => r.variant === v));
+console.log(`| variant | what it runs | ${sizes.map((n) => `N = ${n.toLocaleString('en')}`).join(' | ')} |`);
+console.log(`|---|---|${sizes.map(() => '---|').join('')}`);
+for (const v of variants) {
+  const cells = sizes.map((n) => {
+    const r = summary.find((x) => x.variant === v && x.n === n);
+    if (r === undefined) return '';
+    if (r.error) return r.error;
+    const spread = r.rounds > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : '';
+    const extra = [r.failed ? `${r.failed} failed` : '', r.retransmits ? `${r.retransmits} retr.` : '', r.drops ? `${r.drops} drops` : ''].filter(Boolean).join(', ');
+    return `${fmt(r.ms)}${spread}${extra ? `; ${extra}` : ''}`;
+  });
+  console.log(`| ${v} | ${what[v]} | ${cells.join(' | ')} |`);
+}

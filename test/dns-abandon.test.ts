@@ -1,0 +1,67 @@
+// A DNS question every asker gave up on is cancelled: it leaves c-ares at once, so no retry nobody
+// waits for keeps the process alive (the README's first snippet exits right after its joinAll).
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CaresQueries } from '../src/patch/resolver/query.js';
+import { startDnsServer } from '../src/testing/dns-server.js';
+
+const server = await startDnsServer({
+  records: { 'www.crappytaxidermy.com': { A: ['10.0.0.7'] }, 'slow.test': { A: ['10.0.0.8'] } },
+  neverAnswer: ['www.walterpeck.com', 'never.test'],
+});
+t.teardown(() => server.close());
+
+const until = async (what: () => boolean): Promise<void> => {
+  while (!what()) await new Promise((r) => setTimeout(r, 5));
+};
+
+t.test("the README's first snippet + killAll exits within 1.5 s after its joinAll timeout", async (t) => {
+  const child = fileURLToPath(new URL('./helpers/readme-snippet-child.ts', import.meta.url));
+  const loader = import.meta.resolve('@tapjs/typescript/import');
+  const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
+    execFile(process.execPath, ['--import', loader, child], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(server.port) } },
+      (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
+  });
+  const { at: joinedAt, values } = JSON.parse(stdout.trim().split('\n').pop()!) as { at: number; values: unknown[] };
+  t.same(values, ['10.0.0.7', null], 'one name answered, the other never');
+  t.ok(exitedAt - joinedAt < 1500, `exited ${exitedAt - joinedAt} ms after joinAll returned`);
+});
+
+t.test('a question stays in flight while one asker waits, and is cancelled when the last gives up', async (t) => {
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], channels: 1 });
+  const before = server.stats.queries;
+  const first = queries.ask('never.test', 'A');
+  const second = queries.ask('never.test', 'A');
+  t.equal(second.promise, first.promise, 'identical questions are asked once');
+  await until(() => server.stats.queries > before);
+  first.release();
+  await new Promise((r) => setImmediate(r));
+  t.equal(queries.inFlight, 1, 'still asked for the remaining asker');
+  second.release();
+  t.same(await first.promise, { code: 'ECANCELLED' }, 'cancelled once nobody waits');
+  t.equal(queries.inFlight, 0);
+});
+
+t.test("cancelling a channel asks its other questions again: they are still answered", async (t) => {
+  const slow = await startDnsServer({ records: { 'slow.test': { A: ['10.0.0.8'] } }, neverAnswer: ['never.test'], rtt: 0.3 });
+  t.teardown(() => slow.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${slow.port}`], channels: 1 });
+  const never = queries.ask('never.test', 'A');
+  const wanted = queries.ask('slow.test', 'A');
+  await until(() => slow.stats.queries >= 2);
+  never.release();
+  t.same(await never.promise, { code: 'ECANCELLED' });
+  t.same(await wanted.promise, { addresses: ['10.0.0.8'] }, 'the other question on the cancelled channel is answered');
+  t.equal(slow.stats.queries, 3, 'it was asked once more');
+  wanted.release();
+});
+
+t.test('a queued question whose askers all left is never sent', async (t) => {
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const before = server.stats.queries;
+  const asked = queries.ask('www.crappytaxidermy.com', 'AAAA');
+  asked.release(); // same turn: still queued
+  t.same(await asked.promise, { code: 'ECANCELLED' });
+  t.equal(server.stats.queries, before);
+});

@@ -1,0 +1,48 @@
+// Pacing: a server that drops queries beyond a queue depth (a full socket buffer) still answers
+// every name of a large fan-out, and loss is noticed from the measured round trip, not after
+// resolv.conf's timeout.
+import t from 'tap';
+import { CaresQueries } from '../src/patch/resolver/query.js';
+import { Pacing } from '../src/patch/resolver/pacing.js';
+import { startDnsServer } from '../src/testing/dns-server.js';
+
+t.test('every name resolves from a server dropping bursts, without waiting a resolv.conf timeout', async (t) => {
+  const n = 2000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}.pace.test`, { A: [`10.2.${i >> 8}.${i & 255}`] }]));
+  // 20 ms round trip; more than 100 answers waiting: the query is dropped.
+  const server = await startDnsServer({ records, rtt: 0.02, dropBeyond: 100 });
+  t.teardown(() => server.close());
+  const resolvConfTimeoutMs = 5000;
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], patience: () => 2 * resolvConfTimeoutMs });
+  const start = performance.now();
+  const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`p${i}.pace.test`, 'A').promise));
+  const elapsed = performance.now() - start;
+  const failed = outcomes.filter((o) => o.addresses === undefined);
+  t.equal(failed.length, 0, `failures: ${JSON.stringify(failed.slice(0, 3))}`);
+  t.same(outcomes[300], { addresses: ['10.2.1.44'] });
+  t.ok(server.stats.overflowed > 0, `the server dropped bursts (${server.stats.overflowed} queries)`);
+  t.ok(queries.retransmits > 0 && queries.pacing.losses > 0, 'losses were seen and asked again');
+  t.ok(queries.pacing.rto < resolvConfTimeoutMs / 4, `loss timeout from the measured RTT: ${queries.pacing.rto} ms`);
+  t.ok(elapsed < resolvConfTimeoutMs, `done in ${Math.round(elapsed)} ms, less than one resolv.conf timeout`);
+});
+
+t.test('the window doubles per round trip while answers return, and halves once per loss event', async (t) => {
+  const p = new Pacing({ initialWindow: 10, maxWindow: 100, minWindow: 4 });
+  for (let i = 0; i < 10; i++) p.answered(50);
+  t.equal(p.window, 20, 'slow start: +1 per answer');
+  t.ok(p.rto >= 150 && p.rto < 1000, `rto from the measured 50 ms: ${p.rto}`);
+  p.lost(1000);
+  t.equal(p.window, 10, 'halved');
+  p.lost(1001);
+  t.equal(p.window, 10, 'a second loss within the same round trip is the same event');
+  for (let i = 0; i < 10; i++) p.answered(50);
+  t.ok(p.window > 10 && p.window < 15, `then grows gently: ${p.window}`);
+  for (let i = 0; i < 10_000; i++) p.answered(50);
+  t.equal(p.window, 100, 'capped');
+  const rto = p.rto;
+  p.lost(1500);
+  t.equal(p.rto, rto, 'answers came since the last cut: a dropped burst, the timeout stays');
+  for (let i = 0; i < 20; i++) p.lost(2000 + i * 100);
+  t.equal(p.window, 4, 'floored');
+  t.equal(p.rto, 5000, 'no answer between losses: the timeout backs off, up to glibc\'s 5 s');
+});
