@@ -139,6 +139,7 @@ t.test('killing the greenlet that started a server stops it', async (t) => {
   t.equal((await client.recv(10)).length, 0, 'its handler died with it');
   client.close();
   await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+  t.ok(await eventually(() => server!.closed, 10), 'the server counts as stopped');
 });
 
 t.test("the chapter's UDP exchange through a DatagramServer", async (t) => {
@@ -167,4 +168,65 @@ t.test('bad input', async (t) => {
   const server = new StreamServer(['127.0.0.1', 0], () => {});
   await t.rejects(server.stop({ timeout: -1 }), { name: 'RangeError' });
   t.type(new TcpSocket(), TcpSocket);
+});
+
+t.test('a StreamServer whose listener is closed under it: serveForever rejects with the error, the hub stays quiet', async (t) => {
+  const failures: unknown[] = [];
+  const previous = hub.errorHandler;
+  hub.errorHandler = (_g, error) => failures.push(error);
+  t.teardown(() => { hub.errorHandler = previous; });
+  const listener = socket();
+  await listener.bind(['127.0.0.1', 0]);
+  await listener.listen(8);
+  const server = new StreamServer(listener, () => {});
+  t.teardown(() => server.stop());
+  const serving = server.serveForever();
+  await until(() => server.started);
+  listener.close(); // the accept loop cannot go on: before, serveForever resolved as if stopped
+  await t.rejects(serving, { code: 'EBADF' }, 'the caller of serveForever gets the failure');
+  t.equal(server.closed, true, 'the server stopped');
+  t.same(failures, [], 'observed by its caller: not reported again');
+});
+
+t.test('a started StreamServer whose accept loop fails with nobody in serveForever reports to the hub', async (t) => {
+  const failures: Array<[string, unknown]> = [];
+  const previous = hub.errorHandler;
+  hub.errorHandler = (g, error) => failures.push([String(g), error]);
+  t.teardown(() => { hub.errorHandler = previous; });
+  const listener = socket();
+  await listener.bind(['127.0.0.1', 0]);
+  await listener.listen(8);
+  const server = new StreamServer(listener, () => {});
+  t.teardown(() => server.stop());
+  await server.start();
+  listener.close();
+  t.ok(await eventually(() => failures.length > 0 && server.closed, 10), 'reported, and the server stopped');
+  t.equal(failures.length, 1, 'reported once');
+  t.match(failures[0]![1], { code: 'EBADF' });
+  t.match(failures[0]![0], /StreamServer-loop/, 'in the name of the serving greenlet');
+});
+
+t.test('a DatagramServer whose socket is closed under it: serveForever rejects with the error', async (t) => {
+  const sock = new UdpSocket();
+  await sock.bind(['127.0.0.1', 0]);
+  const server = new DatagramServer(sock, () => {});
+  t.teardown(() => server.stop());
+  const serving = server.serveForever();
+  await until(() => server.started);
+  sock.close();
+  await t.rejects(serving, { code: 'EBADF' });
+  t.equal(server.closed, true);
+});
+
+t.test('serveForever after stop() resolves; a stop does not count as a failure', async (t) => {
+  const failures: unknown[] = [];
+  const previous = hub.errorHandler;
+  hub.errorHandler = (_g, error) => failures.push(error);
+  t.teardown(() => { hub.errorHandler = previous; });
+  const server = new StreamServer(['127.0.0.1', 0], () => {});
+  const serving = server.serveForever();
+  await until(() => server.started);
+  await server.stop();
+  await serving;
+  t.same(failures, []);
 });
