@@ -1,0 +1,197 @@
+// Green socket waits after a kill follow the runtime's rule for its own waits (docs/runtime.md,
+// "Scopes"): a greenlet that caught its kill and carries on waits like code outside any greenlet,
+// and a kill that reached nothing the body awaited rejects only the first wait after it.
+import t, { type Test } from 'tap';
+import { GreenletExit, sleep, spawn } from '../src/runtime/index.js';
+import { until } from './helpers/servers.js';
+import { TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
+
+// Enough laps that a loop rejected at once on every call (the old behaviour: it spun the CPU and
+// starved the event loop) ends on its own and fails the assertions instead of hanging the file.
+const LAPS = 1000;
+
+/** A connected pair on loopback made outside every greenlet: no kill closes it. */
+async function pair(t: Test): Promise<[TcpSocket, TcpSocket]> {
+  const server = socket();
+  await server.bind(['127.0.0.1', 0]);
+  await server.listen(5);
+  const accepting = server.accept();
+  const client = await createConnection(server.getsockname());
+  const [peer] = await accepting;
+  server.close();
+  t.teardown(() => {
+    client.close();
+    peer.close();
+  });
+  return [client, peer];
+}
+
+t.test('a greenlet that catches its kill and loops on recv() waits for data: no spin, nothing lost', async (t) => {
+  const [client, peer] = await pair(t);
+  const got: string[] = [];
+  const errors: unknown[] = [];
+  let laps = 0;
+  let calls = 0;
+  let caught = false;
+  const g = spawn(async () => {
+    try {
+      await sleep(60);
+    } catch {
+      caught = true;
+      for (laps = 0; laps < LAPS; laps++) {
+        try {
+          calls++;
+          const data = (await client.recv(100)).toString();
+          got.push(data);
+          if (data.endsWith('stop') || data === '') break;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    }
+  });
+  await sleep(0);
+  await g.kill();
+  await until(() => caught);
+  await peer.sendall(Buffer.from('one'));
+  await until(() => got.length === 1 || errors.length > 0 || laps >= LAPS);
+  await peer.sendall(Buffer.from('stop'));
+  await until(() => got.length === 2 || laps >= LAPS);
+  t.same(errors, [], 'no recv was rejected again after the kill');
+  t.same(got, ['one', 'stop'], 'every message came, in order');
+  t.equal(calls, 2, 'one recv per message: the loop waited in recv');
+  t.type(g.value, GreenletExit);
+  t.equal(client.closed, false, 'a socket the greenlet did not own survives its kill');
+});
+
+t.test('a kill that reached nothing the body awaited rejects the first recv after it, once, consuming nothing', async (t) => {
+  const [client, peer] = await pair(t);
+  let release!: () => void;
+  const unowned = new Promise<void>((resolve) => (release = resolve));
+  const log: unknown[] = [];
+  let ended = false;
+  const g = spawn(async () => {
+    await unowned; // nobody owns this promise: the kill cannot reach it
+    try {
+      for (let i = 0; i < 2; i++) {
+        try {
+          log.push((await client.recv(100)).toString());
+        } catch (error) {
+          log.push(error);
+        }
+      }
+    } finally {
+      ended = true;
+    }
+  });
+  await sleep(0);
+  await g.kill();
+  await peer.sendall(Buffer.from('hello'));
+  release();
+  await until(() => ended);
+  t.type(log[0], GreenletExit, 'the first wait after the kill receives it');
+  t.equal(log[0], g.value);
+  t.equal(log[1], 'hello', 'the rejected recv read nothing; the next one waits and gets the data');
+});
+
+t.test('after a caught kill, accept() waits for a connection and a new connection belongs to nobody', async (t) => {
+  const server = socket();
+  await server.bind(['127.0.0.1', 0]);
+  await server.listen(5);
+  t.teardown(() => server.close());
+  const address: Address = server.getsockname();
+  let caught = false;
+  let accepted: TcpSocket | undefined;
+  let outbound: TcpSocket | undefined;
+  const errors: unknown[] = [];
+  const g = spawn(async () => {
+    try {
+      await sleep(60);
+    } catch {
+      caught = true;
+      try {
+        [accepted] = await server.accept();
+        outbound = await createConnection(address); // made in the dead greenlet: owned by nobody
+        await outbound.sendall(Buffer.from('late'));
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  });
+  await sleep(0);
+  await g.kill();
+  await until(() => caught);
+  const first = await createConnection(address);
+  t.teardown(() => first.close());
+  await until(() => outbound !== undefined || errors.length > 0);
+  t.same(errors, [], 'accept and connect after the kill were not rejected');
+  if (errors.length > 0) return; // nothing will arrive to read below
+  const [second] = await server.accept();
+  t.teardown(() => second.close());
+  t.equal((await second.recvExactly(4)).toString(), 'late', 'the connection made after the kill works');
+  t.equal(accepted!.closed, false);
+  t.equal(outbound!.closed, false);
+  accepted!.close();
+  outbound!.close();
+});
+
+t.test('a greenlet that catches its kill and loops on a UDP recvfrom() waits for datagrams', async (t) => {
+  const receiver = new UdpSocket();
+  t.teardown(() => receiver.close());
+  await receiver.bind(['127.0.0.1', 0]);
+  const sender = new UdpSocket();
+  t.teardown(() => sender.close());
+  const got: string[] = [];
+  const errors: unknown[] = [];
+  let laps = 0;
+  let calls = 0;
+  let caught = false;
+  const g = spawn(async () => {
+    try {
+      await sleep(60);
+    } catch {
+      caught = true;
+      for (laps = 0; laps < LAPS; laps++) {
+        try {
+          calls++;
+          const [data] = await receiver.recvfrom(100);
+          got.push(data.toString());
+          if (data.toString() === 'stop') break;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    }
+  });
+  await sleep(0);
+  await g.kill();
+  await until(() => caught);
+  await sender.sendto(Buffer.from('one'), receiver.getsockname());
+  await until(() => got.length === 1 || laps >= LAPS);
+  await sender.sendto(Buffer.from('stop'), receiver.getsockname());
+  await until(() => got.length === 2 || laps >= LAPS);
+  t.same(errors, []);
+  t.same(got, ['one', 'stop']);
+  t.equal(calls, 2, 'one recvfrom per datagram');
+});
+
+t.test('a kill during recv on the greenlet\'s own socket still rejects with the kill, not a closed socket', async (t) => {
+  const server = socket();
+  await server.bind(['127.0.0.1', 0]);
+  await server.listen(5);
+  t.teardown(() => server.close());
+  let reason: unknown;
+  let mine: TcpSocket | undefined;
+  const g = spawn(async () => {
+    mine = await createConnection(server.getsockname());
+    await mine.recv(10).catch((error: unknown) => { reason = error; });
+  });
+  const [conn] = await server.accept();
+  t.teardown(() => conn.close());
+  await until(() => mine !== undefined);
+  await g.kill();
+  await until(() => reason !== undefined);
+  t.type(reason, GreenletExit);
+  t.equal(mine!.closed, true, 'the socket it owned closed with it');
+  t.equal((await conn.recv(10)).length, 0, 'the peer sees the close');
+});
