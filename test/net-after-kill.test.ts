@@ -1,10 +1,13 @@
 // Green socket waits after a kill follow the runtime's rule for its own waits (docs/runtime.md,
 // "Scopes"): a greenlet that caught its kill and carries on waits like code outside any greenlet,
 // and a kill that reached nothing the body awaited rejects only the first wait after it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { GreenletExit, sleep, spawn } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
-import { TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
+import { SOCK_STREAM, TcpSocket, UdpSocket, createConnection, getaddrinfo, setHostsFile, socket, type Address } from '../src/net/index.js';
 
 // Enough laps that a loop rejected at once on every call (the old behaviour: it spun the CPU and
 // starved the event loop) ends on its own and fails the assertions instead of hanging the file.
@@ -194,4 +197,43 @@ t.test('a kill during recv on the greenlet\'s own socket still rejects with the 
   t.type(reason, GreenletExit);
   t.equal(mine!.closed, true, 'the socket it owned closed with it');
   t.equal((await conn.recv(10)).length, 0, 'the peer sees the close');
+});
+
+t.test('after a caught kill, createConnection still tries the next address when one refuses', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nodevent-hosts-'));
+  const hosts = join(dir, 'hosts');
+  // The first address refuses (nothing listens on 127.0.0.1 at that port), the second accepts.
+  const server = socket();
+  await server.bind(['127.0.0.2', 0]);
+  await server.listen(5);
+  t.teardown(() => server.close());
+  const [, port] = server.getsockname();
+  writeFileSync(hosts, '127.0.0.1 two.test\n127.0.0.2 two.test\n');
+  setHostsFile(hosts);
+  t.teardown(() => {
+    setHostsFile(null);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  t.same((await getaddrinfo('two.test', port, { type: SOCK_STREAM })).map((info) => info[4][0]), ['127.0.0.1', '127.0.0.2'], 'the refusing address comes first');
+  let caught = false;
+  let result: unknown;
+  const g = spawn(async () => {
+    try {
+      await sleep(60);
+    } catch {
+      caught = true;
+      try {
+        result = await createConnection(['two.test', port]);
+      } catch (error) {
+        result = error;
+      }
+    }
+  });
+  await sleep(0);
+  await g.kill();
+  await until(() => caught && result !== undefined);
+  t.type(result, TcpSocket, 'the refusal of the first address did not end the attempts');
+  const sock = result as TcpSocket;
+  t.same(sock.getpeername(), ['127.0.0.2', port]);
+  sock.close();
 });
