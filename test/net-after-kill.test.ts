@@ -29,37 +29,46 @@ async function pair(t: Test): Promise<[TcpSocket, TcpSocket]> {
   return [client, peer];
 }
 
-t.test('a greenlet that catches its kill and loops on recv() waits for data: no spin, nothing lost', async (t) => {
-  const [client, peer] = await pair(t);
-  const got: string[] = [];
-  const errors: unknown[] = [];
-  let laps = 0;
-  let calls = 0;
-  let caught = false;
+/**
+ * Spawns a greenlet that catches its kill, then reads messages with `read` until 'stop' (or EOF),
+ * at most LAPS calls; kills it once it waits, and sends each of `send` once the one before arrived.
+ */
+async function readAfterKill(read: () => Promise<string>, send: (message: string) => Promise<unknown>) {
+  const state = { caught: false, calls: 0, got: [] as string[], errors: [] as unknown[] };
   const g = spawn(async () => {
     try {
       await sleep(60);
     } catch {
-      caught = true;
-      for (laps = 0; laps < LAPS; laps++) {
+      state.caught = true;
+      while (state.calls < LAPS) {
+        state.calls++;
         try {
-          calls++;
-          const data = (await client.recv(100)).toString();
-          got.push(data);
-          if (data.endsWith('stop') || data === '') break;
+          const data = await read();
+          state.got.push(data);
+          if (data === 'stop' || data === '') break;
         } catch (error) {
-          errors.push(error);
+          state.errors.push(error);
         }
       }
     }
   });
   await sleep(0);
   await g.kill();
-  await until(() => caught);
-  await peer.sendall(Buffer.from('one'));
-  await until(() => got.length === 1 || errors.length > 0 || laps >= LAPS);
-  await peer.sendall(Buffer.from('stop'));
-  await until(() => got.length === 2 || laps >= LAPS);
+  await until(() => state.caught);
+  for (const [i, message] of ['one', 'stop'].entries()) {
+    await send(message);
+    // Waits for the state, or for the loop to end on its own when every call rejects at once.
+    await until(() => state.got.length > i || state.calls >= LAPS);
+  }
+  return { g, ...state };
+}
+
+t.test('a greenlet that catches its kill and loops on recv() waits for data: no spin, nothing lost', async (t) => {
+  const [client, peer] = await pair(t);
+  const { g, got, errors, calls } = await readAfterKill(
+    async () => (await client.recv(100)).toString(),
+    (message) => peer.sendall(Buffer.from(message)),
+  );
   t.same(errors, [], 'no recv was rejected again after the kill');
   t.same(got, ['one', 'stop'], 'every message came, in order');
   t.equal(calls, 2, 'one recv per message: the loop waited in recv');
@@ -144,36 +153,11 @@ t.test('a greenlet that catches its kill and loops on a UDP recvfrom() waits for
   await receiver.bind(['127.0.0.1', 0]);
   const sender = new UdpSocket();
   t.teardown(() => sender.close());
-  const got: string[] = [];
-  const errors: unknown[] = [];
-  let laps = 0;
-  let calls = 0;
-  let caught = false;
-  const g = spawn(async () => {
-    try {
-      await sleep(60);
-    } catch {
-      caught = true;
-      for (laps = 0; laps < LAPS; laps++) {
-        try {
-          calls++;
-          const [data] = await receiver.recvfrom(100);
-          got.push(data.toString());
-          if (data.toString() === 'stop') break;
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    }
-  });
-  await sleep(0);
-  await g.kill();
-  await until(() => caught);
-  await sender.sendto(Buffer.from('one'), receiver.getsockname());
-  await until(() => got.length === 1 || laps >= LAPS);
-  await sender.sendto(Buffer.from('stop'), receiver.getsockname());
-  await until(() => got.length === 2 || laps >= LAPS);
-  t.same(errors, []);
+  const { got, errors, calls } = await readAfterKill(
+    async () => (await receiver.recvfrom(100))[0].toString(),
+    (message) => sender.sendto(Buffer.from(message), receiver.getsockname()),
+  );
+  t.same(errors, [], 'no recvfrom was rejected again after the kill');
   t.same(got, ['one', 'stop']);
   t.equal(calls, 2, 'one recvfrom per datagram');
 });
