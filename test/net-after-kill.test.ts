@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { GreenletExit, sleep, spawn } from '../src/runtime/index.js';
+import { GreenletExit, sleep, spawn, type Greenlet } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
 import { SOCK_STREAM, TcpSocket, UdpSocket, createConnection, getaddrinfo, setHostsFile, socket, type Address } from '../src/net/index.js';
 
@@ -30,31 +30,43 @@ async function pair(t: Test): Promise<[TcpSocket, TcpSocket]> {
 }
 
 /**
- * Spawns a greenlet that catches its kill, then reads messages with `read` until 'stop' (or EOF),
- * at most LAPS calls; kills it once it waits, and sends each of `send` once the one before arrived.
+ * Spawns a greenlet that catches its kill and then runs `body`; resolves once it was killed.
+ * Wrapped in an object: a Greenlet is awaitable, so returning it would wait for its result.
  */
-async function readAfterKill(read: () => Promise<string>, send: (message: string) => Promise<unknown>) {
-  const state = { caught: false, calls: 0, got: [] as string[], errors: [] as unknown[] };
+async function spawnCatchingKill(body: () => Promise<void>): Promise<{ g: Greenlet }> {
+  let caught = false;
   const g = spawn(async () => {
     try {
       await sleep(60);
     } catch {
-      state.caught = true;
-      while (state.calls < LAPS) {
-        state.calls++;
-        try {
-          const data = await read();
-          state.got.push(data);
-          if (data === 'stop' || data === '') break;
-        } catch (error) {
-          state.errors.push(error);
-        }
-      }
+      caught = true;
+      await body();
     }
   });
   await sleep(0);
   await g.kill();
-  await until(() => state.caught);
+  await until(() => caught);
+  return { g };
+}
+
+/**
+ * In a greenlet that caught its kill, reads messages with `read` until 'stop' (or EOF), at most
+ * LAPS calls; sends each of the messages once the one before arrived.
+ */
+async function readAfterKill(read: () => Promise<string>, send: (message: string) => Promise<unknown>) {
+  const state = { calls: 0, got: [] as string[], errors: [] as unknown[] };
+  const { g } = await spawnCatchingKill(async () => {
+    while (state.calls < LAPS) {
+      state.calls++;
+      try {
+        const data = await read();
+        state.got.push(data);
+        if (data === 'stop' || data === '') break;
+      } catch (error) {
+        state.errors.push(error);
+      }
+    }
+  });
   for (const [i, message] of ['one', 'stop'].entries()) {
     await send(message);
     // Waits for the state, or for the loop to end on its own when every call rejects at once.
@@ -112,27 +124,18 @@ t.test('after a caught kill, accept() waits for a connection and a new connectio
   await server.listen(5);
   t.teardown(() => server.close());
   const address: Address = server.getsockname();
-  let caught = false;
   let accepted: TcpSocket | undefined;
   let outbound: TcpSocket | undefined;
   const errors: unknown[] = [];
-  const g = spawn(async () => {
+  await spawnCatchingKill(async () => {
     try {
-      await sleep(60);
-    } catch {
-      caught = true;
-      try {
-        [accepted] = await server.accept();
-        outbound = await createConnection(address); // made in the dead greenlet: owned by nobody
-        await outbound.sendall(Buffer.from('late'));
-      } catch (error) {
-        errors.push(error);
-      }
+      [accepted] = await server.accept();
+      outbound = await createConnection(address); // made in the dead greenlet: owned by nobody
+      await outbound.sendall(Buffer.from('late'));
+    } catch (error) {
+      errors.push(error);
     }
   });
-  await sleep(0);
-  await g.kill();
-  await until(() => caught);
   const first = await createConnection(address);
   t.teardown(() => first.close());
   await until(() => outbound !== undefined || errors.length > 0);
@@ -199,23 +202,15 @@ t.test('after a caught kill, createConnection still tries the next address when 
     rmSync(dir, { recursive: true, force: true });
   });
   t.same((await getaddrinfo('two.test', port, { type: SOCK_STREAM })).map((info) => info[4][0]), ['127.0.0.1', '127.0.0.2'], 'the refusing address comes first');
-  let caught = false;
   let result: unknown;
-  const g = spawn(async () => {
+  await spawnCatchingKill(async () => {
     try {
-      await sleep(60);
-    } catch {
-      caught = true;
-      try {
-        result = await createConnection(['two.test', port]);
-      } catch (error) {
-        result = error;
-      }
+      result = await createConnection(['two.test', port]);
+    } catch (error) {
+      result = error;
     }
   });
-  await sleep(0);
-  await g.kill();
-  await until(() => caught && result !== undefined);
+  await until(() => result !== undefined);
   t.type(result, TcpSocket, 'the refusal of the first address did not end the attempts');
   const sock = result as TcpSocket;
   t.same(sock.getpeername(), ['127.0.0.2', port]);
