@@ -17,7 +17,7 @@ export function noop(): void {}
 /**
  * What TcpSocket and UdpSocket share: the family, the timeout (`settimeout`/`gettimeout`/
  * `setblocking`), the closed state, the greenlet that owns the socket (`close`, `adopt`) and the
- * waits of blocking calls, which end within the timeout and the current scope.
+ * waits of blocking calls, which end within the timeout and the scope of the wait (see `block`).
  *
  * A subclass validates its own options after `super(options)`, then calls `_own()` once its
  * fields are set, and releases its Node handles in `_release()`. A socket made in a greenlet that
