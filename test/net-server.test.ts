@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Pool } from '../src/runtime/pool.js';
 import { GreenletExit, Event, hub, sleep, spawn } from '../src/runtime/index.js';
 import { eventually, until } from './helpers/servers.js';
@@ -139,6 +139,7 @@ t.test('killing the greenlet that started a server stops it', async (t) => {
   t.equal((await client.recv(10)).length, 0, 'its handler died with it');
   client.close();
   await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+  t.ok(await eventually(() => server!.closed, 10), 'the server counts as stopped');
 });
 
 t.test("the chapter's UDP exchange through a DatagramServer", async (t) => {
@@ -167,4 +168,69 @@ t.test('bad input', async (t) => {
   const server = new StreamServer(['127.0.0.1', 0], () => {});
   await t.rejects(server.stop({ timeout: -1 }), { name: 'RangeError' });
   t.type(new TcpSocket(), TcpSocket);
+});
+
+/** Collects what the hub reports (`[greenlet name, error]`) until the test ends. */
+function hubReports(t: Test): Array<[string, unknown]> {
+  const reports: Array<[string, unknown]> = [];
+  const previous = hub.errorHandler;
+  hub.errorHandler = (g, error) => reports.push([String(g), error]);
+  t.teardown(() => { hub.errorHandler = previous; });
+  return reports;
+}
+
+/** A listening green socket on loopback, given to a server as its listener. */
+async function listening(): Promise<TcpSocket> {
+  const listener = socket();
+  await listener.bind(['127.0.0.1', 0]);
+  await listener.listen(8);
+  return listener;
+}
+
+t.test('a StreamServer whose listener is closed under it: serveForever rejects with the error, the hub stays quiet', async (t) => {
+  const reports = hubReports(t);
+  const listener = await listening();
+  const server = new StreamServer(listener, () => {});
+  t.teardown(() => server.stop());
+  const serving = server.serveForever();
+  await until(() => server.started);
+  listener.close(); // the accept loop cannot go on: before, serveForever resolved as if stopped
+  await t.rejects(serving, { code: 'EBADF' }, 'the caller of serveForever gets the failure');
+  t.equal(server.closed, true, 'the server stopped');
+  t.same(reports, [], 'observed by its caller: not reported again');
+});
+
+t.test('a started StreamServer whose accept loop fails with nobody in serveForever reports to the hub', async (t) => {
+  const reports = hubReports(t);
+  const listener = await listening();
+  const server = new StreamServer(listener, () => {});
+  t.teardown(() => server.stop());
+  await server.start();
+  listener.close();
+  t.ok(await eventually(() => reports.length > 0 && server.closed, 10), 'reported, and the server stopped');
+  t.equal(reports.length, 1, 'reported once');
+  t.match(reports[0]![1], { code: 'EBADF' });
+  t.match(reports[0]![0], /StreamServer-loop/, 'in the name of the serving greenlet');
+});
+
+t.test('a DatagramServer whose socket is closed under it: serveForever rejects with the error', async (t) => {
+  const sock = new UdpSocket();
+  await sock.bind(['127.0.0.1', 0]);
+  const server = new DatagramServer(sock, () => {});
+  t.teardown(() => server.stop());
+  const serving = server.serveForever();
+  await until(() => server.started);
+  sock.close();
+  await t.rejects(serving, { code: 'EBADF' });
+  t.equal(server.closed, true);
+});
+
+t.test('a server stopped while serveForever waits: it resolves, and nothing is reported', async (t) => {
+  const reports = hubReports(t);
+  const server = new StreamServer(['127.0.0.1', 0], () => {});
+  const serving = server.serveForever();
+  await until(() => server.started);
+  await server.stop();
+  await serving;
+  t.same(reports, []);
 });

@@ -1,5 +1,5 @@
 import { getCurrent } from '../runtime/greenlet.js';
-import { currentScope, type Scope } from '../runtime/scope.js';
+import { currentScope, waitScope, type Scope } from '../runtime/scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
 import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
 import { BlockingIOError, timeout } from './errors.js';
@@ -96,15 +96,19 @@ export function validateSize(value: unknown, name: string): number {
 
 /**
  * Blocks the calling greenlet until `register` settles, within the socket timeout `ms`
- * (undefined: no limit; 0: non-blocking) and the current scope. `register(resolve, reject)` arms
- * the operation and returns its cleanup, which runs however the wait ends, so an abandoned wait
- * never consumes data later.
+ * (undefined: no limit; 0: non-blocking) and the scope of the wait (`waitScope()`, as for the
+ * runtime's own waits). `register(resolve, reject)` arms the operation and returns its cleanup,
+ * which runs however the wait ends, so an abandoned wait never consumes data later.
+ *
+ * After a kill the wait is the waiter's: a greenlet that caught its kill and calls `recv` again
+ * waits for data like code outside any greenlet (a loop on `recv` cannot spin the CPU). A kill
+ * that reached nothing the body awaited rejects the first wait after it, before anything starts.
  */
 export function block<T>(
   ms: number | undefined,
   register: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void,
-  scope: Scope | undefined = currentScope(),
 ): Promise<T> {
+  const scope = waitScope();
   if (scope?.aborted) return Promise.reject(scope.reason);
   return new Promise<T>((resolve, reject) => {
     let done = false;
@@ -119,7 +123,10 @@ export function block<T>(
       cleanup?.();
       settle(value);
     }
-    cleanup = register((value) => finish(resolve, value), (error) => finish(reject, error));
+    // The abort that closes the greenlet's socket wakes this wait before it disposes of the
+    // wait itself: the caller must see the kill, not a closed socket.
+    const succeed = (value: T): void => (scope?.aborted ? finish(reject, scope.reason) : finish(resolve, value));
+    cleanup = register(succeed, (error) => finish(reject, error));
     if (done) {
       cleanup();
       return;
@@ -128,6 +135,16 @@ export function block<T>(
     if (ms !== undefined) timer = rawSetTimeout(() => finish(reject, new timeout()), ms);
     scope?.own(owned);
   });
+}
+
+/**
+ * True when `error` is why the current scope was aborted: the caller's kill or deadline (an abort
+ * travels inward with its reason), as opposed to an error of the operation itself.
+ * @internal
+ */
+export function isAbortReason(error: unknown): boolean {
+  const scope = currentScope();
+  return scope !== undefined && scope.aborted && scope.reason === error;
 }
 
 /**

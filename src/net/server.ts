@@ -59,6 +59,10 @@ abstract class BaseServer {
   #stopped = false;
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
+  // Why the serving loop failed (an accept that cannot go on: the listener closed under it).
+  #failure: { error: unknown } | undefined;
+  // Callers waiting in serveForever: they receive the loop's failure; without any, the hub does.
+  #waiting = 0;
 
   constructor(options: ServerOptions) {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
@@ -98,10 +102,21 @@ abstract class BaseServer {
     await this._open();
     this.#loop = new Greenlet(() => this.#serve());
     this.#loop.name = `${this.constructor.name}-loop`;
-    this.#loop.link(() => {
-      if (this.#loop?.exception != null) void this.stop();
-    });
+    this.#loop.link((loop) => this.#loopEnded(loop));
     this.#loop.start();
+  }
+
+  // The loop only ends by stop() or by its caller's kill, or when it fails. A failure stops the
+  // server and goes to whoever waits in serveForever(), or else to the hub (gevent reports a
+  // listener that fails through the hub and closes the server).
+  #loopEnded(loop: Greenlet): void {
+    if (this.#stopped) return;
+    if (!loop.successful()) {
+      const error = loop.exception;
+      this.#failure = { error };
+      if (this.#waiting === 0) hub.reportError(loop, error);
+    }
+    void this.stop();
   }
 
   async #serve(): Promise<void> {
@@ -133,10 +148,20 @@ abstract class BaseServer {
     g.link(() => this.#handlers.delete(g));
   }
 
-  /** Starts the server and waits until it is stopped (or its caller is killed). */
+  /**
+   * Starts the server and waits until it is stopped (or its caller is killed). When serving
+   * fails (the listener was closed by someone else, accept failed), the server stops and this
+   * rejects with the error; the hub reports such a failure only when nobody waits here.
+   */
   async serveForever(): Promise<void> {
-    await this.start();
-    await this.#done;
+    this.#waiting++;
+    try {
+      await this.start();
+      await this.#done;
+    } finally {
+      this.#waiting--;
+    }
+    if (this.#failure !== undefined) throw this.#failure.error;
   }
 
   /**

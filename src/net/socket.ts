@@ -1,6 +1,5 @@
-import { currentScope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../runtime/validate.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, validateAddress, type Address } from './common.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, isAbortReason, validateAddress, type Address } from './common.js';
 import { getaddrinfo } from './resolver.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
@@ -77,8 +76,9 @@ export async function createConnection(address: Address, options: CreateConnecti
     } catch (error) {
       sock.close();
       lastError = error;
-      // A kill or a deadline of the caller ends the attempt; a refusal or a socket timeout tries the next address.
-      if (currentScope()?.aborted) throw error;
+      // The caller's kill or deadline ends the attempts; a refusal or a socket timeout tries the
+      // next address (also in a greenlet that caught its kill earlier and carries on).
+      if (isAbortReason(error)) throw error;
     }
   }
   throw lastError;

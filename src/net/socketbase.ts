@@ -1,4 +1,4 @@
-import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import type { Disposable, Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../runtime/validate.js';
 import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
 import { closedSocketError } from './errors.js';
@@ -17,11 +17,11 @@ export function noop(): void {}
 /**
  * What TcpSocket and UdpSocket share: the family, the timeout (`settimeout`/`gettimeout`/
  * `setblocking`), the closed state, the greenlet that owns the socket (`close`, `adopt`) and the
- * waits of blocking calls, which end within the timeout and the current scope.
+ * waits of blocking calls, which end within the timeout and the scope of the wait (see `block`).
  *
  * A subclass validates its own options after `super(options)`, then calls `_own()` once its
- * fields are set (in an already-aborted scope that closes the socket at once), and releases its
- * Node handles in `_release()`.
+ * fields are set, and releases its Node handles in `_release()`. A socket made in a greenlet that
+ * was killed already belongs to nobody: the kill was delivered to what was outstanding then.
  */
 export abstract class SocketBase {
   /** `AF_INET` or `AF_INET6`. */
@@ -83,10 +83,11 @@ export abstract class SocketBase {
     return this.#closed;
   }
 
-  /** @internal Throws the current scope's reason once it is aborted, or the closed-socket error. */
+  /**
+   * @internal Throws the closed-socket error. A kill is not looked at here: it reaches the call
+   * through its wait (`block`), once, so a greenlet that caught its kill can go on using sockets.
+   */
   protected _check(): void {
-    const scope = currentScope();
-    if (scope?.aborted) throw scope.reason;
     if (this.#closed) throw closedSocketError();
   }
 
@@ -133,7 +134,10 @@ export abstract class SocketBase {
     this.#owner?.disown(this.#owned);
   }
 
-  /** The current greenlet adopts the socket: from now on, killing it (not the old owner) closes the socket. */
+  /**
+   * The current greenlet adopts the socket: from now on, killing it (not the old owner) closes
+   * the socket. A greenlet that was killed already adopts nothing: the socket then has no owner.
+   */
   adopt(): this {
     this.#owner?.disown(this.#owned);
     this.#owner = ownerScope();

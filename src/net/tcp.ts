@@ -52,8 +52,7 @@ export class TcpSocket extends SocketBase {
   /** @internal Wraps a connection taken from a listener; owned by the current greenlet. */
   static _fromAccepted(raw: net.Socket, family: number, timeout: number | null): TcpSocket {
     const sock = new TcpSocket({ family, timeout });
-    if (sock.closed) raw.destroy(); // created in a scope that is already gone
-    else sock.#attach(raw);
+    sock.#attach(raw);
     return sock;
   }
 

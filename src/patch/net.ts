@@ -74,7 +74,7 @@ export function ownSocket(socket: Tagged): void {
   if (scope === undefined) return;
   const owner = new SocketOwner(socket, scope);
   socket[kOwner] = owner;
-  owner.attach(); // in an aborted scope this destroys the socket at once
+  owner.attach(); // a scope that ended or was aborted owns nothing new: the socket stays alive
 }
 
 /**
@@ -96,8 +96,7 @@ export function patchNet(): void {
   const proto = net.Socket.prototype as Tagged;
   const original = proto.connect as (...args: unknown[]) => net.Socket;
   replace('net', proto, 'connect', function connect(this: Tagged, ...args: unknown[]) {
-    // After the original: connect() revives a destroyed socket, so ownership (which destroys at
-    // once in an aborted scope) must come last.
+    // After the original: a connect() that throws (bad arguments) must leave nothing owned.
     const result = original.apply(this, args);
     ownSocket(this);
     return result;

@@ -15,8 +15,9 @@ export interface Destroyable {
 function noop(): void {}
 
 /**
- * The ownership of `target` by `scope`: `attach()` registers it (in an aborted scope that destroys
- * the target at once) and disowns it on 'close'. A subclass overrides `forget()` to drop its own
+ * The ownership of `target` by `scope`: `attach()` registers it and disowns it on 'close'. A scope
+ * that ended or was aborted owns nothing new, so there `attach()` leaves the target alone: the
+ * kill went to what was outstanding when it came. A subclass overrides `forget()` to drop its own
  * bookkeeping, which runs first whether the target is disposed or released.
  */
 export class DestroyOnAbort<T extends Destroyable> implements Disposable {
