@@ -124,4 +124,5 @@ t.test('connecting in a scope that was already aborted: the scope owns nothing n
   await once(client!, 'connect');
   t.notOk(client!.destroyed);
   t.equal(g.ownedCount, 0);
+  t.equal(socketOwner(client!), undefined, 'the socket names no owner, so a live scope may still take it');
 });

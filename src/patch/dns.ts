@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
-import { currentScope, type Scope } from '../runtime/scope.js';
+import { waitScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { isPatched, replace, restore, sync } from './registry.js';
 import { CaresLookup, type LookupRequest } from './resolver/cares.js';
@@ -116,7 +116,7 @@ function bound<T>(promise: Promise<T>, scope: Scope | undefined): Promise<T> {
 /** Wraps a callback-style dns function so that, in a scope, its callback gets the abort reason at once. */
 function cancellableCallback(fn: AnyFn): AnyFn {
   return function (this: unknown, ...args: unknown[]) {
-    const scope = currentScope();
+    const scope = waitScope();
     const cb = args[args.length - 1];
     if (scope === undefined || typeof cb !== 'function') return fn.apply(this, args);
     let done = false;
@@ -136,7 +136,7 @@ function cancellableCallback(fn: AnyFn): AnyFn {
 /** Wraps a promise-returning dns function so that, in a scope, it rejects with the abort reason at once. */
 function cancellablePromise(fn: AnyFn): AnyFn {
   return function (this: unknown, ...args: unknown[]) {
-    const scope = currentScope();
+    const scope = waitScope();
     if (scope?.aborted) return Promise.reject(scope.reason);
     return bound(fn.apply(this, args) as Promise<unknown>, scope);
   };
@@ -161,7 +161,7 @@ const shape = (req: LookupRequest, addresses: string[]): dns.LookupAddress | dns
 export function caresLookup(hostname: string, options?: number | dns.LookupOptions): Promise<dns.LookupAddress | dns.LookupAddress[]>;
 export function caresLookup(hostname: unknown, options?: unknown): Promise<unknown> {
   const req = parseLookup(hostname, options);
-  const scope = currentScope();
+  const scope = waitScope();
   if (req === null || getEngine().needsOriginal(req.hostname)) {
     if (scope?.aborted && req !== null) return Promise.reject(scope.reason);
     return bound(original.promisesLookup(hostname, options) as Promise<unknown>, scope);
@@ -177,7 +177,7 @@ function lookup(this: unknown, hostname: unknown, options: unknown, callback?: u
   const req = typeof cb === 'function' ? parseLookup(hostname, typeof options === 'function' ? undefined : options) : null;
   // eslint-disable-next-line prefer-rest-params
   if (req === null || getEngine().needsOriginal(req.hostname)) return cancellableOriginalLookup.apply(this, [...arguments]) as object;
-  run(req, currentScope()).then((addresses) => {
+  run(req, waitScope()).then((addresses) => {
     if (req.all) process.nextTick(cb as Callback, null, shape(req, addresses));
     else process.nextTick(cb as Callback, null, addresses[0], req.family || isIP(addresses[0]!));
   }, (err: unknown) => process.nextTick(cb as Callback, err));

@@ -1,5 +1,5 @@
 import { Dispatcher, getGlobalDispatcher } from 'undici';
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { outsideScope, owningScope, type Disposable, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
@@ -81,10 +81,10 @@ function wrapHandler(handler: Handler, owner: RequestOwner): Handler {
 }
 
 function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-  const scope = currentScope();
+  const scope = owningScope();
   if (scope === undefined) return dispatch(options, handler);
   const owner = new RequestOwner(scope);
-  scope.own(owner); // in an aborted scope: remembered, and the request aborts as soon as it starts
+  scope.own(owner);
   return outsideScope(() => dispatch(options, wrapHandler(handler as Handler, owner)));
 }
 

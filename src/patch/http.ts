@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { currentScope, outsideScope } from '../runtime/scope.js';
+import { outsideScope, owningScope } from '../runtime/scope.js';
 import { markShared } from './net.js';
 import { DestroyOnAbort } from './owner.js';
 import { isPatched, replace, restore } from './registry.js';
@@ -11,9 +11,9 @@ import { isPatched, replace, restore } from './registry.js';
 // request destroys the socket only if it was serving that request (what req.destroy does anyway).
 
 function ownRequest(req: http.ClientRequest): http.ClientRequest {
-  const scope = currentScope();
+  const scope = owningScope();
   if (scope === undefined || !(req instanceof http.ClientRequest)) return req;
-  new DestroyOnAbort(req, scope).attach(); // in an aborted scope this destroys the request at once
+  new DestroyOnAbort(req, scope).attach();
   return req;
 }
 

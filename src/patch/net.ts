@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { currentScope, type Scope } from '../runtime/scope.js';
+import { owningScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { DestroyOnAbort } from './owner.js';
 import { isPatched, replace, restore } from './registry.js';
@@ -70,11 +70,11 @@ export function socketOwner(socket: net.Socket): Scope | undefined {
 /** @internal Owns `socket` by the current scope unless it is shared or owned already. */
 export function ownSocket(socket: Tagged): void {
   if (socket[kShared] === true || socket[kOwner] !== undefined) return;
-  const scope = currentScope();
+  const scope = owningScope();
   if (scope === undefined) return;
   const owner = new SocketOwner(socket, scope);
   socket[kOwner] = owner;
-  owner.attach(); // a scope that ended or was aborted owns nothing new: the socket stays alive
+  owner.attach();
 }
 
 /**

@@ -1,6 +1,6 @@
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
-import { currentScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { owningScope, waitScope, type Disposable, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // Opt-in only (patchAll leaves it out by default): a timer belongs to the scope current when it is
@@ -33,7 +33,7 @@ class TimerOwner implements Disposable {
 
 function ownedSet(set: Fn, clear: (handle: unknown) => void, repeats: boolean): Fn {
   return function patchedSet(this: unknown, callback: unknown, ...rest: unknown[]) {
-    const scope = currentScope();
+    const scope = owningScope();
     if (scope === undefined || typeof callback !== 'function') return set.call(this, callback, ...rest);
     const owner = new TimerOwner(scope, clear);
     const run = repeats
@@ -115,7 +115,7 @@ function scoped<R>(scope: Scope, options: unknown, call: (options: SignalOptions
 
 function promiseTimer(original: Fn, optionsAt: number): Fn {
   return function patchedPromiseTimer(this: unknown, ...args: unknown[]) {
-    const scope = currentScope();
+    const scope = waitScope();
     if (scope === undefined) return original.apply(this, args);
     return scoped(scope, args[optionsAt], (options) => {
       const copy = args.slice();
@@ -131,7 +131,7 @@ function promiseTimer(original: Fn, optionsAt: number): Fn {
 
 function promiseInterval(original: Fn): Fn {
   return function patchedInterval(this: unknown, delay: unknown, value: unknown, options: unknown) {
-    const scope = currentScope();
+    const scope = waitScope();
     if (scope === undefined) return original.call(this, delay, value, options);
     return scoped(scope, options, (merged) => original.call(this, delay, value, merged) as AsyncIterableIterator<unknown>, (iterator, done) => {
       const finish = <T extends IteratorResult<unknown>>(result: T): T => {

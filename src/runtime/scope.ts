@@ -210,6 +210,17 @@ export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (val
 }
 
 /**
+ * The scope that owns I/O started now: the innermost scope while it is open, else undefined. A
+ * scope that ended or was aborted owns nothing new, so code running in a context captured long ago
+ * (a client's reconnect timer, a pool's queue) starts I/O that belongs to nobody.
+ * @internal
+ */
+export function owningScope(): Scope | undefined {
+  const scope = scopeStorage.getStore();
+  return scope === undefined || scope.closed ? undefined : scope;
+}
+
+/**
  * The scope that owns a runtime wait (sleep, joins, queue and lock waits): the innermost scope
  * while it is open. In a scope that was aborted it is that scope (the caller then rejects with
  * `reason`) only when the kill reached nothing the body was waiting for — the first wait after
