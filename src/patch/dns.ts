@@ -155,9 +155,14 @@ const shape = (req: LookupRequest, addresses: string[]): dns.LookupAddress | dns
  * @example
  * ```ts
  * import { caresLookup } from 'nodevent/patch';
- * const { address, family } = await caresLookup('example.org', { family: 4 });
+ * const { address, family } = await caresLookup('localhost', { family: 4 });
+ * const all = await caresLookup('localhost', { all: true });
+ * console.log(address, family, all.map((a) => a.address));
  * ```
  */
+export function caresLookup(hostname: string, family?: number): Promise<dns.LookupAddress>;
+export function caresLookup(hostname: string, options: dns.LookupOneOptions): Promise<dns.LookupAddress>;
+export function caresLookup(hostname: string, options: dns.LookupAllOptions): Promise<dns.LookupAddress[]>;
 export function caresLookup(hostname: string, options?: number | dns.LookupOptions): Promise<dns.LookupAddress | dns.LookupAddress[]>;
 export function caresLookup(hostname: unknown, options?: unknown): Promise<unknown> {
   const req = parseLookup(hostname, options);

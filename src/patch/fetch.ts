@@ -1,5 +1,5 @@
 import { Dispatcher, getGlobalDispatcher } from 'undici';
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
@@ -16,7 +16,7 @@ type Fn = (...args: unknown[]) => unknown;
 
 const ENDS = new Set<PropertyKey>(['onComplete', 'onError', 'onUpgrade', 'onResponseEnd', 'onResponseError', 'onRequestUpgrade']);
 
-class RequestOwner implements Disposable {
+class RequestOwner implements ScopeResource {
   readonly scope: Scope;
   #abort: ((reason: unknown) => void) | undefined = undefined;
   #aborted = false;

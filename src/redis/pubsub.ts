@@ -1,4 +1,4 @@
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
 import { connectClient, newClient, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
@@ -35,7 +35,7 @@ type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
  * for await (const { topic, message } of sub) if (message === 'stop') break; // ends the subscription
  * ```
  */
-export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, Disposable {
+export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, ScopeResource {
   /** The channels or patterns subscribed to. */
   readonly topics: readonly string[];
   #client: Client;

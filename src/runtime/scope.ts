@@ -14,9 +14,17 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * socket.once('close', () => currentScope()?.disown(owned));
  * ```
  */
-export interface Disposable {
+export interface ScopeResource {
   dispose(reason: unknown): void;
 }
+
+/**
+ * The former name of {@link ScopeResource}, kept for modules not yet moved over; it is not
+ * exported by the package because it would shadow TypeScript's global `Disposable`.
+ *
+ * @deprecated Use `ScopeResource`.
+ */
+export type Disposable = ScopeResource;
 
 const OPEN = 0;
 const ABORTED = 1;
@@ -37,13 +45,13 @@ export const scopeStorage = new AsyncLocalStorage<Scope>();
  * if (scope) fetch(url, { signal: scope.signal });
  * ```
  */
-export class Scope implements Disposable {
+export class Scope implements ScopeResource {
   /** The scope this one was opened in, or null at top level. */
   readonly outer: Scope | null;
   #state = OPEN;
   // Reason, owned resources and controller live apart, made on first use: most greenlets own
   // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
+  #aux: { reason?: unknown; owned?: Set<ScopeResource>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -80,7 +88,7 @@ export class Scope implements Disposable {
    * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
    * was delivered once, to what was outstanding when it came.
    */
-  own(resource: Disposable): void {
+  own(resource: ScopeResource): void {
     if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
   }
 
@@ -88,7 +96,7 @@ export class Scope implements Disposable {
    * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
    * scope that ended normally the request goes on to the scope that inherited what it owned.
    */
-  disown(resource: Disposable): void {
+  disown(resource: ScopeResource): void {
     const aux = this.#aux;
     if (aux === undefined) return;
     if (aux.heir !== undefined) aux.heir.disown(resource);

@@ -35,7 +35,7 @@ const errnoOf = (name: string): number => {
 const EAI = { NONAME: errnoOf('EAI_NONAME'), NODATA: errnoOf('EAI_NODATA'), AGAIN: errnoOf('EAI_AGAIN') };
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. */
-export function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
+function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
   const code = errno === EAI.NONAME || errno === EAI.NODATA ? 'ENOTFOUND' : errno === EAI.AGAIN ? 'EAI_AGAIN' : 'EAI_FAIL';
   const err: NodeJS.ErrnoException = new Error(`getaddrinfo ${code} ${hostname}`);
   err.errno = errno;
