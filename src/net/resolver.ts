@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { caresLookup } from '../patch/dns.js';
 import { getOriginal } from '../patch/registry.js';
-import { HOSTS_PATH, HostsFile, type HostsTable } from '../patch/resolver/hosts.js';
+import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { currentScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { currentScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { isPatched, replace, restore, sync } from './registry.js';
-import { CaresLookup, type LookupRequest } from './resolver/cares.js';
-import { CaresQueries } from './resolver/query.js';
+import { CaresLookup, type LookupRequest } from '../resolver/cares.js';
+import { CaresQueries } from '../resolver/query.js';
 
 // The patch: dns.lookup and dns.promises.lookup answer through c-ares (no thread pool) with
 // getaddrinfo's answers and errors, and every dns query in a greenlet ends when its scope aborts.

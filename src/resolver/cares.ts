@@ -4,7 +4,8 @@ import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { HostsFile } from './hosts.js';
 import { CaresQueries, type QueryOutcome } from './query.js';
-import { NSSWITCH_PATH, RESOLV_CONF_PATH, WatchedFile, parseNsswitch, parseResolvConf } from './resolvconf.js';
+import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
+import { WatchedFile } from './watchedfile.js';
 import { sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { WatchedFile } from './resolvconf.js';
+import { WatchedFile } from './watchedfile.js';
 
 /** Where glibc's `files` source reads host names. */
 export const HOSTS_PATH = '/etc/hosts';
