@@ -1,5 +1,6 @@
 export { GreenletExit } from './errors.js';
-export { Greenlet, spawn, spawnLater, getCurrent, channels } from './greenlet.js';
+export { Greenlet, spawn, spawnLater, getCurrent } from './greenlet.js';
+export { diagnostics, channels, lifecycleChannels } from './diagnostics.js';
 export type { KillOptions, LinkCallback, WaitOptions } from './greenlet.js';
 export { hub } from './hub.js';
 export type { ErrorHandler } from './hub.js';
@@ -12,7 +13,7 @@ export { Timeout, withTimeout } from './timeout.js';
 export type { WithTimeoutOptions } from './timeout.js';
 export { wait, iwait } from './wait.js';
 export type { Linkable, WaitManyOptions, Yielded } from './wait.js';
-export { trackGreenlets, isTracking, runInfo, formatRunInfo, spawnStackOf, lifecycleChannels } from './runinfo.js';
+export { trackGreenlets, isTracking, runInfo, formatRunInfo, spawnStackOf } from './runinfo.js';
 export type { TrackOptions, Tracking, GreenletInfo } from './runinfo.js';
 export { monitor, formatBlockedReport } from './monitor.js';
 export type { BlockedReport, Monitor, MonitorOptions } from './monitor.js';

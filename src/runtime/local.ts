@@ -1,5 +1,5 @@
 import { getCurrent, type Greenlet } from './greenlet.js';
-import { onEnd } from './onend.js';
+import { onEnd } from './diagnostics.js';
 
 // Per greenlet, the values of every Local it touched. An entry is deleted when the greenlet ends;
 // the outer WeakMap also lets it go if the greenlet object is collected first. The inner maps are

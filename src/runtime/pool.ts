@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { GreenletExit } from './errors.js';
 import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
-import { offEnd, onEnd } from './onend.js';
+import { offEnd, onEnd } from './diagnostics.js';
 import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from './timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
