@@ -205,7 +205,9 @@ Object.defineProperty(lookup, promisify.custom, {
  * @example
  * ```ts
  * import { patchDns } from 'nodevent/patch';
+ * import dns from 'node:dns';
  * patchDns();
+ * const names = Array.from({ length: 100 }, () => 'localhost');
  * const addresses = await Promise.all(names.map((n) => dns.promises.lookup(n))); // no 4-thread cap
  * ```
  */
@@ -238,6 +240,7 @@ export function patchDns(options: PatchDnsOptions = {}): void {
  *
  * @example
  * ```ts
+ * import { patchDns, unpatchDns } from 'nodevent/patch';
  * patchDns();
  * // ...
  * unpatchDns();

@@ -111,7 +111,7 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
  *
  * @example
  * ```ts
- * import { Agent } from 'undici';
+ * import { Agent, fetch } from 'undici';
  * import { ScopedDispatcher } from 'nodevent/patch';
  * const dispatcher = new ScopedDispatcher(new Agent({ connections: 10 }));
  * await fetch('http://127.0.0.1:8080/', { dispatcher });
@@ -174,6 +174,7 @@ export function patchFetch(): void {
  *
  * @example
  * ```ts
+ * import { patchFetch, unpatchFetch } from 'nodevent/patch';
  * patchFetch();
  * // ...
  * unpatchFetch();

@@ -207,6 +207,7 @@ export function patchTimers(): void {
  *
  * @example
  * ```ts
+ * import { patchTimers, unpatchTimers } from 'nodevent/patch';
  * patchTimers();
  * // ...
  * unpatchTimers();

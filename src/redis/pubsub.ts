@@ -31,6 +31,8 @@ type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
  *
  * @example
  * ```ts
+ * import { RedisPubSub } from 'nodevent/redis';
+ * const bus = new RedisPubSub<string>();
  * const sub = await bus.subscribe('news');
  * for await (const { topic, message } of sub) if (message === 'stop') break; // ends the subscription
  * ```

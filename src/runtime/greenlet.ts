@@ -103,7 +103,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
    *
    * @example
    * ```ts
+   * import { Greenlet } from 'nodevent';
    * const g = Greenlet.spawn(() => 42);
+   * console.log(await g); // 42
    * ```
    */
   static spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<T, A> {

@@ -33,7 +33,8 @@ function slots(create: boolean): WeakMap<Local<any>, unknown> | undefined {
  * ```ts
  * import { Local, spawn } from 'nodevent';
  * const requestId = new Local<string>(() => 'none');
- * spawn(() => { requestId.value = 'r1'; /* only this greenlet sees r1 *\/ });
+ * // Only this greenlet sees r1; every other one still reads 'none'.
+ * spawn(() => { requestId.value = 'r1'; });
  * ```
  */
 export class Local<T> {

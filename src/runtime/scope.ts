@@ -7,8 +7,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *
  * @example
  * ```ts
+ * import net from 'node:net';
  * import { currentScope } from 'nodevent';
- * const socket = net.connect(port);
+ * const socket = net.connect(8080, '127.0.0.1');
  * const owned = { dispose: (reason: unknown) => socket.destroy(reason as Error) };
  * currentScope()?.own(owned);
  * socket.once('close', () => currentScope()?.disown(owned));
@@ -42,7 +43,7 @@ export const scopeStorage = new AsyncLocalStorage<Scope>();
  * ```ts
  * import { currentScope } from 'nodevent';
  * const scope = currentScope();
- * if (scope) fetch(url, { signal: scope.signal });
+ * if (scope) await fetch('http://127.0.0.1:8080/', { signal: scope.signal });
  * ```
  */
 export class Scope implements ScopeResource {
@@ -266,6 +267,8 @@ export function currentSignal(): AbortSignal | undefined {
  * @example
  * ```ts
  * import { outsideScope } from 'nodevent';
+ * import { createClient } from 'redis';
+ * // A shared client: its connection belongs to no greenlet, whoever created it first.
  * const client = outsideScope(() => createClient());
  * ```
  */

@@ -8,6 +8,7 @@ import { secondsToMs, toArray, validateCount } from './validate.js';
  *
  * @example
  * ```ts
+ * import { spawn, type Linkable } from 'nodevent';
  * const ready: Linkable = spawn(() => 1);
  * ready.link((g) => console.log('ready', g));
  * ```
@@ -178,7 +179,10 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  * @example
  * ```ts
  * import { spawn, wait } from 'nodevent';
- * const done = await wait([spawn(task1), spawn(task2)], { timeout: 2, count: 1 });
+ * import { sleep } from 'nodevent';
+ * const task1 = () => sleep(0.1);
+ * const task2 = () => sleep(3);
+ * const done = await wait([spawn(task1), spawn(task2)], { timeout: 2, count: 1 }); // [the first]
  * ```
  */
 export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {

@@ -21,6 +21,7 @@ export interface WorkerPoolOptions {
    * @default process.execArgv
    * @example
    * ```ts
+   * import { ProcessPool } from 'nodevent';
    * new ProcessPool(2, { execArgv: ['--max-old-space-size=256'] });
    * ```
    */
