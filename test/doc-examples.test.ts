@@ -21,8 +21,6 @@ const pending = new Set([
   'src/patch/clients/request.ts#bindScope',
   'src/patch/clients/request.ts#noop',
   'src/patch/registry.ts#replace',
-  'src/patch/registry.ts#isPatched',
-  'src/patch/registry.ts#getOriginal',
   'src/runtime/queue-errors.ts#untilShutDown',
   'src/testing/server-process.ts#findBinary',
   'src/testing/server-process.ts#freePort',
