@@ -3,7 +3,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CaresQueries } from '../src/patch/resolver/query.js';
+import { CaresQueries } from '../src/resolver/query.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
 
 const server = await startDnsServer({

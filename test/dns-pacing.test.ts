@@ -2,8 +2,8 @@
 // every name of a large fan-out, and loss is noticed from the measured round trip, not after
 // resolv.conf's timeout.
 import t from 'tap';
-import { CaresQueries } from '../src/patch/resolver/query.js';
-import { Pacing } from '../src/patch/resolver/pacing.js';
+import { CaresQueries } from '../src/resolver/query.js';
+import { Pacing } from '../src/resolver/pacing.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
 
 t.test('every name resolves from a server dropping bursts, without waiting a resolv.conf timeout', async (t) => {

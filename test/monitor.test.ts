@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PassThrough } from 'node:stream';
 import {
-  channels, isTracking, monitor, sleep, spawn, type BlockedReport, type Greenlet,
+  diagnostics, isTracking, monitor, sleep, spawn, type BlockedReport, type Greenlet,
 } from '../src/runtime/index.js';
 
 function busy(ms: number): void {
@@ -106,18 +106,18 @@ t.test('no report when everything yields', async (t) => {
 });
 
 t.test('stop() removes every hook and subscription', async (t) => {
-  t.equal(channels.start.hasSubscribers, false, 'nothing subscribed before');
+  t.equal(diagnostics.start.hasSubscribers, false, 'nothing subscribed before');
   const reports: BlockedReport[] = [];
   const m = monitor({ onBlocked: (r) => reports.push(r), captureStack: true });
   t.equal(m.running, true);
-  t.equal(channels.start.hasSubscribers, true);
-  t.equal(channels.spawn.hasSubscribers, true, 'tracking on for spawn stacks');
+  t.equal(diagnostics.start.hasSubscribers, true);
+  t.equal(diagnostics.spawn.hasSubscribers, true, 'tracking on for spawn stacks');
   m.stop();
   m.stop(); // idempotent
   t.equal(m.running, false);
-  t.equal(channels.start.hasSubscribers, false, 'start channel has no subscribers');
-  t.equal(channels.spawn.hasSubscribers, false, 'spawn channel has no subscribers');
-  t.equal(channels.end.hasSubscribers, false, 'end channel has no subscribers');
+  t.equal(diagnostics.start.hasSubscribers, false, 'start channel has no subscribers');
+  t.equal(diagnostics.spawn.hasSubscribers, false, 'spawn channel has no subscribers');
+  t.equal(diagnostics.end.hasSubscribers, false, 'end channel has no subscribers');
   t.equal(isTracking(), false);
   // The async hook is disabled: a busy greenlet now goes unreported.
   await named('unseen', spawn(async () => {
@@ -166,14 +166,14 @@ t.test('bad options', async (t) => {
   t.throws(() => monitor({ maxBlockingTime: Infinity }), { name: 'RangeError' });
   t.throws(() => monitor({ onBlocked: 5 as never }), { name: 'TypeError', message: /options\.onBlocked/ });
   t.throws(() => monitor({ captureStack: 1 as never }), { name: 'TypeError', message: /options\.captureStack/ });
-  t.equal(channels.start.hasSubscribers, false, 'a rejected call leaves nothing behind');
+  t.equal(diagnostics.start.hasSubscribers, false, 'a rejected call leaves nothing behind');
 });
 
 t.test('by default no stack is captured, and none is reported', async (t) => {
   const reports: BlockedReport[] = [];
   const m = monitor({ onBlocked: (r) => reports.push(r) });
   t.teardown(() => m.stop());
-  t.equal(channels.spawn.hasSubscribers, false, 'spawn channel untouched');
+  t.equal(diagnostics.spawn.hasSubscribers, false, 'spawn channel untouched');
   await named('plain-hog', spawn(() => busy(300)));
   await delivered();
   t.same(reports.map((r) => [r.name, r.spawnStack]), [['plain-hog', null]]);

@@ -4,7 +4,7 @@ import { until } from './helpers/servers.js';
 import { transpiledSrc } from './helpers/transpiled.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
-  GreenletExit, channels, formatRunInfo, getCurrent, isTracking, lifecycleChannels, runInfo, sleep,
+  GreenletExit, channels, diagnostics, formatRunInfo, getCurrent, isTracking, lifecycleChannels, runInfo, sleep,
   spawn, trackGreenlets, type Greenlet, type GreenletInfo,
 } from '../src/runtime/index.js';
 
@@ -113,19 +113,19 @@ t.test('captureStack: false keeps no stacks', async (t) => {
 
 t.test('tracking off: nothing subscribed, only the calling greenlet and its ancestors are known', async (t) => {
   t.equal(isTracking(), false);
-  t.equal(channels.spawn.hasSubscribers, false);
-  t.equal(channels.end.hasSubscribers, false);
+  t.equal(diagnostics.spawn.hasSubscribers, false);
+  t.equal(diagnostics.end.hasSubscribers, false);
   const tracking = trackGreenlets();
   const second = trackGreenlets({ captureStack: false });
-  t.equal(channels.spawn.hasSubscribers, true);
+  t.equal(diagnostics.spawn.hasSubscribers, true);
   tracking.stop();
   tracking.stop(); // idempotent: must not release the second holder
   t.equal(isTracking(), true, 'tracking lasts while a handle is held');
   second.stop();
   t.equal(isTracking(), false);
-  t.equal(channels.spawn.hasSubscribers, false, 'spawn channel has no subscribers');
-  t.equal(channels.start.hasSubscribers, false);
-  t.equal(channels.end.hasSubscribers, false);
+  t.equal(diagnostics.spawn.hasSubscribers, false, 'spawn channel has no subscribers');
+  t.equal(diagnostics.start.hasSubscribers, false);
+  t.equal(diagnostics.end.hasSubscribers, false);
 
   const other = spawn(() => sleep(0.05));
   t.same(runInfo(), [], 'outside greenlets with tracking off: nothing');
@@ -166,7 +166,32 @@ t.test('killed and failed events on diagnostics_channel', async (t) => {
   t.same(killed, [victim]);
   t.same(failed, [broken]);
   t.ok(victim.value instanceof GreenletExit);
-  t.equal(lifecycleChannels.killed.name, 'nodevent:greenlet:killed');
+  t.equal(diagnostics.killed.name, 'nodevent:greenlet:killed');
+  t.equal(lifecycleChannels.killed, diagnostics.killed, 'the deprecated lifecycleChannels are the same channels');
+  t.equal(lifecycleChannels.failed, diagnostics.failed);
+  t.equal(channels, diagnostics, 'the deprecated channels is diagnostics');
+});
+
+t.test('killed and failed are published by the runtime, also with tracking off', async (t) => {
+  t.equal(isTracking(), false);
+  const killed: unknown[] = [];
+  const failed: unknown[] = [];
+  const onKilled = (g: unknown): void => void killed.push(g);
+  const onFailed = (g: unknown): void => void failed.push(g);
+  diagnostics.killed.subscribe(onKilled);
+  diagnostics.failed.subscribe(onFailed);
+  t.teardown(() => {
+    diagnostics.killed.unsubscribe(onKilled);
+    diagnostics.failed.unsubscribe(onFailed);
+  });
+  const victim = spawn(() => sleep(10));
+  const broken = spawn(() => { throw new Error('boom'); });
+  broken.link(() => {}); // observed: keep the hub quiet
+  await sleep(0);
+  await victim.kill();
+  await broken.join();
+  t.same(killed, [victim]);
+  t.same(failed, [broken]);
 });
 
 t.test('bad options', async (t) => {

@@ -163,6 +163,7 @@ let defaultTimeout: number | null = null;
  *
  * @example
  * ```ts
+ * import { setdefaulttimeout } from 'nodevent/net';
  * setdefaulttimeout(10); // sockets created from now on time out after 10 s
  * ```
  */
@@ -176,6 +177,7 @@ export function setdefaulttimeout(seconds: number | null): void {
  *
  * @example
  * ```ts
+ * import { getdefaulttimeout } from 'nodevent/net';
  * console.log(getdefaulttimeout()); // null until setdefaulttimeout is called
  * ```
  */

@@ -109,6 +109,8 @@ export class herror extends Error {
  *
  * @example
  * ```ts
+ * import { createConnection, timeout } from 'nodevent/net';
+ * const sock = await createConnection(['127.0.0.1', 8080]);
  * sock.settimeout(0.5);
  * try { await sock.recv(1024); } catch (err) { if (err instanceof timeout) console.log('nothing yet'); }
  * ```
@@ -126,6 +128,8 @@ export class timeout extends Error {
  *
  * @example
  * ```ts
+ * import { BlockingIOError, createConnection } from 'nodevent/net';
+ * const sock = await createConnection(['127.0.0.1', 8080]);
  * sock.setblocking(false);
  * try { await sock.recv(1024); } catch (err) { if (err instanceof BlockingIOError) console.log('no data yet'); }
  * ```
@@ -144,6 +148,8 @@ export class BlockingIOError extends Error {
  *
  * @example
  * ```ts
+ * import { IncompleteReadError, createConnection } from 'nodevent/net';
+ * const sock = await createConnection(['127.0.0.1', 8080]);
  * try { await sock.recvExactly(4); }
  * catch (err) { if (err instanceof IncompleteReadError) console.log(`got ${err.partial.length} of ${err.expected}`); }
  * ```

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { caresLookup } from '../patch/dns.js';
 import { getOriginal } from '../patch/registry.js';
-import { HOSTS_PATH, HostsFile, type HostsTable } from '../patch/resolver/hosts.js';
+import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { currentScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
@@ -55,6 +55,7 @@ let globalHostsFile: string | null = null;
  *
  * @example
  * ```ts
+ * import { setResolver } from 'nodevent/net';
  * setResolver('getaddrinfo');
  * ```
  */
@@ -67,6 +68,7 @@ export function setResolver(name: ResolverName): void {
  *
  * @example
  * ```ts
+ * import { getResolver, setResolver } from 'nodevent/net';
  * if (getResolver() === 'cares') setResolver('getaddrinfo');
  * ```
  */
@@ -80,6 +82,7 @@ export function getResolver(): ResolverName {
  *
  * @example
  * ```ts
+ * import { gethostbyname, setHostsFile } from 'nodevent/net';
  * setHostsFile('/tmp/test-hosts'); // e.g. "127.0.0.1 db.test"
  * await gethostbyname('db.test'); // '127.0.0.1'
  * setHostsFile(null);
@@ -210,6 +213,9 @@ function familyOf(af: number): 0 | 4 | 6 {
  *
  * @example
  * ```ts
+ * import { joinAll, spawn } from 'nodevent';
+ * import { gethostbyname } from 'nodevent/net';
+ * const hosts = ['localhost', 'ip6-localhost'];
  * const jobs = hosts.map((h) => spawn(gethostbyname, h));
  * await joinAll(jobs, { timeout: 5 });
  * ```
@@ -231,6 +237,7 @@ export async function gethostbyname(host: string, options: ResolveOptions = {}):
  *
  * @example
  * ```ts
+ * import { gethostbyname_ex } from 'nodevent/net';
  * const [hostname, aliases, addresses] = await gethostbyname_ex('localhost');
  * ```
  */
@@ -256,6 +263,7 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
  *
  * @example
  * ```ts
+ * import { SOCK_STREAM, getaddrinfo } from 'nodevent/net';
  * for (const [family, type, proto, canonname, [address, port]] of await getaddrinfo('localhost', 'http', { type: SOCK_STREAM })) {
  *   console.log(address, port); // 127.0.0.1 80
  * }
@@ -349,6 +357,7 @@ async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
  *
  * @example
  * ```ts
+ * import { gethostbyaddr } from 'nodevent/net';
  * const [name] = await gethostbyaddr('127.0.0.1'); // 'localhost'
  * ```
  */
@@ -378,6 +387,7 @@ export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): P
  *
  * @example
  * ```ts
+ * import { getnameinfo } from 'nodevent/net';
  * await getnameinfo(['127.0.0.1', 80], 0); // ['localhost', 'http']
  * ```
  */
@@ -415,6 +425,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
  *
  * @example
  * ```ts
+ * import { gethostname } from 'nodevent/net';
  * console.log(gethostname()); // same as os.hostname()
  * ```
  */
@@ -429,6 +440,7 @@ export function gethostname(): string {
  *
  * @example
  * ```ts
+ * import { getfqdn } from 'nodevent/net';
  * console.log(await getfqdn());
  * ```
  */

@@ -190,6 +190,7 @@ abstract class BaseServer {
  *
  * @example
  * ```ts
+ * import { StreamServer } from 'nodevent/net';
  * const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
  *   const data = await sock.recv(1000);
  *   await sock.sendall(Buffer.from('Are you talking to me?'));
@@ -282,6 +283,7 @@ export class StreamServer extends BaseServer {
  *
  * @example
  * ```ts
+ * import { DatagramServer } from 'nodevent/net';
  * const server = new DatagramServer(['127.0.0.1', 6789], async (data, address, srv) => {
  *   await srv.sendto(Buffer.from('Are you talking to me?'), address);
  * });

@@ -7,6 +7,7 @@ import { validatePort } from './common.js';
  *
  * @example
  * ```ts
+ * import { SERVICES_PATH, setServicesFile } from 'nodevent/net';
  * setServicesFile(SERVICES_PATH); // back to the system file
  * ```
  */
@@ -70,6 +71,7 @@ postgresql 5432/tcp postgres
  *
  * @example
  * ```ts
+ * import { parseServices } from 'nodevent/net';
  * parseServices('http 80/tcp www # web'); // [{ name: 'http', port: 80, proto: 'tcp', aliases: ['www'] }]
  * ```
  */
@@ -91,6 +93,7 @@ export function parseServices(text: string): ServiceEntry[] {
  *
  * @example
  * ```ts
+ * import { builtinServices } from 'nodevent/net';
  * builtinServices.find((e) => e.name === 'https')?.port; // 443
  * ```
  */
@@ -104,6 +107,7 @@ const cache = new Map<string, { signature: string; entries: ServiceEntry[] }>();
  *
  * @example
  * ```ts
+ * import { setServicesFile } from 'nodevent/net';
  * setServicesFile('/opt/app/services');
  * ```
  */
@@ -163,6 +167,7 @@ export async function findService(name: string, proto?: string, options: Service
  *
  * @example
  * ```ts
+ * import { getservbyname } from 'nodevent/net';
  * await getservbyname('http');        // 80
  * await getservbyname('domain', 'udp'); // 53
  * ```
@@ -181,6 +186,7 @@ export async function getservbyname(name: string, proto?: string, options: Servi
  *
  * @example
  * ```ts
+ * import { getservbyport } from 'nodevent/net';
  * await getservbyport(80);          // 'http'
  * await getservbyport(53, 'udp');   // 'domain'
  * ```

@@ -10,6 +10,7 @@ import { UdpSocket } from './udp.js';
  *
  * @example
  * ```ts
+ * import { AF_INET, SOCK_DGRAM, socket } from 'nodevent/net';
  * const server = socket(AF_INET, SOCK_DGRAM);
  * await server.bind(['localhost', 6789]);
  * const [data, client] = await server.recvfrom(4096);
@@ -23,6 +24,7 @@ export function socket(family?: number, type?: typeof SOCK_STREAM): TcpSocket;
  *
  * @example
  * ```ts
+ * import { AF_INET6, SOCK_DGRAM, socket } from 'nodevent/net';
  * const udp = socket(AF_INET6, SOCK_DGRAM);
  * ```
  */
@@ -32,6 +34,8 @@ export function socket(family: number, type: typeof SOCK_DGRAM): UdpSocket;
  *
  * @example
  * ```ts
+ * import { AF_INET, SOCK_DGRAM, SOCK_STREAM, socket } from 'nodevent/net';
+ * const useUdp = process.argv.includes('--udp');
  * const sock = socket(AF_INET, useUdp ? SOCK_DGRAM : SOCK_STREAM);
  * ```
  */
@@ -57,6 +61,7 @@ export interface CreateConnectionOptions {
  *
  * @example
  * ```ts
+ * import { createConnection } from 'nodevent/net';
  * const sock = await createConnection(['localhost', 6789], { timeout: 5 });
  * ```
  */
@@ -89,6 +94,7 @@ export async function createConnection(address: Address, options: CreateConnecti
  *
  * @example
  * ```ts
+ * import { create_connection } from 'nodevent/net';
  * const sock = await create_connection(['localhost', 6789], { timeout: 5 });
  * ```
  */

@@ -1,4 +1,4 @@
-import type { Disposable, Scope } from '../runtime/scope.js';
+import type { ScopeResource, Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../runtime/validate.js';
 import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
 import { closedSocketError } from './errors.js';
@@ -31,7 +31,7 @@ export abstract class SocketBase {
   #closed = false;
   #waiters = new Set<() => void>();
   #owner: Scope | undefined;
-  #owned: Disposable = { dispose: () => this.#shut() };
+  #owned: ScopeResource = { dispose: () => this.#shut() };
 
   protected constructor(options: SocketBaseOptions) {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);

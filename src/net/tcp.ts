@@ -25,6 +25,7 @@ function errnoError(code: string, message: string): Error {
  *
  * @example
  * ```ts
+ * import { TcpSocket } from 'nodevent/net';
  * const client = new TcpSocket();
  * await client.connect(['localhost', 6789]);
  * await client.sendall(Buffer.from('Hey!'));

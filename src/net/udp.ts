@@ -20,6 +20,7 @@ export interface UdpSocketOptions extends SocketBaseOptions {
  *
  * @example
  * ```ts
+ * import { UdpSocket } from 'nodevent/net';
  * const client = new UdpSocket();
  * await client.sendto(Buffer.from('Hey!'), ['localhost', 6789]);
  * const [data, server] = await client.recvfrom(4096);

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { waitScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { isPatched, replace, restore, sync } from './registry.js';
-import { CaresLookup, type LookupRequest } from './resolver/cares.js';
-import { CaresQueries } from './resolver/query.js';
+import { CaresLookup, type LookupRequest } from '../resolver/cares.js';
+import { CaresQueries } from '../resolver/query.js';
 
 // The patch: dns.lookup and dns.promises.lookup answer through c-ares (no thread pool) with
 // getaddrinfo's answers and errors, and every dns query in a greenlet ends when its scope aborts.
@@ -155,9 +155,14 @@ const shape = (req: LookupRequest, addresses: string[]): dns.LookupAddress | dns
  * @example
  * ```ts
  * import { caresLookup } from 'nodevent/patch';
- * const { address, family } = await caresLookup('example.org', { family: 4 });
+ * const { address, family } = await caresLookup('localhost', { family: 4 });
+ * const all = await caresLookup('localhost', { all: true });
+ * console.log(address, family, all.map((a) => a.address));
  * ```
  */
+export function caresLookup(hostname: string, family?: number): Promise<dns.LookupAddress>;
+export function caresLookup(hostname: string, options: dns.LookupOneOptions): Promise<dns.LookupAddress>;
+export function caresLookup(hostname: string, options: dns.LookupAllOptions): Promise<dns.LookupAddress[]>;
 export function caresLookup(hostname: string, options?: number | dns.LookupOptions): Promise<dns.LookupAddress | dns.LookupAddress[]>;
 export function caresLookup(hostname: unknown, options?: unknown): Promise<unknown> {
   const req = parseLookup(hostname, options);
@@ -200,7 +205,9 @@ Object.defineProperty(lookup, promisify.custom, {
  * @example
  * ```ts
  * import { patchDns } from 'nodevent/patch';
+ * import dns from 'node:dns';
  * patchDns();
+ * const names = Array.from({ length: 100 }, () => 'localhost');
  * const addresses = await Promise.all(names.map((n) => dns.promises.lookup(n))); // no 4-thread cap
  * ```
  */
@@ -233,6 +240,7 @@ export function patchDns(options: PatchDnsOptions = {}): void {
  *
  * @example
  * ```ts
+ * import { patchDns, unpatchDns } from 'nodevent/patch';
  * patchDns();
  * // ...
  * unpatchDns();

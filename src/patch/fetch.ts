@@ -1,5 +1,5 @@
 import { Dispatcher, getGlobalDispatcher } from 'undici';
-import { outsideScope, owningScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
@@ -16,7 +16,7 @@ type Fn = (...args: unknown[]) => unknown;
 
 const ENDS = new Set<PropertyKey>(['onComplete', 'onError', 'onUpgrade', 'onResponseEnd', 'onResponseError', 'onRequestUpgrade']);
 
-class RequestOwner implements Disposable {
+class RequestOwner implements ScopeResource {
   readonly scope: Scope;
   #abort: ((reason: unknown) => void) | undefined = undefined;
   #aborted = false;
@@ -111,7 +111,7 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
  *
  * @example
  * ```ts
- * import { Agent } from 'undici';
+ * import { Agent, fetch } from 'undici';
  * import { ScopedDispatcher } from 'nodevent/patch';
  * const dispatcher = new ScopedDispatcher(new Agent({ connections: 10 }));
  * await fetch('http://127.0.0.1:8080/', { dispatcher });
@@ -174,6 +174,7 @@ export function patchFetch(): void {
  *
  * @example
  * ```ts
+ * import { patchFetch, unpatchFetch } from 'nodevent/patch';
  * patchFetch();
  * // ...
  * unpatchFetch();

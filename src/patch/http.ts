@@ -64,6 +64,7 @@ export function patchHttp(): void {
  *
  * @example
  * ```ts
+ * import { patchHttp, unpatchHttp } from 'nodevent/patch';
  * patchHttp();
  * // ...
  * unpatchHttp();

@@ -47,6 +47,8 @@ export function markShared<S extends net.Socket>(socket: S): S {
  *
  * @example
  * ```ts
+ * import net from 'node:net';
+ * import { isShared, markShared } from 'nodevent/patch';
  * isShared(markShared(net.connect(6379, '127.0.0.1'))); // true
  * ```
  */
@@ -59,6 +61,9 @@ export function isShared(socket: net.Socket): boolean {
  *
  * @example
  * ```ts
+ * import net from 'node:net';
+ * import { spawn } from 'nodevent';
+ * import { patchNet, socketOwner } from 'nodevent/patch';
  * patchNet();
  * spawn(() => console.log(socketOwner(net.connect(8080, '127.0.0.1')) !== undefined)); // true
  * ```
@@ -108,6 +113,7 @@ export function patchNet(): void {
  *
  * @example
  * ```ts
+ * import { patchNet, unpatchNet } from 'nodevent/patch';
  * patchNet();
  * // ...
  * unpatchNet();

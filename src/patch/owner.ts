@@ -1,4 +1,4 @@
-import type { Disposable, Scope } from '../runtime/scope.js';
+import type { ScopeResource, Scope } from '../runtime/scope.js';
 
 // What the net and http patches share: a Node object (a socket, a client request) owned by the
 // scope it was made in until it closes. When the scope aborts (kill, timeout) it is destroyed with
@@ -20,7 +20,7 @@ function noop(): void {}
  * kill went to what was outstanding when it came. A subclass overrides `forget()` to drop its own
  * bookkeeping, which runs first whether the target is disposed or released.
  */
-export class DestroyOnAbort<T extends Destroyable> implements Disposable {
+export class DestroyOnAbort<T extends Destroyable> implements ScopeResource {
   readonly target: T;
   readonly scope: Scope;
   constructor(target: T, scope: Scope) {

@@ -76,6 +76,7 @@ export function restore(moduleName: string): boolean {
  *
  * @example
  * ```ts
+ * import { isPatched, patchDns } from 'nodevent/patch';
  * if (!isPatched('dns')) patchDns();
  * ```
  */
@@ -89,6 +90,8 @@ export function isPatched(moduleName: string): boolean {
  *
  * @example
  * ```ts
+ * import dns from 'node:dns';
+ * import { getOriginal } from 'nodevent/patch';
  * const originalLookup = getOriginal('dns', 'lookup') as typeof dns.lookup | undefined;
  * ```
  */

@@ -1,6 +1,6 @@
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
-import { owningScope, waitScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { owningScope, waitScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from './registry.js';
 
 // Opt-in only (patchAll leaves it out by default): a timer belongs to the scope current when it is
@@ -13,7 +13,7 @@ const kOwner = Symbol('nodevent.timerOwner');
 type Fn = (...args: unknown[]) => unknown;
 type Handle = { [kOwner]?: TimerOwner };
 
-class TimerOwner implements Disposable {
+class TimerOwner implements ScopeResource {
   readonly scope: Scope;
   readonly clear: (handle: unknown) => void;
   handle: unknown = undefined;
@@ -96,7 +96,7 @@ function scoped<R>(scope: Scope, options: unknown, call: (options: SignalOptions
   const user = (options ?? {}) as SignalOptions;
   if (user.signal?.aborted) return call(user);
   const controller = new AbortController();
-  const owner: Disposable = { dispose: (reason) => controller.abort(reason) };
+  const owner: ScopeResource = { dispose: (reason) => controller.abort(reason) };
   const unlink = user.signal instanceof AbortSignal ? link(user.signal, controller) : undefined;
   const done = (): void => {
     scope.disown(owner);
@@ -207,6 +207,7 @@ export function patchTimers(): void {
  *
  * @example
  * ```ts
+ * import { patchTimers, unpatchTimers } from 'nodevent/patch';
  * patchTimers();
  * // ...
  * unpatchTimers();

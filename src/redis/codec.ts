@@ -23,6 +23,7 @@ function jsonReplacer(this: unknown, _key: string, value: unknown): unknown {
  *
  * @example
  * ```ts
+ * import { jsonCodec } from 'nodevent/redis';
  * jsonCodec.decode(jsonCodec.encode({ n: 1 })); // { n: 1 }
  * ```
  */
@@ -45,6 +46,7 @@ export const jsonCodec: Codec<unknown> = {
  *
  * @example
  * ```ts
+ * import { RedisPubSub, stringCodec } from 'nodevent/redis';
  * const bus = new RedisPubSub<string>({ codec: stringCodec });
  * ```
  */
@@ -61,6 +63,7 @@ export const stringCodec: Codec<string> = {
  *
  * @example
  * ```ts
+ * import { bytesCodec } from 'nodevent/redis';
  * bytesCodec.encode(Buffer.from('hi')); // 'aGk='
  * ```
  */

@@ -1,4 +1,4 @@
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../runtime/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
 import { connectClient, newClient, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
@@ -31,11 +31,13 @@ type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
  *
  * @example
  * ```ts
+ * import { RedisPubSub } from 'nodevent/redis';
+ * const bus = new RedisPubSub<string>();
  * const sub = await bus.subscribe('news');
  * for await (const { topic, message } of sub) if (message === 'stop') break; // ends the subscription
  * ```
  */
-export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, Disposable {
+export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, ScopeResource {
   /** The channels or patterns subscribed to. */
   readonly topics: readonly string[];
   #client: Client;

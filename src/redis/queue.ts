@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { getCurrent, type Greenlet } from '../runtime/greenlet.js';
 import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js';
 import type { GetOptions, JoinableQueueLike, JoinOptions, PutOptions, ShutdownOptions } from '../runtime/queue.js';
-import { currentScope, outsideScope, type Disposable, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { sleep } from '../runtime/sleep.js';
 import { rawClearInterval, rawSetInterval } from './timers.js';
 import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
@@ -181,7 +181,7 @@ interface Held {
   entry: string;
   greenlet: Greenlet | null;
   scope: Scope | undefined;
-  owned: Disposable | undefined;
+  owned: ScopeResource | undefined;
 }
 
 interface GetOp {
@@ -506,7 +506,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (this.#closed) return Promise.reject(new Error(`RedisQueue "${this.name}" is closed`));
     const op: GetOp = { aborted: false, blocker: null };
     return new Promise<T>((resolve, reject) => {
-      const stop: Disposable = {
+      const stop: ScopeResource = {
         dispose: (reason) => {
           op.aborted = true;
           if (op.blocker !== null && op.blocker === this.#blocker) this.#killBlocker();

@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel';
+import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
 import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
@@ -41,23 +41,6 @@ const LINK_EXCEPTION = 2;
 const LINK_INTERNAL = 3;
 // `fn` null: unlinked while the links were being notified.
 type Link = { fn: LinkCallback<never> | null; kind: number };
-
-/**
- * diagnostics_channel names published by every greenlet, for tools.
- *
- * @example
- * ```ts
- * import { channels } from 'nodevent/runtime';
- * channels.spawn.subscribe((g) => console.log('spawned', g));
- * ```
- */
-export const channels = {
-  spawn: channel('nodevent:greenlet:spawn'),
-  start: channel('nodevent:greenlet:start'),
-  end: channel('nodevent:greenlet:end'),
-  killed: channel('nodevent:greenlet:killed'),
-  failed: channel('nodevent:greenlet:failed'),
-};
 
 let nextIdent = 0;
 
@@ -120,7 +103,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
    *
    * @example
    * ```ts
+   * import { Greenlet } from 'nodevent';
    * const g = Greenlet.spawn(() => 42);
+   * console.log(await g); // 42
    * ```
    */
   static spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<T, A> {
@@ -175,7 +160,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   start(): this {
     if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
     this.#schedule();
-    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
+    if (diagnostics.spawn.hasSubscribers) diagnostics.spawn.publish(this);
     return this;
   }
 
@@ -198,7 +183,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
       this.#schedule();
     }, ms);
     // gevent calls spawn callbacks when the greenlet is spawned, not when it starts running.
-    if (channels.spawn.hasSubscribers) channels.spawn.publish(this);
+    if (diagnostics.spawn.hasSubscribers) diagnostics.spawn.publish(this);
     return this;
   }
 
@@ -207,7 +192,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     if (this.#state !== SCHEDULED) return;
     this.#state = RUNNING;
     this.#flags |= RAN;
-    if (channels.start.hasSubscribers) channels.start.publish(this);
+    if (diagnostics.start.hasSubscribers) diagnostics.start.publish(this);
     let result: T | PromiseLike<T>;
     try {
       result = scopeStorage.run(this, this.#fn, ...this.#args);
@@ -241,11 +226,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     this.#args = undefined as unknown as A; // let the arguments be collected
     this.outer?.disown(this);
     if (this.aborted === false) this.release();
-    if (channels.end.hasSubscribers) channels.end.publish(this);
+    if (diagnostics.end.hasSubscribers) diagnostics.end.publish(this);
     if (failed) {
-      if (channels.failed.hasSubscribers) channels.failed.publish(this);
-    } else if (value instanceof GreenletExit && channels.killed.hasSubscribers) {
-      channels.killed.publish(this);
+      if (diagnostics.failed.hasSubscribers) diagnostics.failed.publish(this);
+    } else if (value instanceof GreenletExit && diagnostics.killed.hasSubscribers) {
+      diagnostics.killed.publish(this);
     }
     const links = this.#links;
     const waiter = this.#waiter;

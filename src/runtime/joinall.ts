@@ -20,6 +20,8 @@ export interface JoinAllOptions {
  * @example
  * ```ts
  * import { spawn, joinAll } from 'nodevent';
+ * import { gethostbyname } from 'nodevent/net';
+ * const hosts = ['localhost', 'ip6-localhost'];
  * const jobs = hosts.map((h) => spawn(gethostbyname, h));
  * await joinAll(jobs, { timeout: 5 });
  * console.log(jobs.map((j) => j.value));

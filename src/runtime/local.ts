@@ -1,5 +1,5 @@
 import { getCurrent, type Greenlet } from './greenlet.js';
-import { onEnd } from './onend.js';
+import { onEnd } from './diagnostics.js';
 
 // Per greenlet, the values of every Local it touched. An entry is deleted when the greenlet ends;
 // the outer WeakMap also lets it go if the greenlet object is collected first. The inner maps are
@@ -33,7 +33,8 @@ function slots(create: boolean): WeakMap<Local<any>, unknown> | undefined {
  * ```ts
  * import { Local, spawn } from 'nodevent';
  * const requestId = new Local<string>(() => 'none');
- * spawn(() => { requestId.value = 'r1'; /* only this greenlet sees r1 *\/ });
+ * // Only this greenlet sees r1; every other one still reads 'none'.
+ * spawn(() => { requestId.value = 'r1'; });
  * ```
  */
 export class Local<T> {

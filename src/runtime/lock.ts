@@ -38,7 +38,8 @@ async function runLocked<R>(lock: { acquire(): Promise<boolean>; release(): void
  * ```ts
  * import { Semaphore } from 'nodevent';
  * const sem = new Semaphore(2); // at most two downloads at once
- * await sem.run(() => download(url));
+ * const urls = ['http://127.0.0.1:8080/a', 'http://127.0.0.1:8080/b', 'http://127.0.0.1:8080/c'];
+ * await Promise.all(urls.map((url) => sem.run(() => fetch(url))));
  * ```
  */
 export class Semaphore {
@@ -103,8 +104,10 @@ export class Semaphore {
    *
    * @example
    * ```ts
+   * import { appendFile } from 'node:fs/promises';
+   * import { Lock } from 'nodevent';
    * const lock = new Lock();
-   * await lock.run(async () => { await append(file, line); });
+   * await lock.run(async () => { await appendFile('app.log', 'one whole line\n'); });
    * ```
    */
   run<R>(fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
@@ -146,8 +149,9 @@ export class BoundedSemaphore extends Semaphore {
  * @example
  * ```ts
  * import { Lock } from 'nodevent';
+ * import { writeFile } from 'node:fs/promises';
  * const lock = new Lock();
- * await lock.run(() => writeConfig());
+ * await lock.run(() => writeFile('config.json', '{}'));
  * ```
  */
 export class Lock extends BoundedSemaphore {

@@ -1,6 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { Greenlet, channels, getCurrent } from './greenlet.js';
+import { diagnostics } from './diagnostics.js';
+import { Greenlet, getCurrent } from './greenlet.js';
 import { formatTrace, spawnTraceOf, trackGreenlets, type SpawnTrace, type Tracking } from './runinfo.js';
 import { outsideScope } from './scope.js';
 import { rawSetImmediate } from './timers.js';
@@ -164,7 +165,7 @@ export function monitor(options: MonitorOptions = {}): Monitor {
   };
 
   const tracking: Tracking | null = captureStack ? trackGreenlets({ captureStack: true }) : null;
-  channels.start.subscribe(onStart);
+  diagnostics.start.subscribe(onStart);
   hook.enable();
 
   return {
@@ -178,7 +179,7 @@ export function monitor(options: MonitorOptions = {}): Monitor {
       if (!running) return;
       running = false;
       hook.disable();
-      channels.start.unsubscribe(onStart);
+      diagnostics.start.unsubscribe(onStart);
       tracking?.stop();
     },
   };

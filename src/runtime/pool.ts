@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { GreenletExit } from './errors.js';
 import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
-import { offEnd, onEnd } from './onend.js';
+import { offEnd, onEnd } from './diagnostics.js';
 import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from './timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
@@ -193,6 +193,9 @@ export abstract class GreenletSet {
    *
    * @example
    * ```ts
+   * import { Pool } from 'nodevent';
+   * const fetchPage = async (url: string) => (await fetch(url)).text();
+   * const urls = ['http://127.0.0.1:8080/a', 'http://127.0.0.1:8080/b'];
    * const pool = new Pool(4);
    * for await (const page of pool.imap(fetchPage, urls)) console.log(page.length);
    * ```
@@ -285,8 +288,10 @@ export abstract class GreenletSet {
  * @example
  * ```ts
  * import { Group } from 'nodevent';
+ * import { createConnection } from 'nodevent/net';
+ * const ping = async (host: string) => (await createConnection([host, 6379])).close();
  * const group = new Group();
- * for (const host of hosts) group.spawn(ping, host);
+ * for (const host of ['127.0.0.1', '::1']) group.spawn(ping, host);
  * await group.join();
  * ```
  */
@@ -344,6 +349,8 @@ function checkSize(value: unknown): number {
  * @example
  * ```ts
  * import { Pool } from 'nodevent';
+ * const download = async (url: string) => (await fetch(url)).arrayBuffer();
+ * const urls = Array.from({ length: 50 }, (_, i) => `http://127.0.0.1:8080/${i}`);
  * const pool = new Pool(10);
  * for (const url of urls) await pool.spawn(download, url); // never more than 10 at once
  * await pool.join();

@@ -354,9 +354,10 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
  * @example
  * ```ts
  * import { Queue, spawn } from 'nodevent';
+ * const handle = async (job: string) => console.log('handled', job);
  * const q = new Queue<string>();
  * spawn(async () => { for await (const job of q) { await handle(job); q.taskDone(); } });
- * for (const job of jobs) await q.put(job);
+ * for (const job of ['a', 'b', 'c']) await q.put(job);
  * await q.join(); // every job handled
  * ```
  */

@@ -1,7 +1,6 @@
-import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { GreenletExit } from './errors.js';
-import { Greenlet, channels, getCurrent } from './greenlet.js';
+import { diagnostics } from './diagnostics.js';
+import { Greenlet, getCurrent } from './greenlet.js';
 
 /** Options of `trackGreenlets`. */
 export interface TrackOptions {
@@ -38,23 +37,6 @@ export interface GreenletInfo {
   children: GreenletInfo[];
 }
 
-/**
- * The two events the runtime does not publish itself; published here while tracking is on.
- *
- * @example
- * ```ts
- * import { lifecycleChannels, trackGreenlets } from 'nodevent';
- * trackGreenlets();
- * lifecycleChannels.failed.subscribe((g) => console.error('greenlet failed', g));
- * ```
- */
-export const lifecycleChannels = {
-  /** Published with the greenlet when it dies of a GreenletExit (killed, or returned one). */
-  killed: channel('nodevent:greenlet:killed'),
-  /** Published with the greenlet when it dies of any other error. */
-  failed: channel('nodevent:greenlet:failed'),
-};
-
 interface Entry {
   seq: number;
   spawnedAt: number;
@@ -66,8 +48,6 @@ const registry = new Map<Greenlet, Entry>();
 let holders = 0;
 let stackHolders = 0;
 let seq = 0;
-// If the runtime one day publishes killed/failed itself, forwarding here would double them.
-const runtimePublishesEnds = 'killed' in channels;
 
 function onSpawn(message: unknown): void {
   const greenlet = message as Greenlet;
@@ -88,12 +68,6 @@ function onStart(message: unknown): void {
 function onEnd(message: unknown): void {
   const greenlet = message as Greenlet;
   registry.delete(greenlet);
-  if (runtimePublishesEnds) return;
-  if (greenlet.exception !== null) {
-    if (lifecycleChannels.failed.hasSubscribers) lifecycleChannels.failed.publish(greenlet);
-  } else if (greenlet.value instanceof GreenletExit && lifecycleChannels.killed.hasSubscribers) {
-    lifecycleChannels.killed.publish(greenlet);
-  }
 }
 
 /**
@@ -119,9 +93,9 @@ export function trackGreenlets(options: TrackOptions = {}): Tracking {
     throw new TypeError(`The "options.captureStack" argument must be of type boolean. Received ${typeof captureStack}`);
   }
   if (holders++ === 0) {
-    channels.spawn.subscribe(onSpawn);
-    channels.start.subscribe(onStart);
-    channels.end.subscribe(onEnd);
+    diagnostics.spawn.subscribe(onSpawn);
+    diagnostics.start.subscribe(onStart);
+    diagnostics.end.subscribe(onEnd);
   }
   if (captureStack) stackHolders++;
   let held = true;
@@ -131,9 +105,9 @@ export function trackGreenlets(options: TrackOptions = {}): Tracking {
       held = false;
       if (captureStack) stackHolders--;
       if (--holders === 0) {
-        channels.spawn.unsubscribe(onSpawn);
-        channels.start.unsubscribe(onStart);
-        channels.end.unsubscribe(onEnd);
+        diagnostics.spawn.unsubscribe(onSpawn);
+        diagnostics.start.unsubscribe(onStart);
+        diagnostics.end.unsubscribe(onEnd);
         registry.clear();
       }
     },

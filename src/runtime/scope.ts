@@ -7,14 +7,15 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *
  * @example
  * ```ts
+ * import net from 'node:net';
  * import { currentScope } from 'nodevent';
- * const socket = net.connect(port);
+ * const socket = net.connect(8080, '127.0.0.1');
  * const owned = { dispose: (reason: unknown) => socket.destroy(reason as Error) };
  * currentScope()?.own(owned);
  * socket.once('close', () => currentScope()?.disown(owned));
  * ```
  */
-export interface Disposable {
+export interface ScopeResource {
   dispose(reason: unknown): void;
 }
 
@@ -34,16 +35,16 @@ export const scopeStorage = new AsyncLocalStorage<Scope>();
  * ```ts
  * import { currentScope } from 'nodevent';
  * const scope = currentScope();
- * if (scope) fetch(url, { signal: scope.signal });
+ * if (scope) await fetch('http://127.0.0.1:8080/', { signal: scope.signal });
  * ```
  */
-export class Scope implements Disposable {
+export class Scope implements ScopeResource {
   /** The scope this one was opened in, or null at top level. */
   readonly outer: Scope | null;
   #state = OPEN;
   // Reason, owned resources and controller live apart, made on first use: most greenlets own
   // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<Disposable>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
+  #aux: { reason?: unknown; owned?: Set<ScopeResource>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -80,7 +81,7 @@ export class Scope implements Disposable {
    * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
    * was delivered once, to what was outstanding when it came.
    */
-  own(resource: Disposable): void {
+  own(resource: ScopeResource): void {
     if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
   }
 
@@ -88,7 +89,7 @@ export class Scope implements Disposable {
    * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
    * scope that ended normally the request goes on to the scope that inherited what it owned.
    */
-  disown(resource: Disposable): void {
+  disown(resource: ScopeResource): void {
     const aux = this.#aux;
     if (aux === undefined) return;
     if (aux.heir !== undefined) aux.heir.disown(resource);
@@ -269,6 +270,8 @@ export function currentSignal(): AbortSignal | undefined {
  * @example
  * ```ts
  * import { outsideScope } from 'nodevent';
+ * import { createClient } from 'redis';
+ * // A shared client: its connection belongs to no greenlet, whoever created it first.
  * const client = outsideScope(() => createClient());
  * ```
  */

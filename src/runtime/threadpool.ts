@@ -12,6 +12,7 @@ export type ThreadPoolOptions = WorkerPoolOptions;
  * ```ts
  * import { ThreadPool } from 'nodevent';
  * const pool = new ThreadPool(4);
+ * const data = new TextEncoder().encode('hello');
  * const hash = await pool.spawn(new URL('./work.mjs', import.meta.url), 'sha256', data);
  * await pool.close();
  * ```

@@ -55,6 +55,8 @@ export class Timeout extends Error {
    *
    * @example
    * ```ts
+   * import { Timeout, sleep } from 'nodevent';
+   * const work = () => sleep(1);
    * const t = Timeout.startNew(5);
    * try { await t.run(work); } finally { t.cancel(); }
    * ```

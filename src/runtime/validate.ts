@@ -2,7 +2,7 @@
 // whose message names the argument, with Node's `code` so callers can branch on it.
 
 /** Largest delay Node's timers accept, in seconds (2^31 - 1 ms). */
-export const MAX_TIMER_SECONDS = 2147483.647;
+const MAX_TIMER_SECONDS = 2147483.647;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -8,6 +8,7 @@ import { secondsToMs, toArray, validateCount } from './validate.js';
  *
  * @example
  * ```ts
+ * import { spawn, type Linkable } from 'nodevent';
  * const ready: Linkable = spawn(() => 1);
  * ready.link((g) => console.log('ready', g));
  * ```
@@ -53,6 +54,23 @@ function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
 }
 
 /**
+ * The type `iwait` yields for `T`: `T` itself. A greenlet is thenable, and `for await` types its
+ * loop variable as `Awaited<…>` of what the iterator yields — the greenlet's value, although
+ * `for await` over an async iterator never awaits what it is given. Hiding `then` keeps the
+ * loop variable typed as the greenlet it is.
+ *
+ * @example
+ * ```ts
+ * import { spawn, iwait, type Greenlet } from 'nodevent';
+ * for await (const g of iwait([spawn(() => 1)])) {
+ *   const greenlet: Greenlet<number> = g;
+ *   console.log(greenlet.value);
+ * }
+ * ```
+ */
+export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : T;
+
+/**
  * Yields each object as it becomes ready, in completion order. Leaving the loop early unlinks
  * from the objects that were not ready yet; after `timeout` seconds the iteration ends. The wait
  * belongs to the caller: when the waiting greenlet is killed, `next()` rejects with the kill.
@@ -64,7 +82,7 @@ function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
  * for await (const g of iwait(jobs)) console.log(g.value); // 1, 2, 3
  * ```
  */
-export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<T> {
+export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<Yielded<T>> {
   const list = toArray(objects, 'objects');
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
@@ -149,7 +167,8 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
       return this;
     },
   };
-  return iterator;
+  // The objects are yielded as they are; only their static type hides `then` (see Yielded).
+  return iterator as AsyncIterableIterator<Yielded<T>>;
 }
 
 /**
@@ -160,7 +179,10 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  * @example
  * ```ts
  * import { spawn, wait } from 'nodevent';
- * const done = await wait([spawn(task1), spawn(task2)], { timeout: 2, count: 1 });
+ * import { sleep } from 'nodevent';
+ * const task1 = () => sleep(0.1);
+ * const task2 = () => sleep(3);
+ * const done = await wait([spawn(task1), spawn(task2)], { timeout: 2, count: 1 }); // [the first]
  * ```
  */
 export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {

@@ -1,6 +1,6 @@
 import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
-import { outsideScope, waitScope, type Disposable, type Scope } from './scope.js';
+import { outsideScope, waitScope, type ScopeResource, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from './timers.js';
 
 /**
@@ -10,7 +10,7 @@ import { rawClearTimeout, rawSetTimeout } from './timers.js';
  * Whatever settles it first (wake, fail, timeout, scope) wins; the rest are no-ops.
  * @internal
  */
-export class Waiter<T, D = undefined> implements Disposable {
+export class Waiter<T, D = undefined> implements ScopeResource {
   /** What the caller brings along (a putter's item). */
   readonly data: D;
   readonly promise: Promise<T>;

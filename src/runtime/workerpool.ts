@@ -4,7 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import { Greenlet } from './greenlet.js';
-import { currentScope, outsideScope, type Disposable } from './scope.js';
+import { currentScope, outsideScope, type ScopeResource } from './scope.js';
 import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
 
 /** Options shared by `ThreadPool` and `ProcessPool`. */
@@ -21,6 +21,7 @@ export interface WorkerPoolOptions {
    * @default process.execArgv
    * @example
    * ```ts
+   * import { ProcessPool } from 'nodevent';
    * new ProcessPool(2, { execArgv: ['--max-old-space-size=256'] });
    * ```
    */
@@ -237,7 +238,7 @@ export class WorkerPool {
       const controller = new AbortController();
       // Killing the greenlet aborts the task: tinypool then terminates its worker and starts a
       // replacement on demand. After close() the workers are already being destroyed.
-      const owned: Disposable = {
+      const owned: ScopeResource = {
         dispose: (reason) => {
           if (this.#closing === null) outsideScope(() => this.#abort(controller, reason));
         },
@@ -294,7 +295,7 @@ export class WorkerPool {
     return new Promise<void>((resolve) => {
       const scope = currentScope()!;
       // A waiter killed while queued leaves the queue and never reaches a worker.
-      const owned: Disposable = {
+      const owned: ScopeResource = {
         dispose: () => {
           const at = this.#waiters.indexOf(wake);
           if (at !== -1) this.#waiters.splice(at, 1);

@@ -57,6 +57,7 @@ const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
  *
  * @example
  * ```ts
+ * import dns from 'node:dns';
  * import { startDnsServer } from 'nodevent/testing';
  * const server = await startDnsServer({ records: { 'db.test': { A: ['127.0.0.1'] } }, rtt: 0.05 });
  * const resolver = new dns.promises.Resolver();

@@ -65,7 +65,8 @@ export interface Netns {
  * import { execFileSync } from 'node:child_process';
  * import { createNetns } from 'nodevent/testing';
  * const ns = createNetns('nodevent-demo', { 'resolv.conf': 'nameserver 127.0.0.1\n' });
- * try { execFileSync(ns.exec[0], [...ns.exec.slice(1), 'node', 'app.js']); } finally { ns.remove(); }
+ * const [command, ...args] = ns.exec;
+ * try { execFileSync(command!, [...args, 'node', 'app.js']); } finally { ns.remove(); }
  * ```
  */
 export function createNetns(name: string, etc: Record<string, string>): Netns {

@@ -58,7 +58,7 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * ```ts
  * import { startRedisServer } from 'nodevent/testing';
  * const server = await startRedisServer({ appendonly: true });
- * try { ... server.url ... } finally { await server.stop(); }
+ * try { console.log('redis at', server.url); } finally { await server.stop(); }
  * ```
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {

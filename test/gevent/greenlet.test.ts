@@ -7,7 +7,7 @@
 import t from 'tap';
 import { captureHub, killWhileWaiting } from '../helpers/gevent-port.js';
 import {
-  AsyncResult, Channel, Greenlet, GreenletExit, Queue, Timeout, channels, getCurrent, joinAll,
+  AsyncResult, Channel, Greenlet, GreenletExit, Queue, Timeout, diagnostics, getCurrent, joinAll,
   iwait, killAll, sleep, spawn, spawnLater, wait, withTimeout,
 } from '../../src/runtime/index.js';
 
@@ -245,8 +245,8 @@ t.test('test__greenlet.py::TestBasic::test_tree_locals (parent)', async (t) => {
 t.test('test__greenlet.py::TestBasic::test_add_spawn_callback (spawn callbacks at spawn time, also for spawnLater)', async (t) => {
   const seen: unknown[] = [];
   const onSpawn = (g: unknown): void => void seen.push(g);
-  channels.spawn.subscribe(onSpawn);
-  t.teardown(() => channels.spawn.unsubscribe(onSpawn));
+  diagnostics.spawn.subscribe(onSpawn);
+  t.teardown(() => diagnostics.spawn.unsubscribe(onSpawn));
   const g = spawn(() => 1);
   t.same(seen, [g]);
   const later = spawnLater(0.01, () => 2);

@@ -159,7 +159,7 @@ function patchIoredisClass(Redis: { prototype: object }): void {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { spawn } from 'nodevent';
  * import { patchIoredis } from 'nodevent/patch';
  * patchIoredis(Redis);

@@ -1,4 +1,4 @@
-import { currentScope, scopeStorage, type Disposable, type Scope } from '../../runtime/scope.js';
+import { currentScope, scopeStorage, type ScopeResource, type Scope } from '../../runtime/scope.js';
 
 // "A request keeps its greenlet": what every client patch shares. A request (a query, a command,
 // a pool checkout) captures the scope that made it; the client's queue may serve it from any
@@ -35,7 +35,7 @@ export function requestScope(): Scope | undefined {
  * item.onDone(() => request.done());
  * ```
  */
-export abstract class ScopedRequest implements Disposable {
+export abstract class ScopedRequest implements ScopeResource {
   readonly scope: Scope;
   /** Settled: answered, or cancelled. */
   settled = false;

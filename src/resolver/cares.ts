@@ -4,7 +4,8 @@ import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { HostsFile } from './hosts.js';
 import { CaresQueries, type QueryOutcome } from './query.js';
-import { NSSWITCH_PATH, RESOLV_CONF_PATH, WatchedFile, parseNsswitch, parseResolvConf } from './resolvconf.js';
+import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
+import { WatchedFile } from './watchedfile.js';
 import { sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the
@@ -35,7 +36,7 @@ const errnoOf = (name: string): number => {
 const EAI = { NONAME: errnoOf('EAI_NONAME'), NODATA: errnoOf('EAI_NODATA'), AGAIN: errnoOf('EAI_AGAIN') };
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. */
-export function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
+function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
   const code = errno === EAI.NONAME || errno === EAI.NODATA ? 'ENOTFOUND' : errno === EAI.AGAIN ? 'EAI_AGAIN' : 'EAI_FAIL';
   const err: NodeJS.ErrnoException = new Error(`getaddrinfo ${code} ${hostname}`);
   err.errno = errno;

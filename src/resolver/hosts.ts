@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { WatchedFile } from './resolvconf.js';
+import { WatchedFile } from './watchedfile.js';
 
 /** Where glibc's `files` source reads host names. */
 export const HOSTS_PATH = '/etc/hosts';
@@ -26,7 +26,7 @@ export interface HostsTable {
  * case-insensitive, every line that names a host counts (glibc with `multi on`, and always for
  * AF_UNSPEC), and an address inet_pton refuses (a scoped IPv6 literal) skips the line.
  */
-export function parseHosts(text: string): HostsTable {
+function parseHosts(text: string): HostsTable {
   const table: HostsTable = { addresses: new Map(), lines: new Map(), byAddress: new Map() };
   for (const raw of text.split('\n')) {
     const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);

@@ -1,5 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
-
 /** Where glibc's stub resolver reads its configuration. */
 export const RESOLV_CONF_PATH = '/etc/resolv.conf';
 /** Where glibc reads the order of host-name sources. */
@@ -66,36 +64,4 @@ export function parseNsswitch(text: string): HostsSources {
     return { sources: words.filter((w) => w !== '[]'), hasActions };
   }
   return { sources: ['dns', 'files'], hasActions: true };
-}
-
-/** A text file parsed again whenever it changes (checked at most every 100 ms). */
-export class WatchedFile<T> {
-  #value: T;
-  #signature = '';
-  #checkedAt = -Infinity;
-
-  constructor(readonly path: string, readonly parse: (text: string) => T) {
-    this.#value = parse('');
-  }
-
-  get value(): T {
-    const now = performance.now();
-    if (now - this.#checkedAt >= 100) {
-      this.#checkedAt = now;
-      let signature = 'missing';
-      try {
-        const st = statSync(this.path);
-        signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
-      } catch {
-        // absent: parsed as empty
-      }
-      if (signature !== this.#signature) {
-        this.#signature = signature;
-        let text = '';
-        try { text = readFileSync(this.path, 'utf8'); } catch { /* absent */ }
-        this.#value = this.parse(text);
-      }
-    }
-    return this.#value;
-  }
 }
