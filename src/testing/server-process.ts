@@ -83,20 +83,21 @@ export interface ServerProcess {
   stop(kill?: boolean): Promise<void>;
 }
 
-// The guard between the test process and a server: it starts the server as the leader of a new
-// process group and SIGKILLs that group when its stdin closes. The test process holds that stdin,
-// so the server dies with the test however the test dies (tap's timeout, SIGKILL), which a process
-// 'exit' handler alone cannot promise. SIGTERM to the guard is passed on to the group (a clean
-// stop); the guard ends as the server ended. Inline, so that it runs from src/ and dist/ alike.
+// The guard between the test process and a server: it leads a process group of its own, starts
+// the server in that group, and SIGKILLs the whole group when its stdin closes. The test process
+// holds that stdin, so the server dies with the test however the test dies (tap's timeout,
+// SIGKILL), which a process 'exit' handler alone cannot promise. stop() signals the group
+// directly: SIGTERM asks the server to stop (the guard waits for it), SIGKILL is a crash at once.
+// Inline, so that it runs from src/ and dist/ alike.
 const GUARD = `
 const { spawn } = require('node:child_process');
-const [binary, ...args] = process.argv.slice(1);
-const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-const group = (signal) => { try { process.kill(-child.pid, signal); } catch {} };
-process.on('SIGTERM', () => group('SIGTERM'));
-process.stdin.on('end', () => group('SIGKILL')).on('error', () => group('SIGKILL')).resume();
+const [ids, binary, ...args] = process.argv.slice(1);
+const child = spawn(binary, args, { ...JSON.parse(ids), stdio: ['ignore', 'inherit', 'inherit'] });
+const everyone = () => { try { process.kill(0, 'SIGKILL'); } catch {} };
+process.on('SIGTERM', () => {});
+process.stdin.on('end', everyone).on('error', everyone).resume();
 child.on('error', (error) => { console.error(error.message); process.exit(127); });
-child.on('exit', (code, signal) => { group('SIGKILL'); process.exit(code ?? 128); });
+child.on('exit', (code) => { process.exitCode = code ?? 128; everyone(); });
 `;
 
 /**
@@ -111,8 +112,12 @@ child.on('exit', (code, signal) => { group('SIGKILL'); process.exit(code ?? 128)
  */
 export function startProcess(binary: string, args: string[], options: SpawnOptions = {}): ServerProcess {
   // The guard needs none of a test runner's preloads (NODE_OPTIONS); the server gets the rest.
+  // The guard itself runs as we do: a server's user (postgres refuses root) may not be allowed to
+  // read the node binary running the tests (one installed under /root, say).
+  const { uid, gid, ...rest } = options;
   const env = { ...(options.env ?? process.env), NODE_OPTIONS: '' };
-  const child = spawnProcess(process.execPath, ['-e', GUARD, binary, ...args], { ...options, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const ids = JSON.stringify({ uid, gid });
+  const child = spawnProcess(process.execPath, ['-e', GUARD, ids, binary, ...args], { ...rest, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -145,9 +150,11 @@ export function startProcess(binary: string, args: string[], options: SpawnOptio
     },
     async stop(kill = false) {
       if (!running()) return;
-      // Closing the guard's stdin kills the group at once (a crash); SIGTERM asks the server to stop.
-      if (kill) child.stdin!.end();
-      else child.kill('SIGTERM');
+      try {
+        process.kill(-child.pid!, kill ? 'SIGKILL' : 'SIGTERM');
+      } catch {
+        // The group is gone already.
+      }
       await exited;
     },
   };
