@@ -153,22 +153,45 @@ t.test('pg', { skip: skipPostgres }, async (t) => {
     t.pass('the server saw the connection close');
   });
 
-  t.test('a query made in a dead scope is refused with that scope\'s reason', async (t) => {
+  t.test('a killed greenlet\'s cleanup query runs, owned by nobody (the kill is delivered once)', async (t) => {
     const pool = newPool(t);
     let seen: unknown;
+    let entered = false;
     const g = spawn(async () => {
       try {
+        entered = true;
         await sleep(10);
       } finally {
-        // Cleanup code of a killed greenlet: its scope is aborted, nothing may run for it.
-        seen = await pool.query('select 1').catch((error: unknown) => error);
+        // Cleanup code of a killed greenlet, as in gevent: the kill reached the sleep, so the
+        // query after it runs (its scope owns nothing new, so a later kill cannot reach it either).
+        seen = await pool.query('select 1 as one').catch((error: unknown) => error);
       }
     });
-    await sleep(0.01);
+    while (!entered) await sleep(0.01);
+    await g.kill();
+    while (seen === undefined) await sleep(0.01);
+    t.same((seen as { rows?: unknown[] }).rows, [{ one: 1 }], 'the cleanup query was answered');
+    t.equal(g.ownedCount, 0, 'the dead greenlet owns nothing');
+  });
+
+  t.test('a kill that reached nothing the greenlet awaited is delivered to its next query, once', async (t) => {
+    const pool = newPool(t);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const results: unknown[] = [];
+    let entered = false;
+    const g = spawn(async () => {
+      entered = true;
+      await gate; // a promise nobody owns: the kill reaches nothing here
+      results.push(await pool.query('select 1 as one').catch((error: unknown) => error));
+      results.push(await pool.query('select 2 as two').catch((error: unknown) => error));
+    });
+    while (!entered) await sleep(0.01);
     const exit = new GreenletExit();
     await g.kill({ exception: exit });
-    while (seen === undefined) await sleep(0.01);
-    t.equal(seen, exit);
-    t.equal(pool.totalCount, 0, 'no connection was opened for it');
+    release();
+    while (results.length < 2) await sleep(0.01);
+    t.equal(results[0], exit, 'the first query after the kill rejects with it, unsent');
+    t.same((results[1] as { rows?: unknown[] }).rows, [{ two: 2 }], 'the next one runs');
   });
 });

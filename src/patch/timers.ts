@@ -45,7 +45,7 @@ function ownedSet(set: Fn, clear: (handle: unknown) => void, repeats: boolean): 
     const handle = set.call(this, run, ...rest);
     owner.handle = handle;
     if (handle !== null && typeof handle === 'object') (handle as Handle)[kOwner] = owner;
-    scope.own(owner); // in an aborted scope the timer is cleared at once
+    scope.own(owner);
     return handle;
   };
 }

@@ -1,23 +1,23 @@
-import { currentScope, scopeStorage, type ScopeResource, type Scope } from '../../runtime/scope.js';
+import { scopeStorage, waitScope, type ScopeResource, type Scope } from '../../runtime/scope.js';
 
 // "A request keeps its greenlet": what every client patch shares. A request (a query, a command,
 // a pool checkout) captures the scope that made it; the client's queue may serve it from any
 // callback, so the patch carries the scope across by hand and lets the scope cancel exactly it.
 
 /**
- * The scope a request made now belongs to: the current one while it is open or aborted (an
- * aborted one means "refuse"), none when there is no scope or the current one ended normally (a
- * scope that ended owns nothing new: the code is a library callback captured long ago).
+ * The scope a request made now belongs to: as for the runtime's waits, the current scope while it
+ * is open; a closed one owns nothing new, so a killed greenlet's cleanup code (or a library
+ * callback captured long ago) sends its request unowned — except that a kill which reached nothing
+ * the body awaited is delivered to the first request after it, once (it comes back aborted).
  *
  * @example
  * ```ts
  * const scope = requestScope();
- * if (scope?.aborted) return Promise.reject(scope.reason); // never sent for a dead greenlet
+ * if (scope?.aborted) return Promise.reject(scope.reason); // the kill, delivered once
  * ```
  */
 export function requestScope(): Scope | undefined {
-  const scope = currentScope();
-  return scope === undefined || (scope.closed && !scope.aborted) ? undefined : scope;
+  return waitScope();
 }
 
 /**
