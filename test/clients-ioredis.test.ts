@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { spawn, sleep, withTimeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
 import { patchAll, unpatchAll } from '../src/patch/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
+import { cleanupAfterKill } from './helpers/cleanup-after-kill.js';
 
 // ioredis after patchAll(): commands keep their greenlet; connecting and reconnecting belong to
 // the client. Outcomes are observed from the server (CLIENT LIST, INFO, LLEN) through an observer
@@ -109,19 +110,7 @@ t.test('ioredis', { skip }, async (t) => {
 
   t.test('a killed greenlet\'s cleanup command runs, owned by nobody (the kill is delivered once)', async (t) => {
     const client = newClient(t);
-    let seen: unknown;
-    let entered = false;
-    const g = spawn(async () => {
-      try {
-        entered = true;
-        await sleep(10);
-      } finally {
-        seen = await client.set('cleanup', '1').catch((error: unknown) => error);
-      }
-    });
-    while (!entered) await sleep(0.01);
-    await g.kill();
-    while (seen === undefined) await sleep(0.01);
+    const { seen } = await cleanupAfterKill(() => client.set('cleanup', '1'));
     t.equal(seen, 'OK', 'the cleanup command was answered');
     t.equal(await outsideScope(() => observer.exists('cleanup')), 1, 'and the server has its key');
   });

@@ -2,6 +2,7 @@ import t from 'tap';
 import pg from 'pg';
 import { spawn, sleep, withTimeout, Timeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
 import { patchAll, unpatchAll } from '../src/patch/index.js';
+import { cleanupAfterKill } from './helpers/cleanup-after-kill.js';
 import { pgWorld, skipPostgres } from './helpers/postgres.js';
 
 // pg and pg-pool after patchAll(): a query follows the greenlet that made it through the client's
@@ -155,23 +156,11 @@ t.test('pg', { skip: skipPostgres }, async (t) => {
 
   t.test('a killed greenlet\'s cleanup query runs, owned by nobody (the kill is delivered once)', async (t) => {
     const pool = newPool(t);
-    let seen: unknown;
-    let entered = false;
-    const g = spawn(async () => {
-      try {
-        entered = true;
-        await sleep(10);
-      } finally {
-        // Cleanup code of a killed greenlet, as in gevent: the kill reached the sleep, so the
-        // query after it runs (its scope owns nothing new, so a later kill cannot reach it either).
-        seen = await pool.query('select 1 as one').catch((error: unknown) => error);
-      }
-    });
-    while (!entered) await sleep(0.01);
-    await g.kill();
-    while (seen === undefined) await sleep(0.01);
+    // As in gevent: the kill reached the sleep, so the query after it runs (its scope owns nothing
+    // new, so a later kill cannot reach it either).
+    const { greenlet, seen } = await cleanupAfterKill(() => pool.query('select 1 as one'));
     t.same((seen as { rows?: unknown[] }).rows, [{ one: 1 }], 'the cleanup query was answered');
-    t.equal(g.ownedCount, 0, 'the dead greenlet owns nothing');
+    t.equal(greenlet.ownedCount, 0, 'the dead greenlet owns nothing');
   });
 
   t.test('a kill that reached nothing the greenlet awaited is delivered to its next query, once', async (t) => {
