@@ -20,7 +20,7 @@ const pending = new Set([
   'src/patch/clients/request.ts#ScopedRequest',
   'src/patch/clients/request.ts#bindScope',
   'src/patch/clients/request.ts#noop',
-  'src/patch/registry.ts#replace',
+  'src/internal/registry.ts#replace',
   'src/runtime/queue-errors.ts#untilShutDown',
   'src/testing/server-process.ts#findBinary',
   'src/testing/server-process.ts#freePort',

@@ -3,7 +3,7 @@ import dns from 'node:dns';
 import { promisify } from 'node:util';
 import { GreenletExit, Timeout, sleep, spawn, withTimeout } from '../src/runtime/index.js';
 import { caresLookup, patchDns, unpatchDns } from '../src/patch/dns.js';
-import { getOriginal, isPatched } from '../src/patch/registry.js';
+import { getOriginal, isPatched } from '../src/internal/registry.js';
 import { startDnsServer, type DnsRecord } from '../src/testing/dns-server.js';
 
 const records: Record<string, DnsRecord> = {

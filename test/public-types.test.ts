@@ -40,7 +40,7 @@ t.test('internal members do not ship', async (t) => {
   t.notMatch(text('runtime/greenlet.d.ts'), /_run\(|kAddWaiter|kRemoveWaiter|kObserve/, 'Greenlet: _run and the waiter hooks');
   t.notMatch(text('runtime/wait.d.ts'), /kAddWaiter/);
   t.notMatch(text('runtime/scope.d.ts'), /_takePendingKill/);
-  t.notMatch(text('runtime/validate.d.ts'), /MAX_TIMER_SECONDS/);
+  t.notMatch(text('internal/validate.d.ts'), /MAX_TIMER_SECONDS/);
   t.notMatch(text('resolver/hosts.d.ts'), /parseHosts/);
   t.notMatch(text('resolver/cares.d.ts'), /getaddrinfoError/);
   t.notMatch(text('runtime/index.d.ts'), /\bDisposable\b/, 'no export named like the global Disposable');

@@ -3,8 +3,8 @@ import { GreenletExit } from '../runtime/errors.js';
 import { Greenlet } from '../runtime/greenlet.js';
 import { currentScope, currentSignal, outsideScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
-import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, secondsToMs, validateFunction } from '../internal/validate.js';
 import { JobCancelled } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { RedisConnectionError } from '../redis/errors.js';
-import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
 /**
  * Options of `waitUntilReady`.

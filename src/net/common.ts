@@ -1,7 +1,7 @@
 import { getCurrent } from '../runtime/greenlet.js';
 import { currentScope, waitScope, type Scope } from '../runtime/scope.js';
-import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 import { BlockingIOError, timeout } from './errors.js';
 
 // Python's socket constants, with Linux's values (what `socket.AF_INET6` etc. are there).

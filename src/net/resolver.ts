@@ -2,12 +2,12 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { caresLookup } from '../patch/dns.js';
-import { getOriginal } from '../patch/registry.js';
+import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { currentScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
-import { invalidArgType, outOfRange } from '../runtime/validate.js';
+import { invalidArgType, outOfRange } from '../internal/validate.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,

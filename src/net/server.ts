@@ -4,7 +4,7 @@ import { hub } from '../runtime/hub.js';
 import { joinAll, killAll } from '../runtime/joinall.js';
 import { Pool } from '../runtime/pool.js';
 import { currentScope, outsideScope, type Scope } from '../runtime/scope.js';
-import { invalidArgType, secondsToMs, validateFunction } from '../runtime/validate.js';
+import { invalidArgType, secondsToMs, validateFunction } from '../internal/validate.js';
 import { AF_INET, AF_INET6, validateAddress, type Address } from './common.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 import { validatePort } from './common.js';
 
 /**

@@ -1,4 +1,4 @@
-import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { invalidArgType, secondsToMs } from '../internal/validate.js';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, isAbortReason, validateAddress, type Address } from './common.js';
 import { getaddrinfo } from './resolver.js';
 import { TcpSocket } from './tcp.js';

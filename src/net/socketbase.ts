@@ -1,5 +1,5 @@
 import type { ScopeResource, Scope } from '../runtime/scope.js';
-import { invalidArgType, secondsToMs } from '../runtime/validate.js';
+import { invalidArgType, secondsToMs } from '../internal/validate.js';
 import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
 import { closedSocketError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
 import { ByteQueue } from './reader.js';

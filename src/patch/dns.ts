@@ -2,8 +2,8 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { waitScope, type Scope } from '../runtime/scope.js';
-import { invalidArgType } from '../runtime/validate.js';
-import { isPatched, replace, restore, sync } from './registry.js';
+import { invalidArgType } from '../internal/validate.js';
+import { isPatched, replace, restore, sync } from '../internal/registry.js';
 import { CaresLookup, type LookupRequest } from '../resolver/cares.js';
 import { CaresQueries } from '../resolver/query.js';
 

@@ -1,6 +1,6 @@
 import { Dispatcher, getGlobalDispatcher } from 'undici';
 import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
-import { isPatched, replace, restore } from './registry.js';
+import { isPatched, replace, restore } from '../internal/registry.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
 // ...) both take their dispatcher from these two global symbols, so one wrapper installed there

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { outsideScope, owningScope } from '../runtime/scope.js';
 import { markShared } from './net.js';
 import { DestroyOnAbort } from './owner.js';
-import { isPatched, replace, restore } from './registry.js';
+import { isPatched, replace, restore } from '../internal/registry.js';
 
 // The request, not the connection, belongs to the greenlet. An agent's sockets are created outside
 // every scope and marked shared, so a kill never reaches a pooled socket directly: destroying the

@@ -6,13 +6,13 @@ import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
 import tls from 'node:tls';
 import { outsideScope } from '../runtime/scope.js';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 import { patchClients, unpatchClients } from './clients/index.js';
 import { patchDns, unpatchDns } from './dns.js';
 import { patchFetch, unpatchFetch } from './fetch.js';
 import { patchHttp, unpatchHttp } from './http.js';
 import { markShared, patchNet, unpatchNet } from './net.js';
-import * as registry from './registry.js';
+import * as registry from '../internal/registry.js';
 import { patchTimers, unpatchTimers } from './timers.js';
 
 export { patchClients, unpatchClients, patchPg, unpatchPg, patchIoredis, unpatchIoredis, patchRedis, unpatchRedis, patchMysql2, unpatchMysql2 } from './clients/index.js';

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { owningScope, type Scope } from '../runtime/scope.js';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 import { DestroyOnAbort } from './owner.js';
-import { isPatched, replace, restore } from './registry.js';
+import { isPatched, replace, restore } from '../internal/registry.js';
 
 // One patch covers net.connect, net.createConnection, new net.Socket().connect and tls.connect:
 // they all end in Socket.prototype.connect (TLSSocket inherits it).

@@ -1,7 +1,7 @@
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
 import { owningScope, waitScope, type ScopeResource, type Scope } from '../runtime/scope.js';
-import { isPatched, replace, restore } from './registry.js';
+import { isPatched, replace, restore } from '../internal/registry.js';
 
 // Opt-in only (patchAll leaves it out by default): a timer belongs to the scope current when it is
 // set, and nothing tells a greenlet's own timer from one a shared client sets while serving it (a

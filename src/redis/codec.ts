@@ -1,4 +1,4 @@
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 
 /**
  * Turns values into the strings stored in Redis and back. `encode` must throw a TypeError for a

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, ClientClosedError, ReconnectStrategyError } from 'redis';
 import { outsideScope } from '../runtime/scope.js';
-import { rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
+import { rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 import { RedisConnectionError } from './errors.js';
 
 // The plumbing shared by RedisQueue and RedisPubSub: one client per object, created outside every

@@ -1,5 +1,5 @@
 import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
-import { invalidArgType } from '../runtime/validate.js';
+import { invalidArgType } from '../internal/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
 import { connectClient, newClient, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
 

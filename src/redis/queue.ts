@@ -5,9 +5,8 @@ import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js
 import type { GetOptions, JoinableQueueLike, JoinOptions, PutOptions, ShutdownOptions } from '../runtime/queue.js';
 import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { sleep } from '../runtime/sleep.js';
-import { rawClearInterval, rawSetInterval } from './timers.js';
-import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, outOfRange, secondsToMs, validateCount } from '../runtime/validate.js';
+import { rawClearInterval, rawClearTimeout, rawSetInterval, rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs, validateCount } from '../internal/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
 import { connectClient, delay, newClient, retryable, Script, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
 

@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import { outsideScope } from '../runtime/scope.js';
-import { rawSetTimeout } from '../runtime/timers.js';
+import { rawSetTimeout } from '../internal/timers.js';
 import { Pacing } from './pacing.js';
 
 /** One DNS question's outcome: addresses, or a c-ares error code (ENOTFOUND, ENODATA, ETIMEOUT, ...). */

@@ -1,5 +1,5 @@
 import { Timeout } from './timeout.js';
-import { secondsToMs, validateFunction } from './validate.js';
+import { secondsToMs, validateFunction } from '../internal/validate.js';
 import { Waiter, callLink } from './waiter.js';
 
 /** Options of `AsyncResult.get`. */

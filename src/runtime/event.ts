@@ -1,4 +1,4 @@
-import { secondsToMs, validateFunction } from './validate.js';
+import { secondsToMs, validateFunction } from '../internal/validate.js';
 import { Waiter, callLink } from './waiter.js';
 
 /** Options of `Event.wait`. */

@@ -3,8 +3,8 @@ import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
 import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
-import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
-import { secondsToMs, validateFunction } from './validate.js';
+import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
+import { secondsToMs, validateFunction } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */

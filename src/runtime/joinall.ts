@@ -1,6 +1,6 @@
 import type { Greenlet, KillOptions } from './greenlet.js';
-import { rawSetImmediate } from './timers.js';
-import { toArray } from './validate.js';
+import { rawSetImmediate } from '../internal/timers.js';
+import { toArray } from '../internal/validate.js';
 import { iwait, wait } from './wait.js';
 
 /** Options of `joinAll`. */

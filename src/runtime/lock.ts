@@ -1,5 +1,5 @@
 import { getCurrent } from './greenlet.js';
-import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
+import { invalidArgType, outOfRange, secondsToMs, validateFunction } from '../internal/validate.js';
 import { Waiter, first } from './waiter.js';
 
 /** Options of `acquire`. */

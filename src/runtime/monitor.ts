@@ -4,8 +4,8 @@ import { diagnostics } from './diagnostics.js';
 import { Greenlet, getCurrent } from './greenlet.js';
 import { formatTrace, spawnTraceOf, trackGreenlets, type SpawnTrace, type Tracking } from './runinfo.js';
 import { outsideScope } from './scope.js';
-import { rawSetImmediate } from './timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
+import { rawSetImmediate } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
 /** What the monitor found: one synchronous stretch that held the loop too long. */
 export interface BlockedReport {

@@ -4,8 +4,8 @@ import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
 import { offEnd, onEnd } from './diagnostics.js';
 import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
-import { rawSetImmediate } from './timers.js';
-import { invalidArgType, outOfRange, secondsToMs, validateFunction } from './validate.js';
+import { rawSetImmediate } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs, validateFunction } from '../internal/validate.js';
 import { kObserve } from './wait.js';
 import { Waiter } from './waiter.js';
 

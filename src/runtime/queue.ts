@@ -1,7 +1,7 @@
 import { Event } from './event.js';
 import { Empty, Full, ShutDown, untilShutDown } from './queue-errors.js';
-import { rawSetImmediate } from './timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
+import { rawSetImmediate } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 import { Waiter, first } from './waiter.js';
 
 export { Full, Empty, ShutDown } from './queue-errors.js';

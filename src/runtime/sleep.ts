@@ -1,6 +1,6 @@
 import { waitScope } from './scope.js';
-import { rawClearImmediate, rawClearTimeout, rawSetImmediate, rawSetTimeout } from './timers.js';
-import { secondsToMs } from './validate.js';
+import { rawClearImmediate, rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
+import { secondsToMs } from '../internal/validate.js';
 
 /**
  * Waits `seconds` (fractions allowed). `sleep(0)` yields to every other ready greenlet and to

@@ -1,6 +1,6 @@
 import { Scope, adoptIn, scopeStorage } from './scope.js';
-import { rawClearTimeout, rawSetTimeout } from './timers.js';
-import { secondsToMs } from './validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { secondsToMs } from '../internal/validate.js';
 
 /** Options of `withTimeout`. */
 export interface WithTimeoutOptions<V> {

@@ -1,6 +1,6 @@
 import { waitScope } from './scope.js';
-import { rawClearTimeout, rawSetTimeout } from './timers.js';
-import { secondsToMs, toArray, validateCount } from './validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { secondsToMs, toArray, validateCount } from '../internal/validate.js';
 
 /**
  * Anything that can be waited on: greenlets, events, async results. `link(cb)` calls `cb(obj)`

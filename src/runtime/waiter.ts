@@ -1,7 +1,7 @@
 import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
 import { outsideScope, waitScope, type ScopeResource, type Scope } from './scope.js';
-import { rawClearTimeout, rawSetTimeout } from './timers.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
 
 /**
  * One parked caller of a coordination primitive (an event, a queue, a lock). It sits in its

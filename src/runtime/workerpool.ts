@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import { Greenlet } from './greenlet.js';
 import { currentScope, outsideScope, type ScopeResource } from './scope.js';
-import { invalidArgType, outOfRange, secondsToMs } from './validate.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
 /** Options shared by `ThreadPool` and `ProcessPool`. */
 export interface WorkerPoolOptions {

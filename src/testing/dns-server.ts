@@ -1,8 +1,8 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import * as packet from 'dns-packet';
-import { rawClearTimeout, rawSetTimeout } from '../runtime/timers.js';
-import { invalidArgType, outOfRange, secondsToMs } from '../runtime/validate.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
 /** What the server knows about one name. */
 export interface DnsRecord {

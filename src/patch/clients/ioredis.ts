@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { outsideScope, type Scope } from '../../runtime/scope.js';
-import { invalidArgType } from '../../runtime/validate.js';
+import { invalidArgType } from '../../internal/validate.js';
 import { BLOCKING } from './blocking.js';
 import { ClientPatcher, runsOutside } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { outsideScope, scopeStorage, type Scope } from '../../runtime/scope.js';
-import { invalidArgType } from '../../runtime/validate.js';
+import { invalidArgType } from '../../internal/validate.js';
 import { markShared } from '../net.js';
 import { ClientPatcher, poolOwnCheckout, takePoolOwnCheckout } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';

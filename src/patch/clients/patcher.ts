@@ -1,5 +1,5 @@
 import { outsideScope } from '../../runtime/scope.js';
-import { replace, restore } from '../registry.js';
+import { replace, restore } from '../../internal/registry.js';
 import { watchModule, type WatchedFile } from './loader.js';
 
 // What every client patch does the same way: wrap methods of a client's prototypes once (the

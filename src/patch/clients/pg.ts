@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { outsideScope, scopeStorage, type Scope } from '../../runtime/scope.js';
-import { invalidArgType } from '../../runtime/validate.js';
+import { invalidArgType } from '../../internal/validate.js';
 import { ClientPatcher, poolOwnCheckout, runsOutside, takePoolOwnCheckout } from './patcher.js';
 import { ScopedRequest, bindScope, noop, requestScope } from './request.js';
 

@@ -1,5 +1,5 @@
 import { outsideScope, type Scope } from '../../runtime/scope.js';
-import { invalidArgType } from '../../runtime/validate.js';
+import { invalidArgType } from '../../internal/validate.js';
 import { BLOCKING } from './blocking.js';
 import { ClientPatcher } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';

@@ -9,3 +9,11 @@ export const rawClearTimeout = globalThis.clearTimeout;
 export const rawSetImmediate = globalThis.setImmediate;
 /** The original `clearImmediate`, captured at load. */
 export const rawClearImmediate = globalThis.clearImmediate;
+
+// Intervals too: a Redis lease renewal must not be owned (and cleared) by the greenlet that happened
+// to start it.
+
+/** The original `setInterval`, captured at load. */
+export const rawSetInterval = globalThis.setInterval;
+/** The original `clearInterval`, captured at load. */
+export const rawClearInterval = globalThis.clearInterval;
