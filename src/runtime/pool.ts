@@ -5,6 +5,7 @@ import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
 import { offEnd, onEnd } from './diagnostics.js';
 import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from '../internal/timers.js';
+import { toException } from '../internal/exception.js';
 import { invalidArgType, outOfRange, secondsToMs, validateFunction } from '../internal/validate.js';
 import { kObserve } from './wait.js';
 import { Waiter } from './waiter.js';
@@ -472,8 +473,7 @@ export class Pool extends GreenletSet {
 
   /** Kills every member and rejects the spawns still waiting for room (with the same exception). */
   override async kill(options: KillOptions = {}): Promise<void> {
-    const exception = options.exception === undefined ? new GreenletExit()
-      : typeof options.exception === 'function' ? new (options.exception as new () => unknown)() : options.exception;
+    const exception = toException(options.exception, () => new GreenletExit());
     for (const controller of [...this.#waiting]) controller.abort(exception);
     await super.kill(options);
   }

@@ -3,11 +3,12 @@
 // waiting, close(). Where the pools differ (where a task runs, what is left once a worker is
 // stopped), the caller passes the check.
 import type { Test } from 'tap';
+import { createHook } from 'node:async_hooks';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Greenlet, GreenletExit, Timeout, sleep, spawn, withTimeout } from '../../src/runtime/index.js';
+import { Greenlet, GreenletExit, Timeout, getCurrent, sleep, spawn, withTimeout } from '../../src/runtime/index.js';
 import type { WorkerPool, WorkerPoolOptions } from '../../src/runtime/workerpool.js';
 
 export interface PoolKind {
@@ -193,6 +194,42 @@ export function poolBehaviour(t: Test, kind: PoolKind): void {
     t.equal(await d, 'd');
     t.same(order, ['b', 'a', 'c', 'd']);
     t.equal(existsSync(skipped), false, 'the killed waiter never ran');
+  });
+
+  t.test('a task killed while it waits for a worker: its wait ends with the kill, nothing is left pending, the next waiter gets the worker', async (t) => {
+    const single = new Pool(1, lean);
+    t.teardown(() => single.close());
+    const started = file('started');
+    const holder = single.spawn(tasks, 'sleepThenWrite', 300, file('held'), started);
+    await waitForFile(started);
+    // Every promise the waiting task's body creates, until it settles: a wait the kill never ended
+    // stays here (and so does everything its closure holds).
+    const pending = new Set<number>();
+    let victim: Greenlet | undefined;
+    const hook = createHook({
+      init(id, type) {
+        if (type === 'PROMISE' && victim !== undefined && getCurrent() === victim) pending.add(id);
+      },
+      promiseResolve(id) {
+        pending.delete(id);
+      },
+    });
+    hook.enable();
+    t.teardown(() => hook.disable());
+    victim = single.spawn(tasks, 'sleepThenWrite', 0, file('never'));
+    const next = single.spawn(tasks, 'echo', 'next');
+    await sleep(0);
+    t.equal(single.waiting, 2);
+    t.ok(pending.size > 0, 'the waiting body was seen');
+    await victim.kill();
+    hook.disable();
+    t.type(victim.value, GreenletExit);
+    t.equal(single.waiting, 1, 'the killed waiter left the queue');
+    t.equal(pending.size, 0, 'every promise of the killed body settled');
+    t.equal(await next, 'next', 'the next waiter gets the worker');
+    t.equal(await holder, 'written');
+    t.equal(single.running, 0);
+    t.equal(single.waiting, 0);
   });
 
   t.test('close() kills running and waiting tasks, ends the workers, refuses new tasks', async (t) => {
