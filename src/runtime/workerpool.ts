@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import { Greenlet } from './greenlet.js';
+import { Semaphore } from './lock.js';
 import { currentScope, outsideScope, type ScopeResource } from './scope.js';
 import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
@@ -144,8 +145,9 @@ export class WorkerPool {
   readonly size: number;
   readonly #kind: string;
   readonly #pool: Tinypool;
-  #running = 0;
-  #waiters: Array<() => void> = [];
+  // One permit per worker: a task holds one while it runs; the rest wait in FIFO order, and a
+  // waiter that is killed leaves the queue and rejects with its kill.
+  readonly #slots: Semaphore;
   #greenlets = new Set<Greenlet>();
   #closing: Promise<void> | null = null;
   readonly #watchExits: boolean;
@@ -157,6 +159,7 @@ export class WorkerPool {
     this.#watchExits = runtime === 'worker_threads';
     this.#sigkill = runtime === 'child_process';
     this.size = validateSize(size);
+    this.#slots = new Semaphore(this.size);
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
     const idleMs = secondsToMs(options.idleTimeout, 'options.idleTimeout') ?? 2 ** 31 - 1;
     const { execArgv } = options;
@@ -186,12 +189,12 @@ export class WorkerPool {
 
   /** Tasks running on a worker now. */
   get running(): number {
-    return this.#running;
+    return this.size - this.#slots.counter;
   }
 
   /** Tasks waiting for a free worker. */
   get waiting(): number {
-    return this.#waiters.length;
+    return this.#slots.waiterCount;
   }
 
   /** True once `close()` was called. */
@@ -227,13 +230,12 @@ export class WorkerPool {
     if (this.#sigkill) for (const worker of workers) (worker as { process?: ChildProcess }).process?.kill('SIGKILL');
     this.#closing = destroyed;
     for (const greenlet of [...this.#greenlets]) void greenlet.kill({ block: false });
-    this.#waiters = [];
     return destroyed;
   }
 
   async #runTask(module: string, exportName: string, args: unknown[]): Promise<unknown> {
     const scope = currentScope()!;
-    await this.#acquire();
+    await this.#slots.acquire();
     try {
       const controller = new AbortController();
       // Killing the greenlet aborts the task: tinypool then terminates its worker and starts a
@@ -255,7 +257,7 @@ export class WorkerPool {
         scope.disown(owned);
       }
     } finally {
-      this.#release();
+      this.#slots.release();
     }
   }
 
@@ -285,34 +287,5 @@ export class WorkerPool {
         }
       });
     }
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#running < this.size && this.#waiters.length === 0) {
-      this.#running++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const scope = currentScope()!;
-      // A waiter killed while queued leaves the queue and never reaches a worker.
-      const owned: ScopeResource = {
-        dispose: () => {
-          const at = this.#waiters.indexOf(wake);
-          if (at !== -1) this.#waiters.splice(at, 1);
-        },
-      };
-      const wake = (): void => {
-        scope.disown(owned);
-        resolve();
-      };
-      this.#waiters.push(wake);
-      scope.own(owned);
-    });
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next === undefined) this.#running--;
-    else next(); // the slot passes straight to the oldest waiter
   }
 }
