@@ -1,5 +1,6 @@
 export { RedisQueue } from './queue.js';
-export type { RedisQueueOptions, RedisQueueStats, ExpiredItem, FailedItem } from './queue.js';
+export type { RedisQueueOptions } from './queue.js';
+export type { RedisQueueStats, ExpiredItem, FailedItem } from './stats.js';
 export { RedisPubSub, Subscription } from './pubsub.js';
 export type { RedisPubSubOptions, PubSubMessage } from './pubsub.js';
 export { jsonCodec, stringCodec, bytesCodec } from './codec.js';

@@ -3,12 +3,17 @@ import { hostname } from 'node:os';
 import { getCurrent, type Greenlet } from '../runtime/greenlet.js';
 import { Empty, Full, ShutDown, untilShutDown } from '../runtime/queue-errors.js';
 import type { GetOptions, JoinableQueueLike, JoinOptions, PutOptions, ShutdownOptions } from '../runtime/queue.js';
+import { abortable } from '../runtime/abortable.js';
+import { Lock } from '../runtime/lock.js';
 import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { sleep } from '../runtime/sleep.js';
-import { rawClearInterval, rawClearTimeout, rawSetInterval, rawSetTimeout } from '../internal/timers.js';
 import { invalidArgType, outOfRange, secondsToMs, validateCount } from '../internal/validate.js';
+import { BlockingConnection, type Blocker } from './blocking.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
-import { connectClient, delay, newClient, retryable, Script, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
+import { connectClient, delay, newClient, retryable, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
+import { Lease } from './lease.js';
+import { readStats, type RedisQueueStats } from './stats.js';
+import { DONE, PUT, RECONCILE, REQUEUE, SHUTDOWN, TAKE, queueKeys, type QueueKeys } from './scripts.js';
 
 /** Options of `RedisQueue`. */
 export interface RedisQueueOptions extends ConnectionOptions {
@@ -27,155 +32,6 @@ export interface RedisQueueOptions extends ConnectionOptions {
   prefix?: string;
 }
 
-/** An item that went back to pending because its consumer's lease expired. */
-export interface ExpiredItem<T> {
-  item: T;
-  consumer: string;
-  /** When it was taken and when it was given back, in ms since the epoch (server clock). */
-  takenAt: number | null;
-  requeuedAt: number;
-}
-
-/** An item marked failed with `taskFailed`. */
-export interface FailedItem<T> {
-  item: T;
-  reason: string;
-  at: number;
-}
-
-/** What `stats()` returns. */
-export interface RedisQueueStats<T> {
-  pending: number;
-  working: number;
-  done: number;
-  failed: number;
-  /** Items put and not yet marked done (what `join` waits for). */
-  unfinished: number;
-  /** How many times an item was given back to pending by the reaper. */
-  requeued: number;
-  consumers: string[];
-  /** The last (up to 100) items given back by the reaper: their consumer died or stalled. */
-  expired: ExpiredItem<T>[];
-  /** The last (up to 100) items marked failed. */
-  failedItems: FailedItem<T>[];
-  /** Items held longer than `options.longerThan` seconds (all held items without it), oldest first. */
-  running: { item: T; takenAt: number }[];
-}
-
-// KEYS: pending, unfinished, shutdown. ARGV: entry, maxsize. → 1 put, 0 full, -1 shut down.
-const PUT = new Script(`
-if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
-local max = tonumber(ARGV[2])
-if max > 0 and redis.call('LLEN', KEYS[1]) >= max then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('INCR', KEYS[2])
-return 1`);
-
-// KEYS: pending, working, taken, lease, consumers, shutdown, claims. ARGV: lease ms, consumer id,
-// claim token, then the tokens of earlier takes whose replies arrived. Takes the next item without
-// blocking and renews the lease in the same step → entry, -1 (shut down and empty) or nil. The
-// entry is recorded under the claim token, so a TAKE sent again after its reply was lost (the
-// server crashed after persisting the move) answers the same entry instead of moving a second one
-// that nobody would know it holds.
-const TAKE = new Script(`
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
-redis.call('SADD', KEYS[5], ARGV[2])
-if #ARGV > 3 then redis.call('HDEL', KEYS[7], unpack(ARGV, 4)) end
-local claimed = redis.call('HGET', KEYS[7], ARGV[3])
-if claimed then return claimed end
-local entry = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
-if entry then
-  local t = redis.call('TIME')
-  redis.call('HSET', KEYS[3], entry, t[1] * 1000 + math.floor(t[2] / 1000))
-  redis.call('HSET', KEYS[7], ARGV[3], entry)
-  return entry
-end
-if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end
-return false`);
-
-// KEYS: working, pending, unfinished, done, taken, failed list, failed count. ARGV: entry, reason
-// ('' = success). Only an entry actually removed counts: a retried or duplicate taskDone never
-// decrements twice. An entry the reaper already gave back is taken out of pending again.
-const DONE = new Script(`
-local n = redis.call('LREM', KEYS[1], 1, ARGV[1])
-if n == 0 then n = redis.call('LREM', KEYS[2], 1, ARGV[1]) end
-if n == 0 then return 0 end
-redis.call('HDEL', KEYS[5], ARGV[1])
-redis.call('DECR', KEYS[3])
-if ARGV[2] == '' then
-  redis.call('INCR', KEYS[4])
-else
-  local t = redis.call('TIME')
-  redis.call('INCR', KEYS[7])
-  redis.call('LPUSH', KEYS[6], cjson.encode({entry = ARGV[1], reason = ARGV[2], at = t[1] * 1000 + math.floor(t[2] / 1000)}))
-  redis.call('LTRIM', KEYS[6], 0, 99)
-end
-return 1`);
-
-// KEYS: working, pending, taken, claims. ARGV: entries this consumer knows it holds. Gives back,
-// to the head of pending, every entry of the working list not in ARGV: an item moved by a pop
-// whose reply never arrived (greenlet killed, connection lost). Pending claims are dropped with it.
-const RECONCILE = new Script(`
-redis.call('DEL', KEYS[4])
-local held = {}
-for i = 1, #ARGV do held[ARGV[i]] = (held[ARGV[i]] or 0) + 1 end
-local n = 0
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if (held[entry] or 0) > 0 then
-    held[entry] = held[entry] - 1
-  else
-    redis.call('LREM', KEYS[1], 1, entry)
-    redis.call('LPUSH', KEYS[2], entry)
-    redis.call('HDEL', KEYS[3], entry)
-    n = n + 1
-  end
-end
-return n`);
-
-// KEYS: working, pending, taken. ARGV: entry. Gives one held item back at once.
-const REQUEUE = new Script(`
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then
-  redis.call('LPUSH', KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[3], ARGV[1])
-end
-return 1`);
-
-// KEYS: consumers, pending, expired, taken, requeued. ARGV: key prefix. For every consumer whose
-// lease key is gone, moves its working list back to the head of pending, oldest first.
-const REAP = new Script(`
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local n = 0
-for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[1] .. 'lease:' .. c) == 0 then
-    local w = ARGV[1] .. 'working:' .. c
-    while true do
-      local entry = redis.call('LMOVE', w, KEYS[2], 'RIGHT', 'LEFT')
-      if not entry then break end
-      local taken = redis.call('HGET', KEYS[4], entry)
-      redis.call('HDEL', KEYS[4], entry)
-      redis.call('LPUSH', KEYS[3], cjson.encode({entry = entry, consumer = c, takenAt = tonumber(taken), requeuedAt = now}))
-      redis.call('INCR', KEYS[5])
-      n = n + 1
-    end
-    redis.call('LTRIM', KEYS[3], 0, 99)
-    redis.call('DEL', ARGV[1] .. 'claims:' .. c)
-    redis.call('SREM', KEYS[1], c)
-  end
-end
-return n`);
-
-// KEYS: shutdown, pending, unfinished. ARGV: '1' when immediate.
-const SHUTDOWN = new Script(`
-redis.call('SET', KEYS[1], '1')
-if ARGV[1] == '1' then
-  local n = redis.call('LLEN', KEYS[2])
-  redis.call('DEL', KEYS[2])
-  if n > 0 then redis.call('DECRBY', KEYS[3], n) end
-  return n
-end
-return 0`);
-
 interface Held {
   entry: string;
   greenlet: Greenlet | null;
@@ -186,11 +42,6 @@ interface Held {
 interface GetOp {
   aborted: boolean;
   blocker: Blocker | null;
-}
-
-interface Blocker {
-  client: Client;
-  id: number;
 }
 
 const BLOCK_SLICE_MS = 1000;
@@ -222,22 +73,19 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   readonly lease: number;
   #codec: Codec<T>;
   #connection: Connection;
-  #keys: Record<'pending' | 'working' | 'lease' | 'claims' | 'consumers' | 'unfinished' | 'done' | 'taken'
-    | 'shutdown' | 'expired' | 'requeued' | 'failed' | 'failedCount', string>;
+  #keys: QueueKeys;
   #base: string;
   #client: Client | null = null;
   #connecting: Promise<Client> | null = null;
-  #blocker: Blocker | null = null;
+  #blocking: BlockingConnection;
+  #leaseKeeper: Lease;
   /** Claim tokens of takes whose replies arrived: the next take forgets them. */
   #settledClaims: string[] = [];
   #held: Held[] = [];
   #getting = 0;
-  #locked = false;
-  #lockWaiters: (() => void)[] = [];
-  #renewTimer: NodeJS.Timeout | undefined = undefined;
-  #lastReap = 0;
+  // One blocking pop per consumer at a time: getters line up here, oldest first.
+  #line = new Lock();
   #closed = false;
-  #ops: GetOp[] = [];
 
   constructor(name: string, options: RedisQueueOptions = {}) {
     if (typeof name !== 'string' || name === '') throw invalidArgType('name', 'a non-empty string', name);
@@ -253,14 +101,9 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (typeof prefix !== 'string') throw invalidArgType('options.prefix', 'of type string', prefix);
     this.consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#base = `${prefix}${name}:`;
-    const k = (part: string): string => this.#base + part;
-    this.#keys = {
-      pending: k('pending'), working: k(`working:${this.consumer}`), lease: k(`lease:${this.consumer}`),
-      claims: k(`claims:${this.consumer}`),
-      consumers: k('consumers'), unfinished: k('unfinished'), done: k('done'), taken: k('taken'),
-      shutdown: k('shutdown'), expired: k('expired'), requeued: k('requeued'), failed: k('failed'),
-      failedCount: k('failed-count'),
-    };
+    this.#keys = queueKeys(this.#base, this.consumer);
+    this.#leaseKeeper = new Lease(this.lease, this.#keys, this.consumer, this.#base, () => this.#client);
+    this.#blocking = new BlockingConnection(this.#connection, () => this.#client);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -297,89 +140,16 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
 
   /** Keeps the lease alive while this consumer holds items or waits for one. */
   #renewLease(): void {
-    const needed = this.#held.length > 0 || this.#getting > 0;
-    if (needed && this.#renewTimer === undefined && !this.#closed) {
-      this.#renewTimer = rawSetInterval(() => {
-        const client = this.#client;
-        if (client === null) return;
-        client.multi()
-          .set(this.#keys.lease, '1', { expiration: { type: 'PX', value: Math.round(this.lease * 1000) } })
-          .sAdd(this.#keys.consumers, this.consumer)
-          .exec()
-          .catch(() => {}); // the next tick tries again; a lease lost meanwhile only causes duplicates
-      }, Math.max(30, Math.round((this.lease * 1000) / 3)));
-      this.#renewTimer.unref();
-    } else if (!needed && this.#renewTimer !== undefined) {
-      rawClearInterval(this.#renewTimer);
-      this.#renewTimer = undefined;
-    }
+    this.#leaseKeeper.keep(!this.#closed && (this.#held.length > 0 || this.#getting > 0));
   }
 
-  /** Gives back the items of dead consumers; at most twice per lease from this client. */
-  async #reap(force = false): Promise<number> {
-    const now = Date.now();
-    if (!force && now - this.#lastReap < (this.lease * 1000) / 2) return 0;
-    this.#lastReap = now;
-    const k = this.#keys;
-    return Number(await this.#run((c) => REAP.run(c, [k.consumers, k.pending, k.expired, k.taken, k.requeued], [this.#base])));
+  #reap(force = false): Promise<number> {
+    return this.#leaseKeeper.reap((fn) => this.#run(fn), force);
   }
 
   /** Runs the reaper now (it also runs by itself from `get`). Resolves the number of items given back. */
   reap(): Promise<number> {
     return this.#reap(true);
-  }
-
-  // ---- the local FIFO of getters: one blocking pop per consumer at a time --------------------
-
-  #acquire(deadline: number | undefined): Promise<boolean> {
-    if (!this.#locked) {
-      this.#locked = true;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter = (): void => {
-        if (timer !== undefined) rawClearTimeout(timer);
-        resolve(true);
-      };
-      this.#lockWaiters.push(waiter);
-      if (deadline !== undefined) {
-        timer = rawSetTimeout(() => {
-          const at = this.#lockWaiters.indexOf(waiter);
-          if (at !== -1) this.#lockWaiters.splice(at, 1);
-          resolve(false);
-        }, Math.max(0, deadline - Date.now()));
-      }
-    });
-  }
-
-  #release(): void {
-    const next = this.#lockWaiters.shift();
-    if (next !== undefined) next(); // the lock passes on directly: no getter overtakes the queue
-    else this.#locked = false;
-  }
-
-  async #getBlocker(): Promise<Blocker> {
-    if (this.#blocker !== null) {
-      if (this.#blocker.client.isReady) return this.#blocker;
-      this.#killBlocker(); // its connection was lost while idle (a Redis restart): it does not reconnect
-    }
-    const client = newClient(this.#connection, false);
-    await outsideScope(() => connectClient(client));
-    const id = Number(await client.sendCommand(['CLIENT', 'ID']));
-    return (this.#blocker = { client, id });
-  }
-
-  /** Ends the blocking pop at once: the server drops the connection before any later command. */
-  #killBlocker(): void {
-    const blocker = this.#blocker;
-    if (blocker === null) return;
-    this.#blocker = null;
-    // A connection already lost is gone on the server too; after a restart its id may even
-    // belong to another client, so it is not killed by id.
-    if (!blocker.client.isOpen) return;
-    this.#client?.sendCommand(['CLIENT', 'KILL', 'ID', String(blocker.id)]).catch(() => {});
-    blocker.client.destroy();
   }
 
   async #reconcile(): Promise<void> {
@@ -391,7 +161,9 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   async #take(op: GetOp, block: boolean, deadline: number | undefined): Promise<string | undefined> {
     // A non-blocking get is one atomic script: it needs no place in the line of blocking getters.
     const locking = block;
-    if (locking && !(await this.#acquire(deadline))) throw new Empty();
+    if (locking && !(await this.#line.acquire({ timeout: deadline === undefined ? null : Math.max(0, deadline - Date.now()) / 1000 }))) {
+      throw new Empty();
+    }
     const k = this.#keys;
     this.#getting++;
     this.#renewLease();
@@ -420,7 +192,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
         if (!block || left <= 0) throw new Empty();
         let entry: unknown;
         try {
-          const blocker = await this.#getBlocker();
+          const blocker = await this.#blocking.get();
           if (op.aborted) return undefined;
           op.blocker = blocker;
           entry = await blocker.client.sendCommand(
@@ -429,7 +201,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
           // Killed, shut down, or the connection failed: the move may have happened without its
           // reply reaching us. The blocking connection is gone now, so nothing else can land in the
           // working list behind our back: give back what we do not know we hold.
-          if (this.#blocker !== null) this.#killBlocker();
+          this.#blocking.kill();
           await this.#reconcile().catch(() => {});
           if (this.#closed) throw error;
           if (!op.aborted && !retryable(error)) throw error;
@@ -446,7 +218,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     } finally {
       this.#getting--;
       this.#renewLease();
-      if (locking) this.#release();
+      if (locking) this.#line.release();
     }
   }
 
@@ -504,17 +276,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (scope?.aborted) return Promise.reject(scope.reason);
     if (this.#closed) return Promise.reject(new Error(`RedisQueue "${this.name}" is closed`));
     const op: GetOp = { aborted: false, blocker: null };
-    return new Promise<T>((resolve, reject) => {
-      const stop: ScopeResource = {
-        dispose: (reason) => {
-          op.aborted = true;
-          if (op.blocker !== null && op.blocker === this.#blocker) this.#killBlocker();
-          reject(reason);
-        },
-      };
-      scope?.own(stop);
+    return abortable<T>(scope, (resolve, reject) => {
       outsideScope(() => this.#take(op, block, deadline)).then((entry) => {
-        scope?.disown(stop);
         if (entry === undefined) return;
         const held = this.#held.find((h) => h.entry === entry)!;
         held.greenlet = getCurrent();
@@ -523,7 +286,11 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
           held.scope = scope;
           held.owned = { dispose: () => this.#giveBack(held) };
           scope.own(held.owned);
-          if (scope.aborted) return;
+          // Killed while the reply was on its way: an aborted scope owns nothing new, so give back now.
+          if (scope.aborted) {
+            this.#giveBack(held);
+            return;
+          }
         }
         let item: T;
         try {
@@ -533,10 +300,10 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
           return;
         }
         resolve(item);
-      }, (error) => {
-        scope?.disown(stop);
-        reject(error);
-      });
+      }, reject);
+    }, () => {
+      op.aborted = true;
+      if (op.blocker !== null && op.blocker === this.#blocking.current) this.#blocking.kill();
     });
   }
 
@@ -634,7 +401,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const k = this.#keys;
     await this.#run((c) => SHUTDOWN.run(c, [k.shutdown, k.pending, k.unfinished], [options.immediate ? '1' : '0']));
-    this.#killBlocker();
+    this.#blocking.kill();
   }
 
   /** Yields items until the queue is shut down and empty; call `taskDone` for each. */
@@ -648,38 +415,7 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
    */
   async stats(options: { longerThan?: number } = {}): Promise<RedisQueueStats<T>> {
     const longerMs = secondsToMs(options.longerThan, 'options.longerThan') ?? 0;
-    const k = this.#keys;
-    const c = await this.#connect();
-    const [pending, done, failed, unfinished, requeued, consumers, expired, failedItems, taken, time] = await Promise.all([
-      c.sendCommand(['LLEN', k.pending]), c.sendCommand(['GET', k.done]), c.sendCommand(['GET', k.failedCount]),
-      c.sendCommand(['GET', k.unfinished]), c.sendCommand(['GET', k.requeued]), c.sendCommand(['SMEMBERS', k.consumers]),
-      c.sendCommand(['LRANGE', k.expired, '0', '-1']), c.sendCommand(['LRANGE', k.failed, '0', '-1']),
-      c.sendCommand(['HGETALL', k.taken]), c.sendCommand(['TIME']),
-    ]) as unknown as [number, string | null, string | null, string | null, string | null, string[], string[], string[], unknown, string[]];
-    let working = 0;
-    for (const consumer of consumers) working += Number(await c.sendCommand(['LLEN', `${this.#base}working:${consumer}`]));
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    const pairs: [string, string][] = Array.isArray(taken)
-      ? Array.from({ length: taken.length / 2 }, (_, i) => [taken[2 * i] as string, taken[2 * i + 1] as string])
-      : Object.entries(taken as Record<string, string>);
-    const running = pairs
-      .map(([entry, at]) => ({ entry, takenAt: Number(at) }))
-      .filter((r) => now - r.takenAt >= longerMs)
-      .sort((a, b) => a.takenAt - b.takenAt)
-      .map((r) => ({ item: this.#decode(r.entry), takenAt: r.takenAt }));
-    return {
-      pending: Number(pending), working, done: Number(done ?? 0), failed: Number(failed ?? 0),
-      unfinished: Number(unfinished ?? 0), requeued: Number(requeued ?? 0), consumers,
-      expired: expired.map((s) => {
-        const e = JSON.parse(s) as { entry: string; consumer: string; takenAt?: number; requeuedAt: number };
-        return { item: this.#decode(e.entry), consumer: e.consumer, takenAt: e.takenAt ?? null, requeuedAt: e.requeuedAt };
-      }),
-      failedItems: failedItems.map((s) => {
-        const e = JSON.parse(s) as { entry: string; reason: string; at: number };
-        return { item: this.#decode(e.entry), reason: e.reason, at: e.at };
-      }),
-      running,
-    };
+    return readStats(await this.#connect(), this.#keys, this.#base, longerMs, (entry) => this.#decode(entry));
   }
 
   /** Deletes every key of the queue (all consumers' working lists too). For tests and resets. */
@@ -698,12 +434,11 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
   async close(): Promise<void> {
     if (this.#closed) return;
     const client = this.#client ?? (this.#connecting !== null ? await this.#connecting.catch(() => null) : null);
-    this.#killBlocker();
+    this.#blocking.kill();
     for (const held of this.#held) if (held.owned !== undefined) held.scope?.disown(held.owned);
     this.#held = [];
     this.#closed = true;
     this.#renewLease();
-    if (this.#renewTimer !== undefined) rawClearInterval(this.#renewTimer);
     if (client === null) return;
     const k = this.#keys;
     try {

@@ -13,14 +13,15 @@ export interface Teardown {
 let made = 0;
 
 /**
- * Transpiles `src/<area>/*.ts` for each area into a fresh directory and returns its URL (ending in
+ * Transpiles `src/<area>/*.ts` for each area (and `src/internal`) into a fresh directory and returns its URL (ending in
  * `/`): import `${url}runtime/index.js`. The directory is removed at `t`'s teardown.
  */
 export function transpiledSrc(t: Teardown, areas: string[]): URL {
   const root = new URL('../../', import.meta.url);
   const lib = new URL(`node_modules/.cache/nodevent-test-${process.pid}-${made++}/`, root);
   t.teardown(() => rmSync(lib, { recursive: true, force: true }));
-  for (const area of areas) {
+  // Every layer imports src/internal (validation, the raw timers): it always comes along.
+  for (const area of new Set([...areas, 'internal'])) {
     const from = new URL(`src/${area}/`, root);
     const to = new URL(`${area}/`, lib);
     mkdirSync(to, { recursive: true });
