@@ -1,4 +1,4 @@
-import { SimpleQueue } from './queue.js';
+import { SimpleQueue } from './simplequeue.js';
 
 /**
  * A rendezvous between greenlets, as gevent's `Channel`: `put` waits until a getter takes the
