@@ -1,3 +1,4 @@
+import { Event } from '../runtime/event.js';
 import type { ScopeResource, Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../internal/validate.js';
 import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
@@ -29,7 +30,9 @@ export abstract class SocketBase {
   #timeout: number | null;
   #timeoutMs: number | undefined;
   #closed = false;
-  #waiters = new Set<() => void>();
+  // Set by `_wake` (and replaced, so each wake is seen once): every pending `_until` is linked to
+  // it and looks at its condition again. Made on first wait.
+  #changed: Event | null = null;
   #owner: Scope | undefined;
   #owned: ScopeResource = { dispose: () => this.#shut() };
 
@@ -93,7 +96,10 @@ export abstract class SocketBase {
 
   /** @internal Lets every pending `_until` look at its condition again. */
   protected _wake(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    const changed = this.#changed;
+    if (changed === null) return;
+    this.#changed = null;
+    changed.set();
   }
 
   /** @internal `block` with this socket's timeout. */
@@ -108,11 +114,13 @@ export abstract class SocketBase {
         resolve();
         return noop;
       }
-      const waiter = (): void => {
+      let changed = (this.#changed ??= new Event());
+      const look = (): void => {
         if (ready()) resolve();
+        else (changed = this.#changed ??= new Event()).link(look);
       };
-      this.#waiters.add(waiter);
-      return () => this.#waiters.delete(waiter);
+      changed.link(look);
+      return () => changed.unlink(look);
     });
   }
 
