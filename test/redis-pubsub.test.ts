@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createClient } from 'redis';
-import { spawn } from '../src/runtime/index.js';
+import { GreenletExit, sleep, spawn } from '../src/runtime/index.js';
 import { RedisPubSub, type PubSubMessage } from '../src/redis/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { eventually, until } from './helpers/servers.js';
@@ -74,6 +74,30 @@ t.test('the subscription ends when the subscribing greenlet is killed', async (t
   t.equal(await subscriberCount(), 0, 'no subscribed connection left behind');
   t.equal(await bus.publish('news', 'anyone?'), 0);
   void ended;
+});
+
+t.test('a greenlet killed while it waits for a message: its wait ends with the kill, the next message goes to the next waiter', async (t) => {
+  const bus = new RedisPubSub<string>({ url: server.url });
+  t.teardown(() => bus.close());
+  const sub = await bus.subscribe('alerts'); // outside every greenlet: killing a waiter does not end it
+  let outcome: unknown = 'still waiting';
+  const killed = spawn(async () => {
+    try {
+      await sub.next();
+      outcome = 'got a message';
+    } catch (error) {
+      outcome = error;
+    }
+  });
+  const next = spawn(() => sub.next());
+  await sleep(0); // both greenlets run until they wait in next()
+  await killed.kill();
+  t.type(outcome, GreenletExit, 'the killed waiter\'s next() rejected with its kill');
+  t.equal(await bus.publish('alerts', 'one'), 1);
+  t.match(await next.get({ timeout: 10 }), { done: false, value: { topic: 'alerts', message: 'one' } }, 'the message went to the waiter still alive');
+  t.notOk(sub.closed, 'the subscription goes on');
+  sub.close();
+  t.same(await sub.next(), { value: undefined, done: true });
 });
 
 t.test('a greenlet killed while subscribing leaves no connection', async (t) => {

@@ -1,4 +1,6 @@
+import { ShutDown } from '../runtime/queue-errors.js';
 import { currentScope, outsideScope, type ScopeResource, type Scope } from '../runtime/scope.js';
+import { SimpleQueue } from '../runtime/simplequeue.js';
 import { invalidArgType } from '../internal/validate.js';
 import { resolveCodec, type Codec, type CodecOption } from './codec.js';
 import { connectClient, newClient, validateConnection, type Client, type Connection, type ConnectionOptions } from './connection.js';
@@ -22,8 +24,6 @@ export interface PubSubMessage<T> {
   pattern?: string;
 }
 
-type Waiter<T> = (result: IteratorResult<PubSubMessage<T>>) => void;
-
 /**
  * A live subscription: an async iterator of messages, with its own connection. It ends (the loop
  * leaves normally) when `close()` is called, when the loop breaks, or when the greenlet that
@@ -41,8 +41,9 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
   /** The channels or patterns subscribed to. */
   readonly topics: readonly string[];
   #client: Client;
-  #buffer: PubSubMessage<T>[] = [];
-  #waiters: Waiter<T>[] = [];
+  // Messages wait here for `next()`, and `next()` for messages: a waiter that is killed leaves the
+  // line with its kill, and the message goes to the next one. Shut down by `close()`.
+  #messages = new SimpleQueue<PubSubMessage<T>>();
   #closed = false;
   #scope: Scope | undefined;
 
@@ -60,10 +61,7 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
 
   /** @internal */
   _push(message: PubSubMessage<T>): void {
-    if (this.#closed) return;
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter({ value: message, done: false });
-    else this.#buffer.push(message);
+    if (!this.#closed) this.#messages.putNowait(message);
   }
 
   /** Ends the subscription and closes its connection; waiting loops end. Idempotent. */
@@ -71,10 +69,9 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
     if (this.#closed) return;
     this.#closed = true;
     this.#scope?.disown(this);
-    this.#buffer = [];
     // A client whose first connection failed is closed already, and destroy() would throw.
     if (this.#client.isOpen) this.#client.destroy();
-    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+    this.#messages.shutdown({ immediate: true });
   }
 
   /** The owning scope aborted: the subscription ends with it. */
@@ -82,12 +79,17 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
     this.close();
   }
 
-  /** The next message; `{ done: true }` once closed. */
-  next(): Promise<IteratorResult<PubSubMessage<T>>> {
-    const message = this.#buffer.shift();
-    if (message !== undefined) return Promise.resolve({ value: message, done: false });
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /**
+   * The next message; `{ done: true }` once closed. A greenlet killed while it waits rejects with
+   * its kill and takes no message.
+   */
+  async next(): Promise<IteratorResult<PubSubMessage<T>>> {
+    try {
+      return { value: await this.#messages.get(), done: false };
+    } catch (error) {
+      if (error instanceof ShutDown) return { value: undefined, done: true };
+      throw error;
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<PubSubMessage<T>> {
