@@ -3,6 +3,7 @@ import { GreenletExit } from './errors.js';
 import { Event } from './event.js';
 import { Greenlet, getCurrent, type KillOptions } from './greenlet.js';
 import { offEnd, onEnd } from './diagnostics.js';
+import { abortable } from './abortable.js';
 import { currentScope, outsideScope, waitScope, type Scope } from './scope.js';
 import { rawSetImmediate } from '../internal/timers.js';
 import { toException } from '../internal/exception.js';
@@ -434,19 +435,12 @@ export class Pool extends GreenletSet {
   }
 
   #occupy<G extends Greenlet<any, any>>(make: () => G, priority: number): Promise<Spawned<G>> {
-    const scope = waitScope();
-    if (scope?.aborted) return Promise.reject(scope.reason);
+    // Aborted by the waiter's kill (the task then leaves p-queue's line) or by the pool's kill.
     const controller = new AbortController();
-    const owned = { dispose: (reason: unknown) => controller.abort(reason) };
-    scope?.own(owned);
-    this.#waiting.add(controller);
-    const settle = (): void => {
-      scope?.disown(owned);
-      this.#waiting.delete(controller);
-    };
-    return new Promise<Spawned<G>>((resolve, reject) => {
+    return abortable<Spawned<G>>(waitScope(), (resolve, reject) => {
+      this.#waiting.add(controller);
       const task = (): Promise<void> => {
-        settle();
+        this.#waiting.delete(controller);
         const g = make();
         resolve({ greenlet: g });
         return new Promise<void>((release) => {
@@ -457,10 +451,10 @@ export class Pool extends GreenletSet {
         });
       };
       this.#queue.add(task, { priority, signal: controller.signal }).catch((error: unknown) => {
-        settle();
+        this.#waiting.delete(controller);
         reject(error);
       });
-    });
+    }, (reason) => controller.abort(reason));
   }
 
   protected override _left(g: Greenlet<any, any>): void {
