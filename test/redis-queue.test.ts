@@ -201,3 +201,16 @@ t.test('get timeout, getNowait, shutdown', async (t) => {
   await t.rejects(q.put(2), ShutDown);
   await cleanup(q);
 });
+
+t.test('a getter waiting in line behind a blocked getter of the same consumer times out with Empty; the first still gets the item', async (t) => {
+  const q = makeQueue<string>();
+  const first = q.get();
+  await getterBlocked(server.url); // the first getter holds the consumer's one blocking pop
+  const started = Date.now();
+  await t.rejects(q.get({ timeout: 0.2 }), Empty, 'the second never reached Redis: it timed out in line');
+  t.ok(Date.now() - started >= 150, 'it waited for its timeout');
+  await q.put('soup');
+  t.equal(await first, 'soup');
+  await q.taskDone();
+  await cleanup(q);
+});
