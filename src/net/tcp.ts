@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { invalidArgType } from '../internal/validate.js';
-import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
+import { validateAddress, wildcardHost, type Address } from './address.js';
+import { toBytes, validateSize } from './bytes.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM } from './constants.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';

@@ -1,6 +1,8 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { AF_INET6, SOCK_DGRAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
+import { validateAddress, wildcardHost, type Address } from './address.js';
+import { toBytes, validateSize } from './bytes.js';
+import { AF_INET6, SOCK_DGRAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 
