@@ -95,7 +95,7 @@ function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOption
  * `compose`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Pool } from 'undici';
  * import { scopeInterceptor } from 'nodevent/patch';
  * const pool = new Pool('http://127.0.0.1:8080').compose(scopeInterceptor());
@@ -173,7 +173,7 @@ export function patchFetch(): void {
  * Puts back the global dispatcher that was in place before `patchFetch`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchFetch, unpatchFetch } from 'nodevent/patch';
  * patchFetch();
  * // ...

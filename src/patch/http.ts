@@ -63,7 +63,7 @@ export function patchHttp(): void {
  * Puts back the original http and https functions.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchHttp, unpatchHttp } from 'nodevent/patch';
  * patchHttp();
  * // ...

@@ -92,7 +92,7 @@ export function patchAll(options: PatchOptions = {}): void {
  * nothing is patched.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import net from 'node:net';
  * import { patchAll, unpatchAll } from 'nodevent';
  * const connect = net.Socket.prototype.connect;
@@ -127,7 +127,7 @@ function moduleName(name: unknown, argument: string): string {
  * (a `node:` prefix is accepted).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchAll, isPatched } from 'nodevent';
  * patchAll();
  * console.log(isPatched('net'), isPatched('timers')); // true false
@@ -143,7 +143,7 @@ export function isPatched(name: string): boolean {
  * 'Agent.prototype.createConnection').
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import http from 'node:http';
  * import { patchAll, getOriginal } from 'nodevent';
  * const request = http.request;
@@ -174,7 +174,7 @@ export function getOriginal(module: string, name: string): unknown {
  * `net.Socket`, marks that socket shared (see `markShared`) and returns it.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { createClient } from 'redis';
  * import { shared } from 'nodevent/patch';
  * const client = shared(createClient());

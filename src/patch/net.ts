@@ -112,7 +112,7 @@ export function patchNet(): void {
  * Puts back the original `net.Socket.prototype.connect`. Sockets owned already stay owned.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchNet, unpatchNet } from 'nodevent/patch';
  * patchNet();
  * // ...

@@ -66,7 +66,7 @@ function spawnIn<A extends unknown[], R>(scope: Scope | undefined, fn: Fn<A, R>,
  * plus `join`, `kill`, `map`, `imap`, `imapUnordered` and `apply`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { GreenletSet, Group, Pool } from 'nodevent';
  * const sets: GreenletSet[] = [new Group(), new Pool(4)];
  * for (const set of sets) await set.map(async (n: number) => n * 2, [1, 2, 3]);
