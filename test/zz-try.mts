@@ -1,0 +1,13 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { extractExamples, exampleKey } from './helpers/doc-examples.js';
+import { runSnippets, snippetHome } from './helpers/snippets.js';
+const all = extractExamples();
+const only = process.argv[2] ? new RegExp(process.argv[2]) : undefined;
+const list = all.filter((e) => !only || only.test(exampleKey(e, all)));
+const downs: (() => void)[] = [];
+const t = { teardown: (f: () => void) => downs.push(f) };
+const home = snippetHome(t);
+writeFileSync('/tmp/lb/try.txt', '');
+const runs = await runSnippets(t, home, list.map((e) => ({ where: exampleKey(e, all), code: e.code })), { timeout: 10, concurrency: 2 });
+for (const r of runs) appendFileSync('/tmp/lb/try.txt', `RESULT ${r.timedOut ? 'TIMEOUT' : r.code} ${r.seconds.toFixed(1)}s ${r.snippet.where} :: ${(r.stderr + r.stdout).split('\n').filter(Boolean).slice(0, 3).join(' | ').slice(0, 300)}\n`);
+for (const d of downs) d();
