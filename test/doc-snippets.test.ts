@@ -34,13 +34,13 @@ for (const run of runs) t.ok(run.code === 0 && !run.timedOut, run.snippet.where,
 
 t.test('the pub/sub snippet delivers every message, in order', async (t) => {
   const run = runs.find((r) => r.snippet.code.includes('RedisPubSub') && needsRedis(r.snippet.code));
-  if (run === undefined) return t.skip('not run (no redis-server)');
+  if (run === undefined) return t.plan(0, 'not run: no redis-server');
   t.match(run.stdout, /persian wears a bowler\n.*maine coon wears a stovepipe\n/);
 });
 
 t.test('the washer and dryer snippet dries every dish', async (t) => {
   const run = runs.find((r) => r.snippet.code.includes('Dried') && needsRedis(r.snippet.code));
-  if (run === undefined) return t.skip('not run (no redis-server)');
+  if (run === undefined) return t.plan(0, 'not run: no redis-server');
   for (const dish of ['salad', 'bread', 'entree', 'dessert']) t.match(run.stdout, `Dried ${dish}\n`);
 });
 

@@ -29,6 +29,31 @@ function sourceFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** A fenced block: the 0-based line of its opening fence, its language, and its text. */
+export interface FencedBlock {
+  line: number;
+  lang: string;
+  /** The opening fence says `runnable` after the language (```ts runnable). */
+  runnable: boolean;
+  code: string;
+}
+
+/** The fenced blocks of `lines` (a Markdown file, or a doc comment without its `*` prefixes). */
+export function fencedBlocks(lines: string[]): FencedBlock[] {
+  const blocks: FencedBlock[] = [];
+  let open: { line: number; lang: string; runnable: boolean } | undefined;
+  lines.forEach((text, i) => {
+    const fence = /^```(\w*)(\s+runnable)?\s*$/.exec(text.trim());
+    if (fence === null) return;
+    if (open === undefined) open = { line: i, lang: fence[1]!, runnable: fence[2] !== undefined };
+    else {
+      blocks.push({ ...open, code: lines.slice(open.line + 1, i).join('\n') });
+      open = undefined;
+    }
+  });
+  return blocks;
+}
+
 /**
  * Every ```ts fence inside a `/** … *\/` comment that carries an @example tag. A fence opened
  * with ```ts runnable marks an example that runs as its own program (see test/helpers/snippets.ts).
@@ -44,18 +69,8 @@ export function extractExamples(srcDir = join(root, 'src')): DocExample[] {
       const startLine = text.slice(0, m.index).split('\n').length;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 200);
       const name = /^\s*(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:static\s+)?(?:function\*?|class|interface|type|const|let|enum)?\s*([\w$]+)/.exec(after)?.[1] ?? '?';
-      let open = -1;
-      let runnable = false;
-      for (let i = 0; i < lines.length; i++) {
-        const fence = /^```(\w*)(\s+runnable)?\s*$/.exec(lines[i]!.trim());
-        if (fence === null) continue;
-        if (open === -1) {
-          open = i;
-          runnable = fence[2] !== undefined;
-        } else {
-          examples.push({ file: relative(root, path), line: startLine + open, name, code: lines.slice(open + 1, i).join('\n'), runnable });
-          open = -1;
-        }
+      for (const block of fencedBlocks(lines)) {
+        examples.push({ file: relative(root, path), line: startLine + block.line, name, code: block.code, runnable: block.runnable });
       }
     }
   }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { root } from './doc-examples.js';
+import { fencedBlocks, root } from './doc-examples.js';
 
 /** What the helpers need of a tap test. */
 export interface Teardown {
@@ -128,22 +128,9 @@ export async function runSnippets(t: Teardown, home: string, snippets: Snippet[]
 
 /** Every fenced ```ts runnable / ```js runnable block of a Markdown file. */
 export function markdownSnippets(path: string): Snippet[] {
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const snippets: Snippet[] = [];
-  let open = -1;
-  let runnable = false;
-  for (let i = 0; i < lines.length; i++) {
-    const fence = /^```(\w*)(\s+runnable)?\s*$/.exec(lines[i]!.trim());
-    if (fence === null) continue;
-    if (open === -1) {
-      open = i;
-      runnable = fence[2] !== undefined && (fence[1] === 'ts' || fence[1] === 'js');
-    } else {
-      if (runnable) snippets.push({ where: `${relative(root, path)}:${open + 1}`, code: lines.slice(open + 1, i).join('\n') });
-      open = -1;
-    }
-  }
-  return snippets;
+  return fencedBlocks(readFileSync(path, 'utf8').split('\n'))
+    .filter((block) => block.runnable && (block.lang === 'ts' || block.lang === 'js'))
+    .map((block) => ({ where: `${relative(root, path)}:${block.line + 1}`, code: block.code }));
 }
 
 /** A run's outcome for a failed assertion's message. */
