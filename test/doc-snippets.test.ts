@@ -3,15 +3,13 @@
 // servers on loopback: a snippet that talks to Redis reads REDIS_URL, which points at a
 // redis-server started here. Each must exit 0 within its time limit (killed with its process
 // group otherwise): a snippet that hangs as one file, or loses a message and never ends, fails.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
-import { root } from './helpers/doc-examples.js';
+import { docPages, root } from './helpers/doc-examples.js';
 import { describeRun, markdownSnippets, runSnippets, snippetHome } from './helpers/snippets.js';
 
-const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
-const snippets = pages.flatMap((page) => markdownSnippets(join(root, page)));
+const snippets = docPages().flatMap((page) => markdownSnippets(join(root, page)));
 t.ok(snippets.length >= 8, `runnable snippets found (${snippets.length})`);
 for (const page of ['docs/redis.md', 'docs/pools.md']) {
   t.ok(snippets.some((s) => s.where.startsWith(`${page}:`)), `${page} has runnable snippets`);

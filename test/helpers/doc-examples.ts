@@ -77,6 +77,20 @@ export function extractExamples(srcDir = join(root, 'src')): DocExample[] {
   return examples;
 }
 
+/** README.md and docs/*.md, relative to the repository. */
+export function docPages(): string[] {
+  return ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+}
+
+/** Every ```ts block of README.md and docs/*.md, as examples named by their page (the check of src's examples applies). */
+export function markdownExamples(): DocExample[] {
+  return docPages().flatMap((page) =>
+    fencedBlocks(readFileSync(join(root, page), 'utf8').split('\n'))
+      .filter((block) => block.lang === 'ts')
+      .map((block) => ({ file: page, line: block.line + 1, name: 'snippet', code: block.code, runnable: block.runnable })),
+  );
+}
+
 /** The package's entry points ('nodevent/patch' → src/patch/index.ts), read from package.json's exports. */
 export function packagePaths(): Record<string, string[]> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; exports: Record<string, string | { default: string }> };
