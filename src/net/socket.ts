@@ -62,9 +62,15 @@ export interface CreateConnectionOptions {
  * address in turn until one connects; rejects with the last error.
  *
  * @example
- * ```ts
- * import { createConnection } from 'nodevent/net';
- * const sock = await createConnection(['localhost', 6789], { timeout: 5 });
+ * ```ts runnable
+ * import { StreamServer, createConnection } from 'nodevent/net';
+ * const server = new StreamServer(['127.0.0.1', 0], (sock) => sock.sendall(Buffer.from('hello\n')));
+ * await server.start();
+ * // Each address of the host in turn, each attempt within the timeout.
+ * const sock = await createConnection(['localhost', server.serverPort], { timeout: 5 });
+ * console.log((await sock.readline()).toString()); // hello
+ * sock.close();
+ * await server.stop();
  * ```
  */
 export async function createConnection(address: Address, options: CreateConnectionOptions = {}): Promise<TcpSocket> {

@@ -66,10 +66,19 @@ const PATCHERS: Record<keyof PatchOptions, [patch: () => void, unpatch: () => vo
  * (or preload `nodevent/register`).
  *
  * @example
- * ```ts
- * import { patchAll, spawn, withTimeout } from 'nodevent';
+ * ```ts runnable
+ * import { once } from 'node:events';
+ * import http from 'node:http';
+ * import type { AddressInfo } from 'node:net';
+ * import { Timeout, patchAll, spawn, withTimeout } from 'nodevent';
  * patchAll();
- * const g = spawn(() => withTimeout(2, () => fetch('http://127.0.0.1:8080/')));
+ * const server = http.createServer(() => {}).listen(0, '127.0.0.1'); // never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as AddressInfo;
+ * const g = spawn(() => withTimeout(0.5, () => fetch(`http://127.0.0.1:${port}/`)));
+ * await g.join();
+ * console.log(g.exception instanceof Timeout); // true, and the connection is closed
+ * server.close();
  * ```
  */
 export function patchAll(options: PatchOptions = {}): void {
