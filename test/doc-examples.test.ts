@@ -1,61 +1,38 @@
-// Every fenced @example in src/ type-checks against the package as a user imports it, and is
-// self-contained: it imports what it uses (from 'nodevent', 'nodevent/patch', …) and declares
-// every other name.
+// Every fenced @example in src/, and every ```ts snippet of README.md and docs/, type-checks against
+// the package as a user imports it, and is self-contained: it imports what it uses (from
+// 'nodevent', 'nodevent/patch', …) and declares every other name. test/doc-examples-run*.test.ts
+// run the examples marked runnable, test/doc-snippets.test.ts the snippets.
+//
+// Internal modules (the client patches' helpers in src/patch/clients, src/internal/registry's
+// `replace`, src/testing/server-process, runtime/queue-errors' `untilShutDown`) carry no fenced
+// example: what they declare is not exported by the package, so an example could only import it
+// from src/, which no user can. Their prose says how they are used.
 import t from 'tap';
-import { checkExamples, exampleKey, extractExamples } from './helpers/doc-examples.js';
-
-// Examples not fixed yet: each is still checked, as a todo, and must still fail (so that a fixed
-// one leaves the list). The list only shrinks. Internal modules' examples (patch/clients helpers,
-// testing/server-process) cannot import what they show from the package: their declarations
-// are not exported by it.
-const pending = new Set([
-  'src/patch/clients/blocking.ts#BLOCKING',
-  'src/patch/clients/loader.ts#WatchedFile',
-  'src/patch/clients/loader.ts#watchModule',
-  'src/patch/clients/patcher.ts#ClientPatcher',
-  'src/patch/clients/patcher.ts#runsOutside',
-  'src/patch/clients/patcher.ts#poolOwnCheckout',
-  'src/patch/clients/patcher.ts#takePoolOwnCheckout',
-  'src/patch/clients/request.ts#requestScope',
-  'src/patch/clients/request.ts#ScopedRequest',
-  'src/patch/clients/request.ts#bindScope',
-  'src/patch/clients/request.ts#noop',
-  'src/internal/registry.ts#replace',
-  'src/runtime/queue-errors.ts#untilShutDown',
-  'src/testing/server-process.ts#findBinary',
-  'src/testing/server-process.ts#freePort',
-  'src/testing/server-process.ts#run',
-  'src/testing/server-process.ts#ServerProcess',
-  'src/testing/server-process.ts#startProcess',
-  'src/testing/server-process.ts#readyToServe',
-]);
+import { checkExamples, exampleKey, extractExamples, markdownExamples, runnableByKey, runnableExamples } from './helpers/doc-examples.js';
 
 const examples = extractExamples();
-const checked = checkExamples(examples);
+const snippets = markdownExamples();
+// One program for both: the compiler loads the package and Node's types once.
+const checked = checkExamples([...examples, ...snippets]);
 
 t.ok(examples.length >= 100, `the extractor finds the examples (${examples.length})`);
+t.ok(snippets.length >= 15, `and the docs' ts snippets (${snippets.length})`);
 
 for (const example of checked) {
-  const key = exampleKey(example, examples);
-  const where = `${example.file}:${example.line} (${example.name})`;
-  if (pending.has(key)) {
-    t.same(example.errors, [], `${where} type-checks`, { todo: 'pending: listed in test/doc-examples.test.ts' });
-    t.not(example.errors.length, 0, `${key} still fails: remove it from the pending list`);
-  } else {
-    t.same(example.errors, [], `${where} type-checks`);
-  }
+  t.same(example.errors, [], `${example.file}:${example.line} (${example.name}) type-checks`);
 }
-
-t.test('the pending list names only examples that exist', async (t) => {
-  const keys = new Set(examples.map((e) => exampleKey(e, examples)));
-  for (const key of pending) t.ok(keys.has(key), key);
-});
 
 t.comment(`${checked.filter((e) => e.errors.length === 0).length} of ${checked.length} examples type-check`);
 
 t.test('every example imports from the package, never from src', async (t) => {
-  for (const example of examples) {
-    if (pending.has(exampleKey(example, examples))) continue;
+  for (const example of [...examples, ...snippets]) {
     t.notMatch(example.code, /from '\.{1,2}\//, `${example.file}:${example.line} (${example.name})`);
   }
+});
+
+t.test('most examples are marked runnable, and the names of runnableByKey exist', async (t) => {
+  const keys = new Set(examples.map((e) => exampleKey(e, examples)));
+  for (const key of runnableByKey) t.ok(keys.has(key), key);
+  const runnable = runnableExamples(examples);
+  t.ok(runnable.length >= 100, `${runnable.length} of ${examples.length} are runnable`);
 });

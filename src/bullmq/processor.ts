@@ -11,7 +11,7 @@ import { JobCancelled } from './errors.js';
  * Options of `greenletProcessor`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { greenletProcessor, type GreenletProcessorOptions } from 'nodevent/bullmq';
  * const options: GreenletProcessorOptions = { timeout: 30, retryCancelled: false };
  * const processor = greenletProcessor(async (job) => job.data, options);
@@ -39,7 +39,7 @@ export interface GreenletProcessorOptions {
  * As with BullMQ's own signal, it is made only for a function that declares three parameters.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import type { JobFunction } from 'nodevent/bullmq';
  * const dry: JobFunction<{ dish: string }, string> = async (job, _token, signal) => {
  *   const response = await fetch(`http://127.0.0.1:8080/dry/${job.data.dish}`, { signal });
@@ -54,7 +54,7 @@ export type JobFunction<D = any, R = any, N extends string = string> =
  * A BullMQ processor that runs each job in a greenlet; what `greenletProcessor` returns.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { greenletProcessor, type GreenletProcessor } from 'nodevent/bullmq';
  * const processor: GreenletProcessor<{ n: number }, number> = greenletProcessor(async (job) => job.data.n * 2);
  * console.log(processor.greenlets.size); // jobs running now: 0

@@ -20,13 +20,6 @@ const patched = new Map<string, Entry[]>();
  * path such as `'Socket.prototype.connect'` when the key alone is ambiguous). Replacing the same
  * target and key twice keeps the first original (idempotent). ESM named imports of builtins are
  * synced (`module.syncBuiltinESMExports()`) after each change.
- *
- * @example
- * ```ts
- * import net from 'node:net';
- * import { replace } from './registry.js';
- * replace('net', net, 'connect', myConnect);
- * ```
  */
 export function replace(moduleName: string, target: object, key: PropertyKey, replacement: unknown, name: string = String(key)): void {
   let entries = patched.get(moduleName);
@@ -75,7 +68,7 @@ export function restore(moduleName: string): boolean {
  * True when `moduleName` has replacements in place.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { isPatched, patchDns } from 'nodevent/patch';
  * if (!isPatched('dns')) patchDns();
  * ```
@@ -89,7 +82,7 @@ export function isPatched(moduleName: string): boolean {
  * patched.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import dns from 'node:dns';
  * import { getOriginal } from 'nodevent/patch';
  * const originalLookup = getOriginal('dns', 'lookup') as typeof dns.lookup | undefined;

@@ -108,11 +108,15 @@ export class herror extends Error {
  * (`TimeoutError`). The socket stays open: the operation may be retried.
  *
  * @example
- * ```ts
- * import { createConnection, timeout } from 'nodevent/net';
- * const sock = await createConnection(['127.0.0.1', 8080]);
- * sock.settimeout(0.5);
+ * ```ts runnable
+ * import { StreamServer, createConnection, timeout } from 'nodevent/net';
+ * const quiet = new StreamServer(['127.0.0.1', 0], async (conn) => void (await conn.recv(1))); // never answers
+ * await quiet.start();
+ * const sock = await createConnection(['127.0.0.1', quiet.serverPort]);
+ * sock.settimeout(0.2);
  * try { await sock.recv(1024); } catch (err) { if (err instanceof timeout) console.log('nothing yet'); }
+ * sock.close(); // still open after the timeout: the call may be retried
+ * await quiet.stop();
  * ```
  */
 export class timeout extends Error {
@@ -127,11 +131,15 @@ export class timeout extends Error {
  * A socket with a timeout of 0 (non-blocking) could not complete at once, Python's `BlockingIOError`.
  *
  * @example
- * ```ts
- * import { BlockingIOError, createConnection } from 'nodevent/net';
- * const sock = await createConnection(['127.0.0.1', 8080]);
+ * ```ts runnable
+ * import { BlockingIOError, StreamServer, createConnection } from 'nodevent/net';
+ * const quiet = new StreamServer(['127.0.0.1', 0], async (conn) => void (await conn.recv(1))); // never answers
+ * await quiet.start();
+ * const sock = await createConnection(['127.0.0.1', quiet.serverPort]);
  * sock.setblocking(false);
  * try { await sock.recv(1024); } catch (err) { if (err instanceof BlockingIOError) console.log('no data yet'); }
+ * sock.close();
+ * await quiet.stop();
  * ```
  */
 export class BlockingIOError extends Error {
@@ -147,11 +155,15 @@ export class BlockingIOError extends Error {
  * bytes that did arrive (asyncio's `IncompleteReadError`).
  *
  * @example
- * ```ts
- * import { IncompleteReadError, createConnection } from 'nodevent/net';
- * const sock = await createConnection(['127.0.0.1', 8080]);
+ * ```ts runnable
+ * import { IncompleteReadError, StreamServer, createConnection } from 'nodevent/net';
+ * const short = new StreamServer(['127.0.0.1', 0], (conn) => conn.sendall(Buffer.from('ab'))); // then closes
+ * await short.start();
+ * const sock = await createConnection(['127.0.0.1', short.serverPort]);
  * try { await sock.recvExactly(4); }
- * catch (err) { if (err instanceof IncompleteReadError) console.log(`got ${err.partial.length} of ${err.expected}`); }
+ * catch (err) { if (err instanceof IncompleteReadError) console.log(`got ${err.partial.length} of ${err.expected}`); } // got 2 of 4
+ * sock.close();
+ * await short.stop();
  * ```
  */
 export class IncompleteReadError extends Error {

@@ -1,10 +1,10 @@
 export {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST,
-  NI_NUMERICSERV, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, getdefaulttimeout,
-  setdefaulttimeout,
-} from './common.js';
-export type { Address } from './common.js';
+  NI_NUMERICSERV, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
+} from './constants.js';
+export { getdefaulttimeout, setdefaulttimeout } from './defaulttimeout.js';
+export type { Address } from './address.js';
 export {
   BlockingIOError, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE,
   EAI_SOCKTYPE, EAI_SYSTEM, GaiError, HOST_NOT_FOUND, HostError, IncompleteReadError, NO_DATA, NO_RECOVERY,

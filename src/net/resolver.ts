@@ -8,11 +8,13 @@ import { GreenletExit } from '../runtime/errors.js';
 import { currentScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
+import { validatePort, type Address } from './address.js';
+import { block } from './block.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
-  SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, block, validatePort, type Address,
-} from './common.js';
+  SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
+} from './constants.js';
 import {
   EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
   HOST_NOT_FOUND, NO_RECOVERY, TRY_AGAIN, gaierror, herror,

@@ -5,7 +5,8 @@ import { joinAll, killAll } from '../runtime/joinall.js';
 import { Pool } from '../runtime/pool.js';
 import { currentScope, outsideScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs, validateFunction } from '../internal/validate.js';
-import { AF_INET, AF_INET6, validateAddress, type Address } from './common.js';
+import { validateAddress, type Address } from './address.js';
+import { AF_INET, AF_INET6 } from './constants.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
 
@@ -189,7 +190,7 @@ abstract class BaseServer {
  * `TcpSocket`. With `spawn` (a Pool or a size) at most that many handlers run at once.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { StreamServer } from 'nodevent/net';
  * const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
  *   const data = await sock.recv(1000);
@@ -282,12 +283,18 @@ export class StreamServer extends BaseServer {
  * reply with `server.sendto(data, address)`. `listener` is `[host, port]` or a bound `UdpSocket`.
  *
  * @example
- * ```ts
- * import { DatagramServer } from 'nodevent/net';
- * const server = new DatagramServer(['127.0.0.1', 6789], async (data, address, srv) => {
+ * ```ts runnable
+ * import { DatagramServer, UdpSocket } from 'nodevent/net';
+ * const server = new DatagramServer(['127.0.0.1', 0], async (data, address, srv) => {
  *   await srv.sendto(Buffer.from('Are you talking to me?'), address);
  * });
  * await server.start();
+ * const client = new UdpSocket();
+ * await client.sendto(Buffer.from('Hey!'), ['127.0.0.1', server.serverPort]);
+ * const [reply] = await client.recvfrom(4096);
+ * console.log(reply.toString()); // Are you talking to me?
+ * client.close();
+ * await server.stop();
  * ```
  */
 export class DatagramServer extends BaseServer {

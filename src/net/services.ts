@@ -1,12 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { invalidArgType } from '../internal/validate.js';
-import { validatePort } from './common.js';
+import { validatePort } from './address.js';
 
 /**
  * Where `getservbyname` and `getservbyport` read the service table.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { SERVICES_PATH, setServicesFile } from 'nodevent/net';
  * setServicesFile(SERVICES_PATH); // back to the system file
  * ```
@@ -70,7 +70,7 @@ postgresql 5432/tcp postgres
  * Parses services-file text: `name port/proto alias...`, `#` starts a comment.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { parseServices } from 'nodevent/net';
  * parseServices('http 80/tcp www # web'); // [{ name: 'http', port: 80, proto: 'tcp', aliases: ['www'] }]
  * ```
@@ -92,7 +92,7 @@ export function parseServices(text: string): ServiceEntry[] {
  * The table compiled in, used when the services file cannot be read.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { builtinServices } from 'nodevent/net';
  * builtinServices.find((e) => e.name === 'https')?.port; // 443
  * ```
@@ -106,7 +106,7 @@ const cache = new Map<string, { signature: string; entries: ServiceEntry[] }>();
  * Sets the services file every lookup reads by default (`null` puts back `/etc/services`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { setServicesFile } from 'nodevent/net';
  * setServicesFile('/opt/app/services');
  * ```
@@ -166,7 +166,7 @@ export async function findService(name: string, proto?: string, options: Service
  * `socket.getservbyname`. Rejects with an Error "service/proto not found" when it is unknown.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { getservbyname } from 'nodevent/net';
  * await getservbyname('http');        // 80
  * await getservbyname('domain', 'udp'); // 53
@@ -185,7 +185,7 @@ export async function getservbyname(name: string, proto?: string, options: Servi
  * "port/proto not found" when the table has none.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { getservbyport } from 'nodevent/net';
  * await getservbyport(80);          // 'http'
  * await getservbyport(53, 'udp');   // 'domain'

@@ -1,5 +1,7 @@
 import { invalidArgType, secondsToMs } from '../internal/validate.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, isAbortReason, validateAddress, type Address } from './common.js';
+import { validateAddress, type Address } from './address.js';
+import { isAbortReason } from './block.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
@@ -23,7 +25,7 @@ export function socket(family?: number, type?: typeof SOCK_STREAM): TcpSocket;
  * `socket(family, SOCK_DGRAM)`: a green `UdpSocket`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { AF_INET6, SOCK_DGRAM, socket } from 'nodevent/net';
  * const udp = socket(AF_INET6, SOCK_DGRAM);
  * ```
@@ -33,7 +35,7 @@ export function socket(family: number, type: typeof SOCK_DGRAM): UdpSocket;
  * `socket(family, type)` with a type known only at run time: a `TcpSocket` or a `UdpSocket`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { AF_INET, SOCK_DGRAM, SOCK_STREAM, socket } from 'nodevent/net';
  * const useUdp = process.argv.includes('--udp');
  * const sock = socket(AF_INET, useUdp ? SOCK_DGRAM : SOCK_STREAM);
@@ -60,9 +62,15 @@ export interface CreateConnectionOptions {
  * address in turn until one connects; rejects with the last error.
  *
  * @example
- * ```ts
- * import { createConnection } from 'nodevent/net';
- * const sock = await createConnection(['localhost', 6789], { timeout: 5 });
+ * ```ts runnable
+ * import { StreamServer, createConnection } from 'nodevent/net';
+ * const server = new StreamServer(['127.0.0.1', 0], (sock) => sock.sendall(Buffer.from('hello\n')));
+ * await server.start();
+ * // Each address of the host in turn, each attempt within the timeout.
+ * const sock = await createConnection(['localhost', server.serverPort], { timeout: 5 });
+ * console.log((await sock.readline()).toString()); // hello
+ * sock.close();
+ * await server.stop();
  * ```
  */
 export async function createConnection(address: Address, options: CreateConnectionOptions = {}): Promise<TcpSocket> {

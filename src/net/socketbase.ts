@@ -1,7 +1,10 @@
 import { Event } from '../runtime/event.js';
 import type { ScopeResource, Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../internal/validate.js';
-import { AF_INET, AF_INET6, block, getdefaulttimeout, ownerScope } from './common.js';
+import { block } from './block.js';
+import { AF_INET, AF_INET6 } from './constants.js';
+import { getdefaulttimeout } from './defaulttimeout.js';
+import { ownerScope } from './owner.js';
 import { closedSocketError } from './errors.js';
 
 /** Options every green socket takes. */

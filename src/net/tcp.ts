@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { invalidArgType } from '../internal/validate.js';
-import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
+import { validateAddress, wildcardHost, type Address } from './address.js';
+import { toBytes, validateSize } from './bytes.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM } from './constants.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
@@ -24,13 +26,17 @@ function errnoError(code: string, message: string): Error {
  * a killed greenlet rejects with the kill's reason.
  *
  * @example
- * ```ts
- * import { TcpSocket } from 'nodevent/net';
+ * ```ts runnable
+ * import { StreamServer, TcpSocket } from 'nodevent/net';
+ * const echo = new StreamServer(['127.0.0.1', 0], async (sock) => sock.sendall(await sock.recv(1000)));
+ * await echo.start();
  * const client = new TcpSocket();
- * await client.connect(['localhost', 6789]);
+ * await client.connect(['127.0.0.1', echo.serverPort]);
  * await client.sendall(Buffer.from('Hey!'));
  * const data = await client.recv(1000);
+ * console.log(data.toString()); // Hey!
  * client.close();
+ * await echo.stop();
  * ```
  */
 export class TcpSocket extends SocketBase {

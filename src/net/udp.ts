@@ -1,6 +1,8 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { AF_INET6, SOCK_DGRAM, toBytes, validateAddress, validateSize, wildcardHost, type Address } from './common.js';
+import { validateAddress, wildcardHost, type Address } from './address.js';
+import { toBytes, validateSize } from './bytes.js';
+import { AF_INET6, SOCK_DGRAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 
@@ -19,12 +21,16 @@ export interface UdpSocketOptions extends SocketBaseOptions {
  * rest is discarded, as in Python). The socket belongs to the greenlet that created it.
  *
  * @example
- * ```ts
- * import { UdpSocket } from 'nodevent/net';
+ * ```ts runnable
+ * import { DatagramServer, UdpSocket } from 'nodevent/net';
+ * const echo = new DatagramServer(['127.0.0.1', 0], async (data, address, srv) => { await srv.sendto(data, address); });
+ * await echo.start();
  * const client = new UdpSocket();
- * await client.sendto(Buffer.from('Hey!'), ['localhost', 6789]);
+ * await client.sendto(Buffer.from('Hey!'), ['127.0.0.1', echo.serverPort]);
  * const [data, server] = await client.recvfrom(4096);
+ * console.log(data.toString(), server); // Hey! [ '127.0.0.1', <the server's port> ]
  * client.close();
+ * await echo.stop();
  * ```
  */
 export class UdpSocket extends SocketBase {

@@ -95,7 +95,7 @@ function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOption
  * `compose`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Pool } from 'undici';
  * import { scopeInterceptor } from 'nodevent/patch';
  * const pool = new Pool('http://127.0.0.1:8080').compose(scopeInterceptor());
@@ -155,10 +155,22 @@ export class ScopedDispatcher extends Dispatcher {
  * connections and requests are untouched. Idempotent.
  *
  * @example
- * ```ts
- * import { patchFetch, withTimeout } from 'nodevent';
+ * ```ts runnable
+ * import { once } from 'node:events';
+ * import http from 'node:http';
+ * import type { AddressInfo } from 'node:net';
+ * import { Timeout, patchFetch, withTimeout } from 'nodevent';
  * patchFetch();
- * await withTimeout(1, () => fetch('http://127.0.0.1:8080/slow'));
+ * const server = http.createServer(() => {}).listen(0, '127.0.0.1'); // never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as AddressInfo;
+ * try {
+ *   await withTimeout(0.5, () => fetch(`http://127.0.0.1:${port}/slow`));
+ * } catch (err) {
+ *   if (!(err instanceof Timeout)) throw err;
+ *   console.log('too slow: the request and its connection are gone');
+ * }
+ * server.close();
  * ```
  */
 export function patchFetch(): void {
@@ -173,7 +185,7 @@ export function patchFetch(): void {
  * Puts back the global dispatcher that was in place before `patchFetch`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchFetch, unpatchFetch } from 'nodevent/patch';
  * patchFetch();
  * // ...

@@ -46,12 +46,19 @@ function patchModule(name: 'http' | 'https', mod: typeof http | typeof https): v
  * request. Idempotent.
  *
  * @example
- * ```ts
+ * ```ts runnable
+ * import { once } from 'node:events';
  * import http from 'node:http';
- * import { patchHttp, spawn } from 'nodevent';
+ * import type { AddressInfo } from 'node:net';
+ * import { patchHttp, sleep, spawn } from 'nodevent';
  * patchHttp();
- * const g = spawn(() => http.get('http://127.0.0.1:8080/'));
- * await g.kill(); // the request is destroyed
+ * const server = http.createServer(() => {}).listen(0, '127.0.0.1'); // never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as AddressInfo;
+ * const g = spawn(() => new Promise((resolve, reject) => http.get(`http://127.0.0.1:${port}/`, resolve).on('error', reject)));
+ * await sleep(0.1);
+ * await g.kill(); // the request is destroyed, and its socket: the server sees the connection close
+ * server.close();
  * ```
  */
 export function patchHttp(): void {
@@ -63,7 +70,7 @@ export function patchHttp(): void {
  * Puts back the original http and https functions.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchHttp, unpatchHttp } from 'nodevent/patch';
  * patchHttp();
  * // ...

@@ -66,10 +66,19 @@ const PATCHERS: Record<keyof PatchOptions, [patch: () => void, unpatch: () => vo
  * (or preload `nodevent/register`).
  *
  * @example
- * ```ts
- * import { patchAll, spawn, withTimeout } from 'nodevent';
+ * ```ts runnable
+ * import { once } from 'node:events';
+ * import http from 'node:http';
+ * import type { AddressInfo } from 'node:net';
+ * import { Timeout, patchAll, spawn, withTimeout } from 'nodevent';
  * patchAll();
- * const g = spawn(() => withTimeout(2, () => fetch('http://127.0.0.1:8080/')));
+ * const server = http.createServer(() => {}).listen(0, '127.0.0.1'); // never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as AddressInfo;
+ * const g = spawn(() => withTimeout(0.5, () => fetch(`http://127.0.0.1:${port}/`)));
+ * await g.join();
+ * console.log(g.exception instanceof Timeout); // true, and the connection is closed
+ * server.close();
  * ```
  */
 export function patchAll(options: PatchOptions = {}): void {
@@ -92,7 +101,7 @@ export function patchAll(options: PatchOptions = {}): void {
  * nothing is patched.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import net from 'node:net';
  * import { patchAll, unpatchAll } from 'nodevent';
  * const connect = net.Socket.prototype.connect;
@@ -127,7 +136,7 @@ function moduleName(name: unknown, argument: string): string {
  * (a `node:` prefix is accepted).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchAll, isPatched } from 'nodevent';
  * patchAll();
  * console.log(isPatched('net'), isPatched('timers')); // true false
@@ -143,7 +152,7 @@ export function isPatched(name: string): boolean {
  * 'Agent.prototype.createConnection').
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import http from 'node:http';
  * import { patchAll, getOriginal } from 'nodevent';
  * const request = http.request;
@@ -174,7 +183,7 @@ export function getOriginal(module: string, name: string): unknown {
  * `net.Socket`, marks that socket shared (see `markShared`) and returns it.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { createClient } from 'redis';
  * import { shared } from 'nodevent/patch';
  * const client = shared(createClient());

@@ -24,10 +24,25 @@ class SocketOwner extends DestroyOnAbort<Tagged> {
  * was connected inside one. Use it for a connection a shared client keeps. Returns the socket.
  *
  * @example
- * ```ts
+ * ```ts runnable
+ * import { once } from 'node:events';
  * import net from 'node:net';
- * import { markShared } from 'nodevent/patch';
- * const socket = markShared(net.connect(6379, '127.0.0.1'));
+ * import { sleep, spawn } from 'nodevent';
+ * import { markShared, patchNet } from 'nodevent/patch';
+ * patchNet();
+ * const server = net.createServer().listen(0, '127.0.0.1'); // accepts, never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as net.AddressInfo;
+ * let shared: net.Socket | undefined;
+ * const g = spawn(async () => {
+ *   shared = markShared(net.connect(port, '127.0.0.1')); // a connection a shared client keeps
+ *   await sleep(60);
+ * });
+ * await sleep(0.1);
+ * await g.kill();
+ * console.log(shared?.destroyed); // false: the kill left it alone
+ * shared?.destroy();
+ * server.close();
  * ```
  */
 export function markShared<S extends net.Socket>(socket: S): S {
@@ -46,10 +61,10 @@ export function markShared<S extends net.Socket>(socket: S): S {
  * True when `socket` was marked with `markShared` (or created by a patched agent).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import net from 'node:net';
  * import { isShared, markShared } from 'nodevent/patch';
- * isShared(markShared(net.connect(6379, '127.0.0.1'))); // true
+ * console.log(isShared(markShared(new net.Socket()))); // true
  * ```
  */
 export function isShared(socket: net.Socket): boolean {
@@ -60,12 +75,21 @@ export function isShared(socket: net.Socket): boolean {
  * The scope that owns `socket`, or undefined.
  *
  * @example
- * ```ts
+ * ```ts runnable
+ * import { once } from 'node:events';
  * import net from 'node:net';
  * import { spawn } from 'nodevent';
  * import { patchNet, socketOwner } from 'nodevent/patch';
  * patchNet();
- * spawn(() => console.log(socketOwner(net.connect(8080, '127.0.0.1')) !== undefined)); // true
+ * const server = net.createServer((conn) => conn.end()).listen(0, '127.0.0.1');
+ * await once(server, 'listening');
+ * const { port } = server.address() as net.AddressInfo;
+ * await spawn(() => {
+ *   const socket = net.connect(port, '127.0.0.1');
+ *   console.log(socketOwner(socket) !== undefined); // true: the greenlet that connected it
+ *   return once(socket, 'close');
+ * });
+ * server.close();
  * ```
  */
 export function socketOwner(socket: net.Socket): Scope | undefined {
@@ -89,11 +113,21 @@ export function ownSocket(socket: Tagged): void {
  * `net.createConnection`, `new net.Socket().connect` and `tls.connect`. Idempotent.
  *
  * @example
- * ```ts
+ * ```ts runnable
+ * import { once } from 'node:events';
  * import net from 'node:net';
- * import { patchNet, spawn } from 'nodevent';
+ * import { patchNet, sleep, spawn } from 'nodevent';
  * patchNet();
- * const g = spawn(() => net.connect(8080, '127.0.0.1'));
+ * const server = net.createServer().listen(0, '127.0.0.1'); // accepts, never answers
+ * await once(server, 'listening');
+ * const { port } = server.address() as net.AddressInfo;
+ * const g = spawn(async () => {
+ *   const socket = net.connect(port, '127.0.0.1');
+ *   await once(socket, 'data'); // no answer ever comes
+ * });
+ * await sleep(0.1);
+ * await g.kill(); // the socket is destroyed: the server sees the connection close
+ * server.close(); // and, with no connection left, lets the process end
  * ```
  */
 export function patchNet(): void {
@@ -112,7 +146,7 @@ export function patchNet(): void {
  * Puts back the original `net.Socket.prototype.connect`. Sockets owned already stay owned.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchNet, unpatchNet } from 'nodevent/patch';
  * patchNet();
  * // ...

@@ -168,7 +168,7 @@ function promiseInterval(original: Fn): Fn {
  * a shared client's timer set while serving a greenlet would be cleared too. Idempotent.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchTimers, spawn } from 'nodevent';
  * patchTimers();
  * const g = spawn(() => { setTimeout(() => console.log('never'), 100); return new Promise(() => {}); });
@@ -206,7 +206,7 @@ export function patchTimers(): void {
  * Puts back the original timer functions (global, `node:timers`, `node:timers/promises`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchTimers, unpatchTimers } from 'nodevent/patch';
  * patchTimers();
  * // ...

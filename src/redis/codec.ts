@@ -22,7 +22,7 @@ function jsonReplacer(this: unknown, _key: string, value: unknown): unknown {
  * JSON (the default). BigInt, functions, symbols, undefined and cycles throw a TypeError.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { jsonCodec } from 'nodevent/redis';
  * jsonCodec.decode(jsonCodec.encode({ n: 1 })); // { n: 1 }
  * ```
@@ -45,7 +45,7 @@ export const jsonCodec: Codec<unknown> = {
  * Strings as they are: for messages exchanged with programs that do not speak JSON.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { RedisPubSub, stringCodec } from 'nodevent/redis';
  * const bus = new RedisPubSub<string>({ codec: stringCodec });
  * ```
@@ -62,7 +62,7 @@ export const stringCodec: Codec<string> = {
  * Bytes (Buffer or any Uint8Array), stored as base64 text; decoded as a Buffer.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { bytesCodec } from 'nodevent/redis';
  * bytesCodec.encode(Buffer.from('hi')); // 'aGk='
  * ```

@@ -15,7 +15,7 @@ export type Client = ReturnType<typeof createClient>;
  * Connection options shared by RedisQueue and RedisPubSub.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { RedisPubSub, type ConnectionOptions } from 'nodevent/redis';
  * const options: ConnectionOptions = { url: 'redis://127.0.0.1:6379', connectTimeout: 2 };
  * const bus = new RedisPubSub(options);

@@ -9,7 +9,7 @@
  * of a client: once it was connected, a server that goes away is waited for (reconnects).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { RedisQueue, RedisConnectionError } from 'nodevent/redis';
  * const q = new RedisQueue('jobs', { url: 'redis://127.0.0.1:1', connectTimeout: 1 });
  * try {

@@ -30,11 +30,13 @@ export interface PubSubMessage<T> {
  * subscribed is killed — the subscription is owned by its scope, so the connection never outlives it.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { RedisPubSub } from 'nodevent/redis';
- * const bus = new RedisPubSub<string>();
+ * const bus = new RedisPubSub<string>({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
  * const sub = await bus.subscribe('news');
- * for await (const { topic, message } of sub) if (message === 'stop') break; // ends the subscription
+ * await bus.publish('news', 'stop');
+ * for await (const { message } of sub) if (message === 'stop') break; // ends the subscription
+ * await bus.close();
  * ```
  */
 export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>>, ScopeResource {
@@ -118,17 +120,25 @@ function validateTopics(topics: unknown[], name: string): string[] {
  * broadcast, fire and forget: a message published while nobody subscribes is gone.
  *
  * @example
- * ```ts
- * import { spawn } from 'nodevent';
+ * ```ts runnable
+ * import { Event, spawn } from 'nodevent';
  * import { RedisPubSub } from 'nodevent/redis';
- * const bus = new RedisPubSub({ url: 'redis://127.0.0.1:6379' });
+ * const bus = new RedisPubSub<string>({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+ * const subscribed = new Event();
+ * const received = new Event();
  * const g = spawn(async () => {
- *   for await (const { topic, message } of await bus.subscribe('maine coon', 'persian')) {
+ *   const subscription = await bus.subscribe('maine coon', 'persian'); // owned by this greenlet
+ *   subscribed.set();
+ *   for await (const { topic, message } of subscription) {
  *     console.log(`${topic} wears a ${message}`);
+ *     received.set();
  *   }
  * });
+ * await subscribed.wait(); // a message published before the subscription exists is lost
  * await bus.publish('persian', 'bowler');
- * await g.kill(); // the subscription ends with the greenlet
+ * await received.wait();
+ * await g.kill(); // the subscription's connection closes with the greenlet
+ * await bus.close();
  * ```
  */
 export class RedisPubSub<T = unknown> {

@@ -28,7 +28,7 @@ const FAILED = 2;
  * bound `callback` can be given to `greenlet.link` to receive the greenlet's outcome.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { AsyncResult, spawn } from 'nodevent';
  * const result = new AsyncResult<number>();
  * spawn(() => 6 * 7).link(result.callback);

@@ -8,7 +8,7 @@ import { SimpleQueue } from './simplequeue.js';
  * lost.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Channel, spawn } from 'nodevent';
  * const ch = new Channel<string>();
  * spawn(async () => console.log(await ch.get()));

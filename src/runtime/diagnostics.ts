@@ -11,7 +11,7 @@ import type { Greenlet } from './greenlet.js';
  * channel without subscribers costs one check per greenlet.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { diagnostics, spawn } from 'nodevent';
  * const onFailed = (g: unknown) => console.error('greenlet failed', g);
  * diagnostics.failed.subscribe(onFailed);
@@ -31,7 +31,7 @@ export const diagnostics = {
  *
  * @deprecated Use `diagnostics`: `channels` reads as the `Channel` queue.
  * @example
- * ```ts
+ * ```ts runnable
  * import { diagnostics } from 'nodevent';
  * diagnostics.spawn.subscribe((g) => console.log('spawned', g));
  * ```
@@ -44,7 +44,7 @@ export const channels = diagnostics;
  * @deprecated Use `diagnostics.killed` and `diagnostics.failed`: the runtime publishes both
  * itself, with or without tracking.
  * @example
- * ```ts
+ * ```ts runnable
  * import { diagnostics } from 'nodevent';
  * diagnostics.killed.subscribe((g) => console.log('killed', g));
  * ```

@@ -3,7 +3,7 @@
  * successful, and its `value` is the GreenletExit instance, as in gevent.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, sleep, GreenletExit } from 'nodevent';
  * const g = spawn(() => sleep(60));
  * await g.kill();

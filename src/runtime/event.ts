@@ -14,7 +14,7 @@ export interface EventWaitOptions {
  * `iwait([...])` accept it.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Event, spawn } from 'nodevent';
  * const ready = new Event();
  * spawn(async () => { await ready.wait(); console.log('go'); });

@@ -30,7 +30,7 @@ function slots(create: boolean): WeakMap<Local<any>, unknown> | undefined {
  * (`withTimeout`) share their greenlet's value; code outside greenlets shares one value.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Local, spawn } from 'nodevent';
  * const requestId = new Local<string>(() => 'none');
  * // Only this greenlet sees r1; every other one still reads 'none'.
@@ -78,7 +78,7 @@ export class Local<T> {
  * when it ends.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { local, spawn } from 'nodevent';
  * const ctx = local<{ user?: string }>();
  * spawn(() => { ctx.user = 'ann'; });

@@ -103,7 +103,7 @@ export class Semaphore {
    * Acquires, runs `fn`, and releases however `fn` ends. Resolves or rejects as `fn` does.
    *
    * @example
-   * ```ts
+   * ```ts runnable
    * import { appendFile } from 'node:fs/promises';
    * import { Lock } from 'nodevent';
    * const lock = new Lock();
@@ -120,10 +120,10 @@ export class Semaphore {
  * a RangeError (code `ERR_SEMAPHORE_OVER_RELEASE`; gevent raises ValueError).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { BoundedSemaphore } from 'nodevent';
  * const sem = new BoundedSemaphore(1);
- * sem.release(); // throws RangeError: Semaphore released too many times
+ * try { sem.release(); } catch (err) { console.log(err instanceof RangeError); } // true: released too many times
  * ```
  */
 export class BoundedSemaphore extends Semaphore {
@@ -147,7 +147,7 @@ export class BoundedSemaphore extends Semaphore {
  * greenlet may release it; releasing it unlocked throws a RangeError.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Lock } from 'nodevent';
  * import { writeFile } from 'node:fs/promises';
  * const lock = new Lock();
@@ -170,7 +170,7 @@ const MAIN = { toString: () => '<main>' };
  * greenlet counts as one owner.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { RLock } from 'nodevent';
  * const lock = new RLock();
  * await lock.run(async () => { await lock.run(() => 'nested is fine'); });

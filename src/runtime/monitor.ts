@@ -52,7 +52,7 @@ export interface Monitor {
  * The text a report is written as when there is no `onBlocked`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { monitor, formatBlockedReport } from 'nodevent';
  * monitor({ onBlocked: (report) => console.warn(formatBlockedReport(report)) });
  * ```
@@ -80,7 +80,7 @@ function describeResource(): string {
  * never reported) and delivered on a later tick. Costs nothing until called; `stop()` removes it all.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { monitor } from 'nodevent';
  * const m = monitor({ maxBlockingTime: 0.1 }); // reports to stderr
  * // … later

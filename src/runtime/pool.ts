@@ -68,7 +68,7 @@ function spawnIn<A extends unknown[], R>(scope: Scope | undefined, fn: Fn<A, R>,
  * plus `join`, `kill`, `map`, `imap`, `imapUnordered` and `apply`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { GreenletSet, Group, Pool } from 'nodevent';
  * const sets: GreenletSet[] = [new Group(), new Pool(4)];
  * for (const set of sets) await set.map(async (n: number) => n * 2, [1, 2, 3]);
@@ -288,13 +288,16 @@ export abstract class GreenletSet {
  * the Greenlet; members leave the group when they end.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Group } from 'nodevent';
- * import { createConnection } from 'nodevent/net';
- * const ping = async (host: string) => (await createConnection([host, 6379])).close();
+ * import { StreamServer, createConnection } from 'nodevent/net';
+ * const server = new StreamServer(['127.0.0.1', 0], () => {});
+ * await server.start();
+ * const ping = async (port: number) => (await createConnection(['127.0.0.1', port])).close();
  * const group = new Group();
- * for (const host of ['127.0.0.1', '::1']) group.spawn(ping, host);
- * await group.join();
+ * for (let i = 0; i < 3; i++) group.spawn(ping, server.serverPort);
+ * await group.join(); // all three connected and closed
+ * await server.stop();
  * ```
  */
 export class Group extends GreenletSet {

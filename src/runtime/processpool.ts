@@ -9,11 +9,13 @@ export type ProcessPoolOptions = WorkerPoolOptions;
  * kills its process (SIGTERM, SIGKILL after 1 s) and a new one takes its place on demand.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { ProcessPool } from 'nodevent';
+ * // Usually a file of yours ('./tasks/render.mjs'); inline here so that the example runs as it is.
+ * const tasks = new URL('data:text/javascript,export const render = ({ page }) => `page ${page} rendered in ${process.pid}`;');
  * const pool = new ProcessPool(2);
- * const g = pool.spawn('./tasks/render.mjs', 'render', { page: 1 });
- * console.log(await g);
+ * const g = pool.spawn(tasks, 'render', { page: 1 });
+ * console.log(await g); // page 1 rendered in <a child's pid>
  * await pool.close();
  * ```
  */

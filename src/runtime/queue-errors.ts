@@ -6,7 +6,7 @@
  * gevent's `queue.Full`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Queue, Full } from 'nodevent';
  * const q = new Queue<number>(1);
  * q.putNowait(1);
@@ -25,7 +25,7 @@ export class Full extends Error {
  * gevent's `queue.Empty`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Queue, Empty } from 'nodevent';
  * try { new Queue().getNowait(); } catch (err) { console.log(err instanceof Empty); } // true
  * ```
@@ -42,7 +42,7 @@ export class Empty extends Error {
  * `shutdown({ immediate: true })`), as Python 3.13's `queue.ShutDown`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Queue, ShutDown } from 'nodevent';
  * const q = new Queue();
  * q.shutdown();
@@ -59,11 +59,6 @@ export class ShutDown extends Error {
 /**
  * Yields what `get()` resolves until it rejects with `ShutDown`: the async iteration of every
  * queue, in memory or on Redis.
- *
- * @example
- * ```ts
- * for await (const item of untilShutDown(() => queue.get())) console.log(item);
- * ```
  */
 export async function* untilShutDown<T>(get: () => Promise<T>): AsyncGenerator<T, void, undefined> {
   for (;;) {

@@ -77,7 +77,7 @@ function onEnd(message: unknown): void {
  * environment turns it on when nodevent loads (`NODEVENT_TRACK=nostack` without stacks).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { trackGreenlets, formatRunInfo } from 'nodevent';
  * const tracking = trackGreenlets();
  * process.on('SIGUSR2', () => process.stderr.write(formatRunInfo()));
@@ -118,7 +118,7 @@ export function trackGreenlets(options: TrackOptions = {}): Tracking {
  * True while greenlets are being tracked.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { isTracking, trackGreenlets } from 'nodevent';
  * if (!isTracking()) trackGreenlets();
  * ```
@@ -149,7 +149,7 @@ export function spawnTraceOf(greenlet: Greenlet): SpawnTrace {
  * Where a tracked greenlet was spawned, or null (not tracked, dead, or stack capture off).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { sleep, spawn, spawnStackOf, trackGreenlets } from 'nodevent';
  * trackGreenlets();
  * const g = spawn(() => sleep(1));
@@ -167,7 +167,7 @@ export function spawnStackOf(greenlet: Greenlet): string | null {
  * ancestors can be known, and that is what it returns.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { runInfo } from 'nodevent';
  * for (const root of runInfo()) console.log(root.name, root.children.map((c) => c.name));
  * ```
@@ -231,7 +231,7 @@ function formatNode(info: GreenletInfo, prefix: string, last: boolean, top: bool
  * `runInfo()` as text: the spawn tree, one greenlet a line, each followed by where it was spawned.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { formatRunInfo } from 'nodevent';
  * process.on('SIGUSR2', () => process.stderr.write(formatRunInfo()));
  * ```

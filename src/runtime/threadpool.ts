@@ -9,11 +9,15 @@ export type ThreadPoolOptions = WorkerPoolOptions;
  * await it, join, link, kill. Killing the greenlet terminates the thread, even in a busy loop.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { ThreadPool } from 'nodevent';
+ * // Usually a file of yours, new URL('./work.mjs', import.meta.url); inline here so that the example runs as it is.
+ * const work = new URL(`data:text/javascript,import { createHash } from 'node:crypto';
+ * export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');`);
  * const pool = new ThreadPool(4);
  * const data = new TextEncoder().encode('hello');
- * const hash = await pool.spawn(new URL('./work.mjs', import.meta.url), 'sha256', data);
+ * const hash = await pool.spawn(work, 'sha256', data);
+ * console.log(hash); // 2cf24dba…
  * await pool.close();
  * ```
  */

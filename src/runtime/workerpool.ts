@@ -21,7 +21,7 @@ export interface WorkerPoolOptions {
    * such as a TypeScript hook apply in workers too); pass `[]` for a lean, faster-starting worker.
    * @default process.execArgv
    * @example
-   * ```ts
+   * ```ts runnable
    * import { ProcessPool } from 'nodevent';
    * new ProcessPool(2, { execArgv: ['--max-old-space-size=256'] });
    * ```

@@ -56,7 +56,7 @@ const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
  * one timer, not 10,000; socket buffers are made as large as the kernel allows.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import dns from 'node:dns';
  * import { startDnsServer } from 'nodevent/testing';
  * const server = await startDnsServer({ records: { 'db.test': { A: ['127.0.0.1'] } }, rtt: 0.05 });

@@ -30,7 +30,7 @@ export interface Dnsmasq {
  * The path of Debian's dnsmasq, or null when it is not installed (`apt-get install dnsmasq-base`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { findDnsmasq } from 'nodevent/testing';
  * if (findDnsmasq() === null) console.log('skipped: no dnsmasq');
  * ```

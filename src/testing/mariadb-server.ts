@@ -20,7 +20,7 @@ const SBIN = ['/usr/sbin', '/usr/local/sbin', '/usr/bin'];
  * are missing (Debian package `mariadb-server`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { findMariadb } from 'nodevent/testing';
  * const skip = findMariadb() === null ? 'mariadb-server not installed' : false;
  * ```

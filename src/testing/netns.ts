@@ -28,7 +28,7 @@ function usernsWorks(): boolean {
  * and root or unprivileged user namespaces (`unshare --user --map-root-user --net --mount`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { netnsUnavailable } from 'nodevent/testing';
  * const why = netnsUnavailable();
  * if (why) console.log(`skipped: ${why}`);

@@ -31,7 +31,7 @@ function postgresBinDirs(): string[] {
  * missing (Debian package `postgresql`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { findPostgres } from 'nodevent/testing';
  * const skip = findPostgres() === null ? 'postgresql not installed' : false;
  * ```

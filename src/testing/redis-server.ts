@@ -31,7 +31,7 @@ export interface RedisServer {
  * The redis-server binary on PATH, or null: tests skip with a reason when it is missing.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { findRedisServer } from 'nodevent/testing';
  * const skip = findRedisServer() === null ? 'redis-server not installed' : false;
  * ```
@@ -55,7 +55,7 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * snapshots (`--save ''`), and resolves once it accepts connections.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { startRedisServer } from 'nodevent/testing';
  * const server = await startRedisServer({ appendonly: true });
  * try { console.log('redis at', server.url); } finally { await server.stop(); }

@@ -10,11 +10,6 @@ import { delimiter, join } from 'node:path';
 
 /**
  * The first `name` on PATH (or in `extra` directories), or null.
- *
- * @example
- * ```ts
- * const mariadbd = findBinary('mariadbd', ['/usr/sbin']);
- * ```
  */
 export function findBinary(name: string, extra: string[] = []): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extra]) {
@@ -25,11 +20,6 @@ export function findBinary(name: string, extra: string[] = []): string | null {
 
 /**
  * A free TCP port on 127.0.0.1.
- *
- * @example
- * ```ts
- * const port = await freePort();
- * ```
  */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,11 +34,6 @@ export function freePort(): Promise<number> {
 
 /**
  * Runs a command to completion; rejects with its output when it fails.
- *
- * @example
- * ```ts
- * await run('initdb', ['-D', dataDir]);
- * ```
  */
 export function run(binary: string, args: string[], options: SpawnOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -66,12 +51,6 @@ export function run(binary: string, args: string[], options: SpawnOptions = {}):
 
 /**
  * A long-running server process, killed with its whole process group.
- *
- * @example
- * ```ts
- * const server: ServerProcess = startProcess('mariadbd', args);
- * await server.waitFor(/ready for connections/, 60);
- * ```
  */
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -103,12 +82,6 @@ child.on('exit', (code) => { process.exitCode = code ?? 128; everyone(); });
 /**
  * Starts `binary` in its own process group behind a guard process: the group is killed when
  * `stop()` is called, and also when the test process dies by any means.
- *
- * @example
- * ```ts
- * const server = startProcess('postgres', ['-D', dataDir, '-p', String(port)]);
- * try { await server.waitFor(/ready to accept connections/, 60); } finally { await server.stop(); }
- * ```
  */
 export function startProcess(binary: string, args: string[], options: SpawnOptions = {}): ServerProcess {
   // The guard needs none of a test runner's preloads (NODE_OPTIONS); the server gets the rest.
@@ -163,12 +136,6 @@ export function startProcess(binary: string, args: string[], options: SpawnOptio
 /**
  * Waits until `server` prints `ready` (killing it when it does not within 60 s) and returns the
  * fixture's `stop`: the server stopped (SIGKILL with `{ kill: true }`), then `dir` removed.
- *
- * @example
- * ```ts
- * const stop = await readyToServe(startProcess('mariadbd', args), /ready for connections/, dir);
- * await stop({ kill: true });
- * ```
  */
 export async function readyToServe(server: ServerProcess, ready: RegExp, dir: string): Promise<(options?: { kill?: boolean }) => Promise<void>> {
   try {

@@ -15,6 +15,8 @@ export interface DocExample {
   /** The declaration the comment documents, for messages. */
   name: string;
   code: string;
+  /** The fence says ```ts runnable: the example needs nothing beyond loopback and ends quickly. */
+  runnable: boolean;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -27,7 +29,35 @@ function sourceFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Every ```ts fence inside a `/** … *\/` comment that carries an @example tag. */
+/** A fenced block: the 0-based line of its opening fence, its language, and its text. */
+export interface FencedBlock {
+  line: number;
+  lang: string;
+  /** The opening fence says `runnable` after the language (```ts runnable). */
+  runnable: boolean;
+  code: string;
+}
+
+/** The fenced blocks of `lines` (a Markdown file, or a doc comment without its `*` prefixes). */
+export function fencedBlocks(lines: string[]): FencedBlock[] {
+  const blocks: FencedBlock[] = [];
+  let open: { line: number; lang: string; runnable: boolean } | undefined;
+  lines.forEach((text, i) => {
+    const fence = /^```(\w*)(\s+runnable)?\s*$/.exec(text.trim());
+    if (fence === null) return;
+    if (open === undefined) open = { line: i, lang: fence[1]!, runnable: fence[2] !== undefined };
+    else {
+      blocks.push({ ...open, code: lines.slice(open.line + 1, i).join('\n') });
+      open = undefined;
+    }
+  });
+  return blocks;
+}
+
+/**
+ * Every ```ts fence inside a `/** … *\/` comment that carries an @example tag. A fence opened
+ * with ```ts runnable marks an example that runs as its own program (see test/helpers/snippets.ts).
+ */
 export function extractExamples(srcDir = join(root, 'src')): DocExample[] {
   const examples: DocExample[] = [];
   for (const path of sourceFiles(srcDir)) {
@@ -39,20 +69,26 @@ export function extractExamples(srcDir = join(root, 'src')): DocExample[] {
       const startLine = text.slice(0, m.index).split('\n').length;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 200);
       const name = /^\s*(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:static\s+)?(?:function\*?|class|interface|type|const|let|enum)?\s*([\w$]+)/.exec(after)?.[1] ?? '?';
-      let open = -1;
-      for (let i = 0; i < lines.length; i++) {
-        const fence = /^```(\w*)\s*$/.exec(lines[i]!.trim());
-        if (fence === null) continue;
-        if (open === -1) {
-          open = i;
-        } else {
-          examples.push({ file: relative(root, path), line: startLine + open, name, code: lines.slice(open + 1, i).join('\n') });
-          open = -1;
-        }
+      for (const block of fencedBlocks(lines)) {
+        examples.push({ file: relative(root, path), line: startLine + block.line, name, code: block.code, runnable: block.runnable });
       }
     }
   }
   return examples;
+}
+
+/** README.md and docs/*.md, relative to the repository. */
+export function docPages(): string[] {
+  return ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+}
+
+/** Every ```ts block of README.md and docs/*.md, as examples named by their page (the check of src's examples applies). */
+export function markdownExamples(): DocExample[] {
+  return docPages().flatMap((page) =>
+    fencedBlocks(readFileSync(join(root, page), 'utf8').split('\n'))
+      .filter((block) => block.lang === 'ts')
+      .map((block) => ({ file: page, line: block.line + 1, name: 'snippet', code: block.code, runnable: block.runnable })),
+  );
 }
 
 /** The package's entry points ('nodevent/patch' → src/patch/index.ts), read from package.json's exports. */
@@ -130,4 +166,42 @@ export function exampleKey(example: DocExample, all: DocExample[]): string {
   const same = all.filter((e) => e.file === example.file && e.name === example.name);
   const at = same.findIndex((e) => e.line === example.line);
   return `${example.file}#${example.name}${at > 0 ? `#${at + 1}` : ''}`;
+}
+
+// Runnable examples in files that another change is rewriting now (the runtime's hot path, the
+// DNS engine): named here until their fences say `ts runnable` too.
+export const runnableByKey = new Set([
+  'src/runtime/greenlet.ts#Greenlet',
+  'src/runtime/greenlet.ts#spawn',
+  'src/runtime/greenlet.ts#getCurrent',
+  'src/runtime/greenlet.ts#spawnLater',
+  'src/runtime/hub.ts#hub',
+  'src/runtime/joinall.ts#killAll',
+  'src/runtime/queue.ts#JoinableQueueLike',
+  'src/runtime/queue.ts#SimpleQueue',
+  'src/runtime/queue.ts#Queue',
+  'src/runtime/queue.ts#LifoQueue',
+  'src/runtime/queue.ts#defaultCompare',
+  'src/runtime/queue.ts#PriorityQueue',
+  'src/runtime/scope.ts#Scope',
+  'src/runtime/scope.ts#currentScope',
+  'src/runtime/scope.ts#outsideScope',
+  'src/runtime/sleep.ts#sleep',
+  'src/runtime/timeout.ts#startNew',
+  'src/runtime/wait.ts#Linkable',
+  'src/runtime/wait.ts#Yielded',
+  'src/runtime/wait.ts#iwait',
+  'src/runtime/wait.ts#wait',
+  'src/patch/dns.ts#caresLookup',
+  'src/patch/dns.ts#patchDns',
+  'src/patch/dns.ts#unpatchDns',
+  'src/net/resolver.ts#setResolver',
+  'src/net/resolver.ts#getResolver',
+  'src/net/resolver.ts#getaddrinfo',
+  'src/net/resolver.ts#gethostname',
+]);
+
+/** The examples to run: fenced ```ts runnable, or named in `runnableByKey`. */
+export function runnableExamples(all: DocExample[]): DocExample[] {
+  return all.filter((e) => e.runnable || runnableByKey.has(exampleKey(e, all)));
 }

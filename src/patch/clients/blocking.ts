@@ -1,10 +1,5 @@
 /**
  * Redis commands that can wait on the server: ioredis's BLOCKING_COMMANDS, plus WAIT/WAITAOF.
- *
- * @example
- * ```ts
- * if (BLOCKING.has(command.name)) void unblock(client, command);
- * ```
  */
 export const BLOCKING: ReadonlySet<string> = new Set([
   'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof',

@@ -13,7 +13,7 @@ export { patchRedis, unpatchRedis } from './redis.js';
  * ioredis, node-redis and mysql2. `patchAll()` calls it (option `clients`).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchClients } from 'nodevent/patch';
  * patchClients();
  * ```
@@ -29,7 +29,7 @@ export function patchClients(): void {
  * Undoes `patchClients()`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchClients, unpatchClients } from 'nodevent/patch';
  * patchClients();
  * unpatchClients();

@@ -186,7 +186,7 @@ export function patchIoredis(ioredis?: object): void {
  * Puts ioredis back as it was and stops watching for new loads.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchIoredis, unpatchIoredis } from 'nodevent/patch';
  * patchIoredis();
  * unpatchIoredis();

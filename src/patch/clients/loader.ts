@@ -10,11 +10,6 @@ const require = createRequire(import.meta.url);
 
 /**
  * One file of a client package to patch when it loads.
- *
- * @example
- * ```ts
- * const spec: WatchedFile = { module: 'pg', file: 'lib/client.js', patch: (Client) => patchClient(Client) };
- * ```
  */
 export interface WatchedFile {
   /** The package name ('pg', '@redis/client'). */
@@ -32,12 +27,6 @@ type HookCtor = new (modules: string[], options: { internals: boolean }, onrequi
 /**
  * Patches `files` in every copy already loaded and in every copy loaded later. Returns the
  * function that stops watching (patches already applied stay until the registry restores them).
- *
- * @example
- * ```ts
- * const unwatch = watchModule([{ module: 'pg-pool', file: 'index.js', main: true, patch: patchPool }]);
- * unwatch();
- * ```
  */
 export function watchModule(files: WatchedFile[]): () => void {
   for (const [filename, mod] of Object.entries(require.cache)) {

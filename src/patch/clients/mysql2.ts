@@ -279,7 +279,7 @@ function baseOf(cls: { prototype: object }, method: string): { prototype: object
  * Puts mysql2 back as it was and stops watching for new loads.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchMysql2, unpatchMysql2 } from 'nodevent/patch';
  * patchMysql2();
  * unpatchMysql2();

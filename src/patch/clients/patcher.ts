@@ -10,13 +10,6 @@ export type Method = (this: any, ...args: any[]) => unknown;
 
 /**
  * The patch of one client library, registered in the registry under `name` ('pg', 'ioredis').
- *
- * @example
- * ```ts
- * const patcher = new ClientPatcher('pg');
- * patcher.wrap(Client.prototype, 'Client.prototype', { query: wrapQuery });
- * patcher.unpatch();
- * ```
  */
 export class ClientPatcher {
   readonly #patched = new Set<object>();
@@ -55,11 +48,6 @@ export class ClientPatcher {
 /**
  * `original` made to run outside every scope: the client's upkeep (connecting, serving its
  * queue, giving a connection back) belongs to no greenlet.
- *
- * @example
- * ```ts
- * patcher.wrap(Pool.prototype, 'Pool.prototype', { newClient: runsOutside });
- * ```
  */
 export function runsOutside(original: Method): Method {
   return function (this: unknown, ...args: unknown[]) {
@@ -72,11 +60,6 @@ let poolOwn = false;
 /**
  * `original` (a pool's `query`) marked so that the checkout it makes is the pool's own: the pool
  * gives that connection back itself once the statement ends, so a kill only cancels the statement.
- *
- * @example
- * ```ts
- * patcher.wrap(Pool.prototype, 'Pool.prototype', { query: poolOwnCheckout });
- * ```
  */
 export function poolOwnCheckout(original: Method): Method {
   return function (this: unknown, ...args: unknown[]) {
@@ -91,11 +74,6 @@ export function poolOwnCheckout(original: Method): Method {
 
 /**
  * True when the checkout being made now comes from a `poolOwnCheckout` method; reading it clears it.
- *
- * @example
- * ```ts
- * const internal = takePoolOwnCheckout();
- * ```
  */
 export function takePoolOwnCheckout(): boolean {
   const value = poolOwn;

@@ -372,7 +372,7 @@ export function patchPg(pgModule?: object): void {
  * already stay owned until they end.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchPg, unpatchPg } from 'nodevent/patch';
  * patchPg();
  * unpatchPg();

@@ -233,7 +233,7 @@ export function patchRedis(RedisClient?: object): void {
  * Puts node-redis back as it was and stops watching for new loads.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchRedis, unpatchRedis } from 'nodevent/patch';
  * patchRedis();
  * unpatchRedis();

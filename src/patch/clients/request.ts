@@ -9,12 +9,6 @@ import { scopeStorage, waitScope, type ScopeResource, type Scope } from '../../r
  * is open; a closed one owns nothing new, so a killed greenlet's cleanup code (or a library
  * callback captured long ago) sends its request unowned — except that a kill which reached nothing
  * the body awaited is delivered to the first request after it, once (it comes back aborted).
- *
- * @example
- * ```ts
- * const scope = requestScope();
- * if (scope?.aborted) return Promise.reject(scope.reason); // the kill, delivered once
- * ```
  */
 export function requestScope(): Scope | undefined {
   return waitScope();
@@ -24,16 +18,6 @@ export function requestScope(): Scope | undefined {
  * One request of one greenlet. `attach()` makes its scope own it; `done()` when the client
  * answered; when the scope aborts first, `cancel(reason)` runs once (a subclass removes it from
  * the client's queue or cancels it on the server).
- *
- * @example
- * ```ts
- * class Queued extends ScopedRequest {
- *   protected cancel(reason: unknown): void { queue.remove(item); item.fail(reason); }
- * }
- * const request = new Queued(scope);
- * if (request.attach()) queue.push(item);
- * item.onDone(() => request.done());
- * ```
  */
 export abstract class ScopedRequest implements ScopeResource {
   readonly scope: Scope;
@@ -80,11 +64,6 @@ export abstract class ScopedRequest implements ScopeResource {
 
 /**
  * `fn` made to run in `scope` whatever context calls it (a client's socket handler, a pool's queue).
- *
- * @example
- * ```ts
- * query.callback = bindScope(scope, query.callback);
- * ```
  */
 export function bindScope<F extends (...args: never[]) => unknown>(scope: Scope, fn: F): F {
   return function (this: unknown, ...args: Parameters<F>) {
@@ -94,10 +73,5 @@ export function bindScope<F extends (...args: never[]) => unknown>(scope: Scope,
 
 /**
  * An `'error'` listener that keeps a kill from crashing the process through an unheard error.
- *
- * @example
- * ```ts
- * if (client.listenerCount('error') === 0) client.on('error', noop);
- * ```
  */
 export function noop(): void {}

@@ -1,0 +1,20 @@
+import { invalidArgType, outOfRange } from '../internal/validate.js';
+
+// What send and recv take: bytes out, a byte count in.
+
+/** Sockets carry bytes: a string is refused, as Python 3 refuses `str` (encode it first). */
+export function toBytes(value: unknown, name = 'data'): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') {
+    throw invalidArgType(name, 'a Buffer or Uint8Array (bytes, not str: encode the string, e.g. Buffer.from(text))', value);
+  }
+  throw invalidArgType(name, 'a Buffer or Uint8Array', value);
+}
+
+/** Checks a byte count given to recv-like calls. */
+export function validateSize(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < 0) throw outOfRange(name, 'a non-negative integer', value);
+  return value;
+}

@@ -1,0 +1,21 @@
+// The body of the two doc-examples-run test files, which split the runnable @examples of src/
+// between them (the runtime's, the rest) so that each file stays well within its time budget.
+import type { Test } from 'tap';
+import { extractExamples, runnableExamples, type DocExample } from './doc-examples.js';
+import { describeRun, runSnippets, snippetHome } from './snippets.js';
+
+/**
+ * Runs the runnable examples that `pick` selects, 2 at a time, with `env` added to their
+ * environment (servers' URLs); each must exit 0 within 20 s.
+ */
+export async function runExamples(t: Test, pick: (example: DocExample) => boolean, env: Record<string, string> = {}): Promise<void> {
+  const chosen = runnableExamples(extractExamples()).filter(pick);
+  t.ok(chosen.length > 0, `${chosen.length} examples to run`);
+  const runs = await runSnippets(
+    t,
+    snippetHome(t),
+    chosen.map((e) => ({ where: `${e.file}:${e.line} (${e.name})`, code: e.code })),
+    { timeout: 20, concurrency: 2, env },
+  );
+  for (const run of runs) t.ok(run.code === 0 && !run.timedOut, run.snippet.where, { details: describeRun(run) });
+}
