@@ -4,7 +4,7 @@ import { Queue } from './queue.js';
  * A joinable queue that returns the most recently put item first, as gevent's `LifoQueue`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { LifoQueue } from 'nodevent';
  * const q = new LifoQueue<number>();
  * q.putNowait(1); q.putNowait(2);

@@ -14,7 +14,7 @@ export interface PriorityQueueOptions<T> {
  * Ascending order on numbers, strings, bigints, and arrays of those compared element-wise.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { defaultCompare } from 'nodevent';
  * defaultCompare([1, 'b'], [1, 'a']); // 1: equal priorities, then the items
  * ```
@@ -36,7 +36,7 @@ export function defaultCompare(a: unknown, b: unknown): number {
  * `PriorityQueue`. Put `[priority, item]` pairs, or pass `compare`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { PriorityQueue } from 'nodevent';
  * const q = new PriorityQueue<[number, string]>();
  * q.putNowait([2, 'later']); q.putNowait([1, 'first']);

@@ -23,7 +23,7 @@ export interface JoinOptions {
  * the queue is shut down and empty.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import type { JoinableQueueLike } from 'nodevent';
  * async function drain(q: JoinableQueueLike<string>) {
  *   for await (const item of q) { console.log(item); await q.taskDone(); }
@@ -46,7 +46,7 @@ export interface JoinableQueueLike<T> extends AsyncIterable<T> {
  * unfinished task until a consumer calls `taskDone()`; `join()` resolves once none is left.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Queue, spawn } from 'nodevent';
  * const handle = async (job: string) => console.log('handled', job);
  * const q = new Queue<string>();

@@ -56,7 +56,7 @@ function waitMs(options: { block?: boolean; timeout?: number | null }): number |
  * head of the queue. `for await (const item of queue)` yields until the queue is shut down and empty.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { SimpleQueue, spawn } from 'nodevent';
  * const q = new SimpleQueue<string>(10);
  * spawn(async () => { for await (const line of q) console.log(line); });
