@@ -1,7 +1,7 @@
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
+import { ScopeBase, type Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { secondsToMs, validateFunction } from '../internal/validate.js';
@@ -73,7 +73,7 @@ function toException(exception: unknown): unknown {
  * console.log(await g); // 3
  * ```
  */
-export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope implements PromiseLike<T> {
+export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBase implements PromiseLike<T> {
   // Every field is paid by every greenlet: value and exception share one slot, booleans are bits,
   // and what few greenlets use (a name, a start timer) lives in a side object made on demand.
   #result: unknown = null;
@@ -422,7 +422,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     return true;
   }
 
-  /** Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
+  /** @internal Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
   override dispose(reason: unknown): void {
     void this.kill({ exception: reason instanceof GreenletExit ? reason : new GreenletExit(), block: false });
   }
