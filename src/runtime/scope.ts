@@ -22,6 +22,20 @@ export interface ScopeResource {
 const OPEN = 0;
 const ABORTED = 1;
 const RELEASED = 2;
+/** The bits of `ScopeBase._bits` that hold the scope's state; a subclass owns the others. @internal */
+export const SCOPE_STATE = 3;
+
+/**
+ * What few scopes need, made on first use. A subclass may keep its own rare fields here too (a
+ * greenlet's name), so that it pays for no field of its own. @internal
+ */
+export interface ScopeAux {
+  reason?: unknown;
+  owned?: Set<ScopeResource> | undefined;
+  controller?: AbortController;
+  heir?: Scope;
+  pending?: boolean;
+}
 
 /** Carries the current scope through every callback and promise continuation. */
 export const scopeStorage = new AsyncLocalStorage<Scope>();
@@ -43,10 +57,16 @@ export const scopeStorage = new AsyncLocalStorage<Scope>();
 export abstract class ScopeBase {
   /** @internal The scope this one was opened in, or null at top level. */
   readonly outer: Scope | null;
-  #state = OPEN;
-  // Reason, owned resources and controller live apart, made on first use: most greenlets own
-  // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<ScopeResource>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
+  /**
+   * @internal The scope's state in the bits of SCOPE_STATE; a Greenlet keeps its own state and
+   * flags in the bits above, so that both cost one field.
+   */
+  _bits = OPEN;
+  /**
+   * @internal Reason, owned resources and controller live apart, made on first use: most
+   * greenlets own nothing and never abort, and every field here is paid by every greenlet.
+   */
+  _aux: ScopeAux | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
@@ -54,17 +74,17 @@ export abstract class ScopeBase {
 
   /** @internal True once the scope was aborted. */
   get aborted(): boolean {
-    return this.#state === ABORTED;
+    return (this._bits & SCOPE_STATE) === ABORTED;
   }
 
   /** @internal True once the scope ended, aborted or released. */
   get closed(): boolean {
-    return this.#state !== OPEN;
+    return (this._bits & SCOPE_STATE) !== OPEN;
   }
 
   /** @internal Why the scope was aborted (undefined while it was not). */
   get reason(): unknown {
-    return this.#aux?.reason;
+    return this._aux?.reason;
   }
 
   /**
@@ -72,22 +92,22 @@ export abstract class ScopeBase {
    * the kill's exception). Pass it to any API that takes a `signal`.
    */
   get signal(): AbortSignal {
-    const aux = (this.#aux ??= {});
+    const aux = (this._aux ??= {});
     if (aux.controller === undefined) {
       aux.controller = new AbortController();
-      if (this.#state === ABORTED) aux.controller.abort(aux.reason);
+      if ((this._bits & SCOPE_STATE) === ABORTED) aux.controller.abort(aux.reason);
     }
     return aux.controller.signal;
   }
 
   /** @internal See {@link Scope.own}. */
   own(resource: ScopeResource): void {
-    if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
+    if ((this._bits & SCOPE_STATE) === OPEN) ((this._aux ??= {}).owned ??= new Set()).add(resource);
   }
 
   /** @internal See {@link Scope.disown}. */
   disown(resource: ScopeResource): void {
-    const aux = this.#aux;
+    const aux = this._aux;
     if (aux === undefined) return;
     if (aux.heir !== undefined) aux.heir.disown(resource);
     else aux.owned?.delete(resource);
@@ -95,14 +115,14 @@ export abstract class ScopeBase {
 
   /** @internal Number of resources the scope currently owns. */
   get ownedCount(): number {
-    return this.#aux?.owned?.size ?? 0;
+    return this._aux?.owned?.size ?? 0;
   }
 
   /** @internal See {@link Scope.abort}. */
   abort(reason: unknown): boolean {
-    if (this.#state !== OPEN) return false;
-    this.#state = ABORTED;
-    const aux = (this.#aux ??= {});
+    if ((this._bits & SCOPE_STATE) !== OPEN) return false;
+    this._bits = (this._bits & ~SCOPE_STATE) | ABORTED;
+    const aux = (this._aux ??= {});
     aux.reason = reason;
     const owned = aux.owned;
     aux.owned = undefined;
@@ -132,17 +152,17 @@ export abstract class ScopeBase {
 
   /** @internal Takes the kill that reached nothing yet, once: true when there was one. */
   _takePendingKill(): boolean {
-    const aux = this.#aux;
-    if (this.#state !== ABORTED || aux?.pending !== true) return false;
+    const aux = this._aux;
+    if ((this._bits & SCOPE_STATE) !== ABORTED || aux?.pending !== true) return false;
     aux.pending = false;
     return true;
   }
 
   /** @internal See {@link Scope.release}. */
   release(heir: Scope | null = null): void {
-    if (this.#state !== OPEN) return;
-    this.#state = RELEASED;
-    const aux = this.#aux;
+    if ((this._bits & SCOPE_STATE) !== OPEN) return;
+    this._bits = (this._bits & ~SCOPE_STATE) | RELEASED;
+    const aux = this._aux;
     if (aux === undefined) return;
     const owned = aux.owned;
     aux.owned = undefined;
