@@ -56,8 +56,9 @@ interface GreenletAux extends ScopeAux {
 
 let nextIdent = 0;
 
-// Greenlets started in one synchronous stretch begin together in a single microtask: the body of
-// a spawned greenlet never runs inside spawn(), and a batch costs one queueMicrotask.
+// Greenlets started in one synchronous stretch begin together in a single microtask (up to
+// DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
+// batch costs one queueMicrotask.
 //
 // Each body runs with its greenlet entered as the current scope (`enterWith`) inside the drain's
 // own context, which one AsyncResource per batch captures and brings back after every body
@@ -67,16 +68,34 @@ let nextIdent = 0;
 // cost of a greenlet. Each body still gets its own frame (the drain's context plus its greenlet),
 // so its continuations see it, and what the drain's context carries for other AsyncLocalStorages
 // reaches every body, as before.
-let runQueue: Greenlet[] = [];
+//
+// A long queue runs in slices of DRAIN_SLICE bodies, each slice its own microtask: what the bodies
+// of one slice queued (their continuations, their results' adoption) runs before the next slice
+// starts, so their promises, frames and closures die young instead of all staying alive until
+// the last of many thousand bodies has started, when the collector has already copied them twice.
+let runQueue: (Greenlet | undefined)[] = [];
+let head = 0;
 let drainScheduled = false;
+const DRAIN_SLICE = 256;
 function drain(): void {
-  const queue = runQueue;
-  runQueue = [];
-  drainScheduled = false;
   const context = new AsyncResource('nodevent:drain', { requireManualDestroy: true });
-  for (let i = 0; i < queue.length; i++) {
-    const g = queue[i]!;
+  const end = Math.min(runQueue.length, head + DRAIN_SLICE);
+  while (head < end) {
+    const g = runQueue[head]!;
+    runQueue[head++] = undefined;
     context.runInAsyncScope(g._run, g);
+  }
+  if (head < runQueue.length) {
+    // Spawned faster than run: drop the slots already run before the queue grows without end.
+    if (head >= 4096 && head * 2 >= runQueue.length) {
+      runQueue = runQueue.slice(head);
+      head = 0;
+    }
+    queueMicrotask(drain);
+  } else {
+    runQueue = [];
+    head = 0;
+    drainScheduled = false;
   }
 }
 
