@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { ScopeBase, type Scope, type ScopeAux, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
+import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { secondsToMs, validateFunction } from '../internal/validate.js';
@@ -254,12 +254,27 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
       this.#finish(result as T, null, false);
       return;
     }
+    if (isNativePromise(result)) {
+      result.then(Greenlet.#bodyValue, Greenlet.#bodyError);
+      return;
+    }
     adoptIn(
       this,
       result,
       (value) => this.#finish(value, null, false),
       (error) => this.#finish(undefined, error, true),
     );
+  }
+
+  // A promise reaction runs in the context its `then` was called in: for the body's promise that
+  // is the greenlet's own scope (entered by _run), so the handlers find their greenlet there and
+  // are shared by all greenlets instead of two closures made for each.
+  static #bodyValue(value: unknown): void {
+    (scopeStorage.getStore() as ScopeBase as Greenlet).#finish(value, null, false);
+  }
+
+  static #bodyError(error: unknown): void {
+    (scopeStorage.getStore() as ScopeBase as Greenlet).#finish(undefined, error, true);
   }
 
   #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {

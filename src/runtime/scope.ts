@@ -250,6 +250,11 @@ export class Scope extends ScopeBase {
 
 const nativeThen = Promise.prototype.then;
 
+/** A native promise whose `then` is the native one: following it runs no user code. @internal */
+export function isNativePromise(value: unknown): value is Promise<unknown> {
+  return value instanceof Promise && value.then === nativeThen;
+}
+
 /**
  * Settles through `onValue`/`onError` when `thenable` does. A thenable other than a native promise
  * has its `then` called inside `scope`: a lazy thenable (superagent's request, a query builder)
@@ -258,7 +263,7 @@ const nativeThen = Promise.prototype.then;
  * @internal
  */
 export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
-  if (thenable instanceof Promise && thenable.then === nativeThen) {
+  if (isNativePromise(thenable)) {
     thenable.then(onValue, onError);
     return;
   }
