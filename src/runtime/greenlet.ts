@@ -254,10 +254,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
       this.#finish(result as T, null, false);
       return;
     }
-    if (isNativePromise(result)) {
-      result.then(Greenlet.#bodyValue, Greenlet.#bodyError);
-      return;
-    }
+    if (isNativePromise(result)) result.then(Greenlet.#bodyValue, Greenlet.#bodyError);
+    else this.#adoptForeign(result);
+  }
+
+  // Apart from _run: a function whose parameters or `this` an arrow captures allocates their
+  // context on every call, also when the arrow is never made. The same goes for the other hot
+  // paths below (waiters, finish).
+  #adoptForeign(result: PromiseLike<T>): void {
     adoptIn(
       this,
       result,
@@ -298,7 +302,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     const links = this.#rare?.links ?? null;
     const waiter = this.#waiter;
     this.#waiter = null;
-    if (failed && (this._bits & OBSERVED) === 0) outsideScope(() => hub.reportError(this as Greenlet, error));
+    if (failed && (this._bits & OBSERVED) === 0) reportUnobserved(this as Greenlet, error);
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
     if (links !== null) {
       this.#notify(links);
@@ -372,7 +376,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
   [kAddWaiter](fn: (greenlet: this) => void): void {
     this._bits |= OBSERVED;
-    if ((this._bits & STATE) === DEAD) queueMicrotask(() => fn(this));
+    if ((this._bits & STATE) === DEAD) callLater(fn, this);
     else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
     else (this.#aux().links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
   }
@@ -494,6 +498,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
   override toString(): string {
     return `<Greenlet "${this.name}">`;
   }
+}
+
+function reportUnobserved(g: Greenlet, error: unknown): void {
+  outsideScope(() => hub.reportError(g, error));
+}
+
+function callLater<G>(fn: (greenlet: G) => void, g: G): void {
+  queueMicrotask(() => fn(g));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

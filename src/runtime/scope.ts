@@ -170,8 +170,7 @@ export abstract class ScopeBase {
     aux.heir = heir;
     if (owned !== undefined) for (const resource of owned) heir.own(resource);
     // I/O started with this scope's `signal` may still run: the heir's abort reaches it too.
-    const controller = aux.controller;
-    if (controller !== undefined) heir.own({ dispose: (reason) => controller.abort(reason) });
+    if (aux.controller !== undefined) heir.own(abortsWith(aux.controller));
   }
 
   /** @internal Disposing of a nested scope aborts it. */
@@ -183,6 +182,12 @@ export abstract class ScopeBase {
   enter<R>(fn: () => R): R {
     return scopeStorage.run(this as ScopeBase as Scope, fn);
   }
+}
+
+// Apart from release(), which every greenlet calls: a function with a captured variable allocates
+// its closure context on every call, also when the closure is never made.
+function abortsWith(controller: AbortController): ScopeResource {
+  return { dispose: (reason) => controller.abort(reason) };
 }
 
 /**
