@@ -82,3 +82,26 @@ t.test('a body that throws at once does not stop the rest of its slice', async (
   t.equal(gs.filter((g) => g.exception !== null).length, MANY / 100);
   t.equal(reported.length, 0, 'joinAll observed them: nothing reported');
 });
+
+t.test("a body's promise settled from another greenlet's code ends the body's own greenlet", async (t) => {
+  // The body's result is followed by handlers shared by all greenlets, which find their greenlet
+  // in the context the result was followed in; it must not be the context it was settled in.
+  let resolveA!: (value: string) => void;
+  let rejectC!: (error: Error) => void;
+  const a = spawn(() => new Promise<string>((resolve) => { resolveA = resolve; }));
+  const c = spawn(() => new Promise<string>((_resolve, reject) => { rejectC = reject; }));
+  await null;
+  const boom = new Error('from b');
+  const b = spawn(async () => {
+    await null;
+    resolveA('from b');
+    rejectC(boom);
+    await new Promise((resolve) => setImmediate(resolve));
+    return 'b';
+  });
+  t.same(await joinAll([a, b, c]).then((gs) => gs.length), 3);
+  t.equal(a.value, 'from b');
+  t.equal(c.exception, boom);
+  t.equal(b.value, 'b', 'the settling greenlet kept its own result');
+  t.ok(a.dead && b.dead && c.dead);
+});
