@@ -73,29 +73,32 @@ let nextIdent = 0;
 // of one slice queued (their continuations, their results' adoption) runs before the next slice
 // starts, so their promises, frames and closures die young instead of all staying alive until
 // the last of many thousand bodies has started, when the collector has already copied them twice.
-let runQueue: (Greenlet | undefined)[] = [];
-let head = 0;
+//
+// The queue is a list of such slices, so a long one costs one slot per greenlet and is never copied.
+const slices: Greenlet[][] = [];
 let drainScheduled = false;
 const DRAIN_SLICE = 256;
 function drain(): void {
+  const slice = slices.shift()!;
   const context = new AsyncResource('nodevent:drain', { requireManualDestroy: true });
-  const end = Math.min(runQueue.length, head + DRAIN_SLICE);
-  while (head < end) {
-    const g = runQueue[head]!;
-    runQueue[head++] = undefined;
-    context.runInAsyncScope(g._run, g);
-  }
-  if (head < runQueue.length) {
-    // Spawned faster than run: drop the slots already run before the queue grows without end.
-    if (head >= 4096 && head * 2 >= runQueue.length) {
-      runQueue = runQueue.slice(head);
-      head = 0;
+  try {
+    for (let i = 0; i < slice.length; i++) {
+      const g = slice[i]!;
+      context.runInAsyncScope(g._run, g);
     }
+  } finally {
+    if (slices.length > 0) queueMicrotask(drain);
+    else drainScheduled = false;
+  }
+}
+
+function enqueue(g: Greenlet): void {
+  const last = slices[slices.length - 1];
+  if (last !== undefined && last.length < DRAIN_SLICE) last.push(g);
+  else slices.push([g]);
+  if (!drainScheduled) {
+    drainScheduled = true;
     queueMicrotask(drain);
-  } else {
-    runQueue = [];
-    head = 0;
-    drainScheduled = false;
   }
 }
 
@@ -212,11 +215,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
 
   #schedule(): void {
     this._bits = (this._bits & ~STATE) | SCHEDULED;
-    runQueue.push(this);
-    if (!drainScheduled) {
-      drainScheduled = true;
-      queueMicrotask(drain);
-    }
+    enqueue(this as Greenlet);
   }
 
   /** Schedules the body to run after `seconds`. Returns the greenlet. */
