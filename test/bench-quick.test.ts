@@ -16,7 +16,7 @@ t.test('the quick benchmark runs every variant and resolves every name', { skip:
   const text = execFileSync(process.execPath, [script, '--quick', '--out', out], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, NODE_OPTIONS: '' } });
   t.match(text, /Runtime overhead/);
   const report = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
-  t.same(report.overhead.map((r: { variant: string }) => r.variant), ['raw', 'raw+ALS', 'nodevent', 'effect']);
+  t.same(report.overhead.map((r: { variant: string }) => r.variant), ['raw', 'raw+ALS', 'raw+run', 'nodevent', 'effect']);
   const why = netnsUnavailable();
   if (why) {
     t.equal(report.dns.skipped, why, 'the output says why the DNS variants were not measured');

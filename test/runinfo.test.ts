@@ -202,7 +202,7 @@ t.test('bad options', async (t) => {
 
 t.test('NODEVENT_TRACK=1 tracks from load', async (t) => {
   // Plain node on a transpiled copy: three starts with the TypeScript loader took seconds each.
-  const index = new URL('runtime/index.js', transpiledSrc(t, ['runtime'])).href;
+  const index = new URL('runtime/index.js', transpiledSrc(t, ['runtime', 'internal'])).href;
   const code = `
     const { spawn, sleep, runInfo, isTracking } = await import(${JSON.stringify(index)});
     const g = spawn(() => sleep(0.05));

@@ -1,7 +1,8 @@
+import { AsyncResource } from 'node:async_hooks';
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { Scope, adoptIn, outsideScope, scopeStorage, waitScope } from './scope.js';
+import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { secondsToMs, validateFunction } from '../internal/validate.js';
@@ -26,14 +27,16 @@ export interface WaitOptions {
   timeout?: number | null;
 }
 
+// A greenlet's state and flags share ScopeBase's `_bits` with its scope's state (the low bits).
 const NEW = 0;
-const SCHEDULED = 1;
-const RUNNING = 2;
-const DEAD = 3;
+const SCHEDULED = 4;
+const RUNNING = 8;
+const DEAD = 12;
+const STATE = 12;
 
-const OBSERVED = 1;
-const RAN = 2;
-const FAILED = 4;
+const OBSERVED = 16;
+const RAN = 32;
+const FAILED = 64;
 
 const LINK_ANY = 0;
 const LINK_VALUE = 1;
@@ -42,17 +45,61 @@ const LINK_INTERNAL = 3;
 // `fn` null: unlinked while the links were being notified.
 type Link = { fn: LinkCallback<never> | null; kind: number };
 
+// What few greenlets use, in the scope's side object: no field of their own for it.
+interface GreenletAux extends ScopeAux {
+  name?: string;
+  startTimer?: NodeJS.Timeout | undefined;
+  // While the links are called (the greenlet is dead), this is the array being called: `unlink`
+  // then marks entries instead of copying, so a callback can stop a later one.
+  links?: Link[] | null;
+}
+
 let nextIdent = 0;
 
-// Greenlets started in one synchronous stretch begin together in a single microtask: the body of
-// a spawned greenlet never runs inside spawn(), and a batch costs one queueMicrotask.
-let runQueue: Greenlet[] = [];
+// Greenlets started in one synchronous stretch begin together in a single microtask (up to
+// DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
+// batch costs one queueMicrotask.
+//
+// Each body runs with its greenlet entered as the current scope (`enterWith`) inside the drain's
+// own context, which one AsyncResource per batch captures and brings back after every body
+// without allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters
+// a new context frame and then a second one to go back, and each frame is a Map copied from the
+// current one (the copy's iteration allocates as much again); those frames were the largest single
+// cost of a greenlet. Each body still gets its own frame (the drain's context plus its greenlet),
+// so its continuations see it, and what the drain's context carries for other AsyncLocalStorages
+// reaches every body, as before.
+//
+// A long queue runs in slices of DRAIN_SLICE bodies, each slice its own microtask: what the bodies
+// of one slice queued (their continuations, their results' adoption) runs before the next slice
+// starts, so their promises, frames and closures die young instead of all staying alive until
+// the last of many thousand bodies has started, when the collector has already copied them twice.
+//
+// The queue is a list of such slices, so a long one costs one slot per greenlet and is never copied.
+const slices: Greenlet[][] = [];
 let drainScheduled = false;
+const DRAIN_SLICE = 256;
 function drain(): void {
-  const queue = runQueue;
-  runQueue = [];
-  drainScheduled = false;
-  for (let i = 0; i < queue.length; i++) queue[i]!._run();
+  const slice = slices.shift()!;
+  const context = new AsyncResource('nodevent:drain', { requireManualDestroy: true });
+  try {
+    for (let i = 0; i < slice.length; i++) {
+      const g = slice[i]!;
+      context.runInAsyncScope(g._run, g);
+    }
+  } finally {
+    if (slices.length > 0) queueMicrotask(drain);
+    else drainScheduled = false;
+  }
+}
+
+function enqueue(g: Greenlet): void {
+  const last = slices[slices.length - 1];
+  if (last !== undefined && last.length < DRAIN_SLICE) last.push(g);
+  else slices.push([g]);
+  if (!drainScheduled) {
+    drainScheduled = true;
+    queueMicrotask(drain);
+  }
 }
 
 function toException(exception: unknown): unknown {
@@ -73,26 +120,28 @@ function toException(exception: unknown): unknown {
  * console.log(await g); // 3
  * ```
  */
-export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope implements PromiseLike<T> {
-  // Every field is paid by every greenlet: value and exception share one slot, booleans are bits,
-  // and what few greenlets use (a name, a start timer) lives in a side object made on demand.
-  #result: unknown = null;
-  #fn: (...args: A) => T | PromiseLike<T>;
+export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBase implements PromiseLike<T> {
+  // Every field is paid by every greenlet: the function until it ends, then its value or
+  // exception, share one slot; state and booleans are bits of the scope's `_bits`; and what few
+  // greenlets use (a name, a start timer, links) lives in the scope's side object, made on demand.
+  #body: unknown;
   #args: A;
-  #state = NEW;
-  #flags = 0;
-  // While the links are called (the greenlet is dead), this is the array being called: `unlink`
-  // then marks entries instead of copying, so a callback can stop a later one.
-  #links: Link[] | null = null;
   // One runtime waiter (a join, a joinAll) without allocating a link list: the common case.
   #waiter: ((greenlet: never) => void) | null = null;
-  #rare: { name?: string; startTimer?: NodeJS.Timeout } | undefined = undefined;
+
+  get #rare(): GreenletAux | undefined {
+    return this._aux as GreenletAux | undefined;
+  }
+
+  #aux(): GreenletAux {
+    return (this._aux ??= {}) as GreenletAux;
+  }
 
   constructor(fn: (...args: A) => T | PromiseLike<T>, ...args: A) {
     validateFunction(fn, 'fn');
     const outer = scopeStorage.getStore();
     super(outer ?? null);
-    this.#fn = fn;
+    this.#body = fn;
     this.#args = args;
     // A child belongs to the scope it was spawned in: killing the parent kills it.
     outer?.own(this);
@@ -119,65 +168,61 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** `Greenlet-N` unless assigned; N is small and counted per process. */
   get name(): string {
-    return ((this.#rare ??= {}).name ??= `Greenlet-${++nextIdent}`);
+    return (this.#aux().name ??= `Greenlet-${++nextIdent}`);
   }
 
   set name(value: string) {
-    (this.#rare ??= {}).name = String(value);
+    this.#aux().name = String(value);
   }
 
   /** The result once the greenlet succeeded (the GreenletExit when killed); null before. */
   get value(): T | GreenletExit | null {
-    return this.#state === DEAD && (this.#flags & FAILED) === 0 ? (this.#result as T | GreenletExit) : null;
+    return (this._bits & (STATE | FAILED)) === DEAD ? (this.#body as T | GreenletExit) : null;
   }
 
   /** The error the greenlet failed with; null unless it failed. */
   get exception(): unknown {
-    return (this.#flags & FAILED) !== 0 ? this.#result : null;
+    return (this._bits & FAILED) !== 0 ? this.#body : null;
   }
 
   /** True while the greenlet is scheduled or running (or waiting to start later); false once dead, as in gevent. */
   get started(): boolean {
-    return this.#state === SCHEDULED || this.#state === RUNNING || this.#rare?.startTimer !== undefined;
+    return (this._bits & STATE) === SCHEDULED || (this._bits & STATE) === RUNNING || this.#rare?.startTimer !== undefined;
   }
 
   /** True once the greenlet finished, failed or was killed. */
   get dead(): boolean {
-    return this.#state === DEAD;
+    return (this._bits & STATE) === DEAD;
   }
 
   /** True once the greenlet finished, failed or was killed. */
   ready(): boolean {
-    return this.#state === DEAD;
+    return (this._bits & STATE) === DEAD;
   }
 
   /** True once the greenlet finished without error (being killed with GreenletExit counts). */
   successful(): boolean {
-    return this.#state === DEAD && (this.#flags & FAILED) === 0;
+    return (this._bits & STATE) === DEAD && (this._bits & FAILED) === 0;
   }
 
   /** Schedules the body to run on a later tick. Returns the greenlet. */
   start(): this {
-    if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
+    if ((this._bits & STATE) !== NEW || this.#rare?.startTimer !== undefined) return this;
     this.#schedule();
     if (diagnostics.spawn.hasSubscribers) diagnostics.spawn.publish(this);
     return this;
   }
 
   #schedule(): void {
-    this.#state = SCHEDULED;
-    runQueue.push(this);
-    if (!drainScheduled) {
-      drainScheduled = true;
-      queueMicrotask(drain);
-    }
+    this._bits = (this._bits & ~STATE) | SCHEDULED;
+    enqueue(this as Greenlet);
   }
 
   /** Schedules the body to run after `seconds`. Returns the greenlet. */
   startLater(seconds: number): this {
     const ms = secondsToMs(seconds, 'seconds', false)!;
-    if (this.#state !== NEW || this.#rare?.startTimer !== undefined) return this;
-    const rare = (this.#rare ??= {});
+    if ((this._bits & STATE) !== NEW || this.#rare?.startTimer !== undefined) return this;
+    const rare = this.#aux();
     rare.startTimer = rawSetTimeout(() => {
       rare.startTimer = undefined;
       this.#schedule();
@@ -187,15 +232,17 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     return this;
   }
 
-  /** @internal Runs the body; called by the scheduler. */
+  /** @internal Runs the body; called by the scheduler's drain only, which restores the context. */
   _run(): void {
-    if (this.#state !== SCHEDULED) return;
-    this.#state = RUNNING;
-    this.#flags |= RAN;
+    if ((this._bits & STATE) !== SCHEDULED) return;
+    this._bits = (this._bits & ~STATE) | RUNNING;
+    this._bits |= RAN;
+    // Entered, not run: the drain brings its own context back (see drain).
+    scopeStorage.enterWith(this as ScopeBase as Scope);
     if (diagnostics.start.hasSubscribers) diagnostics.start.publish(this);
     let result: T | PromiseLike<T>;
     try {
-      result = scopeStorage.run(this, this.#fn, ...this.#args);
+      result = (this.#body as (...args: A) => T | PromiseLike<T>)(...this.#args);
     } catch (error) {
       this.#finish(undefined, error, true);
       return;
@@ -206,6 +253,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
       this.#finish(result as T, null, false);
       return;
     }
+    if (isNativePromise(result)) result.then(Greenlet.#bodyValue, Greenlet.#bodyError);
+    else this.#adoptForeign(result);
+  }
+
+  // Apart from _run: a function whose parameters or `this` an arrow captures allocates their
+  // context on every call, also when the arrow is never made. The same goes for the other hot
+  // paths below (waiters, finish).
+  #adoptForeign(result: PromiseLike<T>): void {
     adoptIn(
       this,
       result,
@@ -214,14 +269,25 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     );
   }
 
+  // A promise reaction runs in the context its `then` was called in: for the body's promise that
+  // is the greenlet's own scope (entered by _run), so the handlers find their greenlet there and
+  // are shared by all greenlets instead of two closures made for each.
+  static #bodyValue(value: unknown): void {
+    (scopeStorage.getStore() as ScopeBase as Greenlet).#finish(value, null, false);
+  }
+
+  static #bodyError(error: unknown): void {
+    (scopeStorage.getStore() as ScopeBase as Greenlet).#finish(undefined, error, true);
+  }
+
   #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {
-    if (this.#state === DEAD) return; // killed already: what the body does afterwards is ignored
-    this.#state = DEAD;
+    if ((this._bits & STATE) === DEAD) return; // killed already: what the body does afterwards is ignored
+    this._bits = (this._bits & ~STATE) | DEAD;
     if (failed) {
-      this.#flags |= FAILED;
-      this.#result = error;
+      this._bits |= FAILED;
+      this.#body = error;
     } else {
-      this.#result = value;
+      this.#body = value;
     }
     this.#args = undefined as unknown as A; // let the arguments be collected
     this.outer?.disown(this);
@@ -232,19 +298,19 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     } else if (value instanceof GreenletExit && diagnostics.killed.hasSubscribers) {
       diagnostics.killed.publish(this);
     }
-    const links = this.#links;
+    const links = this.#rare?.links ?? null;
     const waiter = this.#waiter;
     this.#waiter = null;
-    if (failed && (this.#flags & OBSERVED) === 0) outsideScope(() => hub.reportError(this as Greenlet, error));
+    if (failed && (this._bits & OBSERVED) === 0) reportUnobserved(this as Greenlet, error);
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
     if (links !== null) {
       this.#notify(links);
-      this.#links = null;
+      this.#rare!.links = null;
     }
   }
 
   #notify(links: Link[]): void {
-    const ok = (this.#flags & FAILED) === 0;
+    const ok = (this._bits & FAILED) === 0;
     for (const link of links) {
       const fn = link.fn as LinkCallback<this> | null;
       if (fn === null) continue; // unlinked by an earlier callback
@@ -258,12 +324,12 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** Forgets the links made with `fn`: in place while they are being called, else by copy. */
   #dropLinks(fn: unknown): void {
-    const links = this.#links;
+    const links = this.#rare?.links ?? null;
     if (links === null) return;
-    if (this.#state === DEAD) {
+    if ((this._bits & STATE) === DEAD) {
       for (const link of links) if (link.fn === fn) link.fn = null;
     } else {
-      this.#links = links.filter((link) => link.fn !== fn);
+      this.#rare!.links = links.filter((link) => link.fn !== fn);
     }
   }
 
@@ -277,10 +343,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   #addLink(fn: unknown, kind: number): void {
     validateFunction(fn, 'callback');
-    this.#flags |= OBSERVED;
+    this._bits |= OBSERVED;
     const link: Link = { fn: fn as LinkCallback<never>, kind };
-    if (this.#state === DEAD) queueMicrotask(() => this.#notify([link]));
-    else (this.#links ??= []).push(link);
+    if ((this._bits & STATE) === DEAD) queueMicrotask(() => this.#notify([link]));
+    else (this.#aux().links ??= []).push(link);
   }
 
   /**
@@ -308,10 +374,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
   [kAddWaiter](fn: (greenlet: this) => void): void {
-    this.#flags |= OBSERVED;
-    if (this.#state === DEAD) queueMicrotask(() => fn(this));
+    this._bits |= OBSERVED;
+    if ((this._bits & STATE) === DEAD) callLater(fn, this);
     else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
-    else (this.#links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
+    else (this.#aux().links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
   }
 
   /** @internal */
@@ -322,7 +388,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
 
   /** @internal Counts the greenlet as observed (its failure is someone's to handle, not the hub's). */
   [kObserve](): void {
-    this.#flags |= OBSERVED;
+    this._bits |= OBSERVED;
   }
 
   /**
@@ -331,8 +397,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
    */
   join(options: WaitOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
-    this.#flags |= OBSERVED;
-    if (this.#state === DEAD) return Promise.resolve();
+    this._bits |= OBSERVED;
+    if ((this._bits & STATE) === DEAD) return Promise.resolve();
     const scope = waitScope();
     if (scope?.aborted) return Promise.reject(scope.reason);
     return new Promise<void>((resolve, reject) => {
@@ -366,22 +432,22 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
    * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
    */
   async get(options: WaitOptions = {}): Promise<T> {
-    this.#flags |= OBSERVED;
-    if (this.#state !== DEAD) {
+    this._bits |= OBSERVED;
+    if ((this._bits & STATE) !== DEAD) {
       // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
       // could only wait for itself forever.
-      if (this.#state === RUNNING && getCurrent() === this) {
+      if ((this._bits & STATE) === RUNNING && getCurrent() === this) {
         throw new TypeError('Chaining cycle: a greenlet cannot wait for its own result (it returned or awaited itself)');
       }
       const seconds = options.timeout;
       await this.join(options);
-      if (this.#state !== DEAD) throw new Timeout(seconds ?? null);
+      if ((this._bits & STATE) !== DEAD) throw new Timeout(seconds ?? null);
     }
-    if ((this.#flags & FAILED) !== 0) throw this.#result;
+    if ((this._bits & FAILED) !== 0) throw this.#body;
     // A promise cannot resolve with the greenlet itself: being thenable, it would be adopted again
     // forever. Same rule as a promise resolved with itself.
-    if (this.#result === this) throw new TypeError('Chaining cycle: the value of this greenlet is the greenlet itself; read greenlet.value after join()');
-    return this.#result as T;
+    if (this.#body === this) throw new TypeError('Chaining cycle: the value of this greenlet is the greenlet itself; read greenlet.value after join()');
+    return this.#body as T;
   }
 
   /** Makes the greenlet awaitable: `await g` is `g.get()`. */
@@ -401,10 +467,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   kill(options: KillOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
     const exception = toException(options.exception);
-    if (this.#state !== DEAD) {
-      if (this.#rare?.startTimer !== undefined) {
-        rawClearTimeout(this.#rare.startTimer);
-        this.#rare.startTimer = undefined;
+    if ((this._bits & STATE) !== DEAD) {
+      const rare = this.#rare;
+      if (rare?.startTimer !== undefined) {
+        rawClearTimeout(rare.startTimer);
+        rare.startTimer = undefined;
       }
       this.abort(exception);
       const failed = !(exception instanceof GreenletExit);
@@ -422,7 +489,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
     return true;
   }
 
-  /** Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
+  /** @internal Disposing of a greenlet (its owner scope ended) kills it with GreenletExit. */
   override dispose(reason: unknown): void {
     void this.kill({ exception: reason instanceof GreenletExit ? reason : new GreenletExit(), block: false });
   }
@@ -430,6 +497,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends Scope im
   override toString(): string {
     return `<Greenlet "${this.name}">`;
   }
+}
+
+function reportUnobserved(g: Greenlet, error: unknown): void {
+  outsideScope(() => hub.reportError(g, error));
+}
+
+function callLater<G>(fn: (greenlet: G) => void, g: G): void {
+  queueMicrotask(() => fn(g));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

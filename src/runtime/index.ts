@@ -6,7 +6,7 @@ export { hub } from './hub.js';
 export type { ErrorHandler } from './hub.js';
 export { joinAll, killAll } from './joinall.js';
 export type { JoinAllOptions } from './joinall.js';
-export { Scope, currentScope, currentSignal, outsideScope } from './scope.js';
+export { Scope, ScopeBase, currentScope, currentSignal, outsideScope } from './scope.js';
 export type { ScopeResource } from './scope.js';
 export { sleep } from './sleep.js';
 export { Timeout, withTimeout } from './timeout.js';

@@ -22,90 +22,107 @@ export interface ScopeResource {
 const OPEN = 0;
 const ABORTED = 1;
 const RELEASED = 2;
+/** The bits of `ScopeBase._bits` that hold the scope's state; a subclass owns the others. @internal */
+export const SCOPE_STATE = 3;
+
+/**
+ * What few scopes need, made on first use. A subclass may keep its own rare fields here too (a
+ * greenlet's name), so that it pays for no field of its own. @internal
+ */
+export interface ScopeAux {
+  reason?: unknown;
+  owned?: Set<ScopeResource> | undefined;
+  controller?: AbortController;
+  heir?: Scope;
+  pending?: boolean;
+}
 
 /** Carries the current scope through every callback and promise continuation. */
 export const scopeStorage = new AsyncLocalStorage<Scope>();
 
 /**
- * A unit of cancellation. Every greenlet is a scope; `withTimeout` opens a nested one. I/O started
- * while a scope is current registers with it through `own()`; `abort(reason)` destroys all of it,
- * and the scope's `signal` aborts with the same reason (a `GreenletExit` or a `Timeout`).
+ * The cancellation mechanics shared by {@link Scope} and `Greenlet`, in one object each: a
+ * greenlet carries its scope's state in its own fields instead of holding a second object, which
+ * every greenlet would pay for. What it shows publicly is `signal`; the mechanics (own, abort,
+ * release, enter …) are public on `Scope` only, so a greenlet's public surface stays gevent's.
  *
  * @example
  * ```ts
- * import { currentScope } from 'nodevent';
- * const scope = currentScope();
- * if (scope) await fetch('http://127.0.0.1:8080/', { signal: scope.signal });
+ * import { spawn, currentScope, type ScopeBase } from 'nodevent';
+ * const g = spawn(() => currentScope());
+ * const base: ScopeBase = g; // a greenlet's scope is the greenlet itself
+ * console.log(base.signal.aborted); // false
  * ```
  */
-export class Scope implements ScopeResource {
-  /** The scope this one was opened in, or null at top level. */
+export abstract class ScopeBase {
+  /** @internal The scope this one was opened in, or null at top level. */
   readonly outer: Scope | null;
-  #state = OPEN;
-  // Reason, owned resources and controller live apart, made on first use: most greenlets own
-  // nothing and never abort, and every field here is paid by every greenlet.
-  #aux: { reason?: unknown; owned?: Set<ScopeResource>; controller?: AbortController; heir?: Scope; pending?: boolean } | undefined = undefined;
+  /**
+   * @internal The scope's state in the bits of SCOPE_STATE; a Greenlet keeps its own state and
+   * flags in the bits above, so that both cost one field.
+   */
+  _bits = OPEN;
+  /**
+   * @internal Reason, owned resources and controller live apart, made on first use: most
+   * greenlets own nothing and never abort, and every field here is paid by every greenlet.
+   */
+  _aux: ScopeAux | undefined = undefined;
 
   constructor(outer: Scope | null = null) {
     this.outer = outer;
   }
 
-  /** True once the scope was aborted. */
+  /** @internal True once the scope was aborted. */
   get aborted(): boolean {
-    return this.#state === ABORTED;
+    return (this._bits & SCOPE_STATE) === ABORTED;
   }
 
-  /** True once the scope ended, aborted or released. */
+  /** @internal True once the scope ended, aborted or released. */
   get closed(): boolean {
-    return this.#state !== OPEN;
+    return (this._bits & SCOPE_STATE) !== OPEN;
   }
 
-  /** Why the scope was aborted (undefined while it was not). */
+  /** @internal Why the scope was aborted (undefined while it was not). */
   get reason(): unknown {
-    return this.#aux?.reason;
+    return this._aux?.reason;
   }
 
-  /** An AbortSignal that aborts with the scope's reason. */
+  /**
+   * An AbortSignal that aborts with the scope's reason (for a greenlet: when it is killed, with
+   * the kill's exception). Pass it to any API that takes a `signal`.
+   */
   get signal(): AbortSignal {
-    const aux = (this.#aux ??= {});
+    const aux = (this._aux ??= {});
     if (aux.controller === undefined) {
       aux.controller = new AbortController();
-      if (this.#state === ABORTED) aux.controller.abort(aux.reason);
+      if ((this._bits & SCOPE_STATE) === ABORTED) aux.controller.abort(aux.reason);
     }
     return aux.controller.signal;
   }
 
-  /**
-   * Registers `resource` with the scope, to be disposed when it aborts. A scope that already ended
-   * or was aborted owns nothing new: the resource is neither tracked nor disposed. Library code
-   * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
-   * was delivered once, to what was outstanding when it came.
-   */
+  /** @internal See {@link Scope.own}. */
   own(resource: ScopeResource): void {
-    if (this.#state === OPEN) ((this.#aux ??= {}).owned ??= new Set()).add(resource);
+    if ((this._bits & SCOPE_STATE) === OPEN) ((this._aux ??= {}).owned ??= new Set()).add(resource);
   }
 
-  /**
-   * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
-   * scope that ended normally the request goes on to the scope that inherited what it owned.
-   */
+  /** @internal See {@link Scope.disown}. */
   disown(resource: ScopeResource): void {
-    const aux = this.#aux;
+    const aux = this._aux;
     if (aux === undefined) return;
     if (aux.heir !== undefined) aux.heir.disown(resource);
     else aux.owned?.delete(resource);
   }
 
-  /** Number of resources the scope currently owns. */
+  /** @internal Number of resources the scope currently owns. */
   get ownedCount(): number {
-    return this.#aux?.owned?.size ?? 0;
+    return this._aux?.owned?.size ?? 0;
   }
 
-  /** Aborts the scope: the signal fires, then every owned resource is disposed. */
+  /** @internal See {@link Scope.abort}. */
   abort(reason: unknown): boolean {
-    if (this.#state !== OPEN) return false;
-    this.#state = ABORTED;
-    const aux = (this.#aux ??= {});
+    if ((this._bits & SCOPE_STATE) !== OPEN) return false;
+    this._bits = (this._bits & ~SCOPE_STATE) | ABORTED;
+    const aux = (this._aux ??= {});
     aux.reason = reason;
     const owned = aux.owned;
     aux.owned = undefined;
@@ -116,7 +133,7 @@ export class Scope implements ScopeResource {
     let delivered = false;
     if (owned !== undefined) {
       for (const resource of owned) {
-        if (!(resource instanceof Scope) || !resource._isTask) delivered = true;
+        if (!(resource instanceof ScopeBase) || !resource._isTask) delivered = true;
         try {
           resource.dispose(reason);
         } catch {
@@ -135,22 +152,17 @@ export class Scope implements ScopeResource {
 
   /** @internal Takes the kill that reached nothing yet, once: true when there was one. */
   _takePendingKill(): boolean {
-    const aux = this.#aux;
-    if (this.#state !== ABORTED || aux?.pending !== true) return false;
+    const aux = this._aux;
+    if ((this._bits & SCOPE_STATE) !== ABORTED || aux?.pending !== true) return false;
     aux.pending = false;
     return true;
   }
 
-  /**
-   * Ends the scope normally; nothing it owns is destroyed. With an open `heir` (the enclosing
-   * scope of a `withTimeout` block) everything it owns passes to the heir, which then disposes of
-   * it if it aborts (and aborts this scope's `signal`, if it was used), and later `disown` calls
-   * reach the heir. Without one it is forgotten.
-   */
+  /** @internal See {@link Scope.release}. */
   release(heir: Scope | null = null): void {
-    if (this.#state !== OPEN) return;
-    this.#state = RELEASED;
-    const aux = this.#aux;
+    if ((this._bits & SCOPE_STATE) !== OPEN) return;
+    this._bits = (this._bits & ~SCOPE_STATE) | RELEASED;
+    const aux = this._aux;
     if (aux === undefined) return;
     const owned = aux.owned;
     aux.owned = undefined;
@@ -158,22 +170,95 @@ export class Scope implements ScopeResource {
     aux.heir = heir;
     if (owned !== undefined) for (const resource of owned) heir.own(resource);
     // I/O started with this scope's `signal` may still run: the heir's abort reaches it too.
-    const controller = aux.controller;
-    if (controller !== undefined) heir.own({ dispose: (reason) => controller.abort(reason) });
+    if (aux.controller !== undefined) heir.own(abortsWith(aux.controller));
   }
 
-  /** Disposing of a nested scope aborts it. */
+  /** @internal Disposing of a nested scope aborts it. */
   dispose(reason: unknown): void {
     this.abort(reason);
   }
 
-  /** Runs `fn` with this scope current. */
+  /** @internal See {@link Scope.enter}. */
   enter<R>(fn: () => R): R {
-    return scopeStorage.run(this, fn);
+    return scopeStorage.run(this as ScopeBase as Scope, fn);
+  }
+}
+
+// Apart from release(), which every greenlet calls: a function with a captured variable allocates
+// its closure context on every call, also when the closure is never made.
+function abortsWith(controller: AbortController): ScopeResource {
+  return { dispose: (reason) => controller.abort(reason) };
+}
+
+/**
+ * A unit of cancellation. Every greenlet runs in one (its own); `withTimeout` opens a nested one.
+ * I/O started while a scope is current registers with it through `own()`; `abort(reason)`
+ * destroys all of it, and the scope's `signal` aborts with the same reason (a `GreenletExit` or a
+ * `Timeout`). `currentScope()` returns the innermost one; for a greenlet's body that is the
+ * greenlet's own scope, and `x instanceof Scope` holds for it.
+ *
+ * @example
+ * ```ts
+ * import { currentScope } from 'nodevent';
+ * const scope = currentScope();
+ * if (scope) await fetch('http://127.0.0.1:8080/', { signal: scope.signal });
+ * ```
+ */
+export interface Scope extends ScopeResource {
+  // Declared here, implemented by ScopeBase: public on a Scope, internal on a Greenlet, and neither
+  // pays for a second object or a forwarding call.
+  /** The scope this one was opened in, or null at top level. */
+  readonly outer: Scope | null;
+  /** True once the scope was aborted. */
+  get aborted(): boolean;
+  /** True once the scope ended, aborted or released. */
+  get closed(): boolean;
+  /** Why the scope was aborted (undefined while it was not). */
+  get reason(): unknown;
+  /** Number of resources the scope currently owns. */
+  get ownedCount(): number;
+  /**
+   * Registers `resource` with the scope, to be disposed when it aborts. A scope that already ended
+   * or was aborted owns nothing new: the resource is neither tracked nor disposed. Library code
+   * often runs in a context captured long ago (a reconnect timer, a pool's queue), and the kill
+   * was delivered once, to what was outstanding when it came.
+   */
+  own(resource: ScopeResource): void;
+  /**
+   * Forgets `resource` without disposing of it (it finished, or it was handed on). In a nested
+   * scope that ended normally the request goes on to the scope that inherited what it owned.
+   */
+  disown(resource: ScopeResource): void;
+  /** Aborts the scope: the signal fires, then every owned resource is disposed. False if it had ended. */
+  abort(reason: unknown): boolean;
+  /**
+   * Ends the scope normally; nothing it owns is destroyed. With an open `heir` (the enclosing
+   * scope of a `withTimeout` block) everything it owns passes to the heir, which then disposes of
+   * it if it aborts (and aborts this scope's `signal`, if it was used), and later `disown` calls
+   * reach the heir. Without one it is forgotten.
+   */
+  release(heir?: Scope | null): void;
+  /** Disposing of a nested scope aborts it. */
+  dispose(reason: unknown): void;
+  /** Runs `fn` with this scope current. */
+  enter<R>(fn: () => R): R;
+}
+
+export class Scope extends ScopeBase {
+  // currentScope() is typed Scope and may return a greenlet (whose scope is itself): instanceof
+  // answers for the mechanics, which both share, not for the class that holds them.
+  // A subclass of Scope keeps the ordinary test.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === Scope ? value instanceof ScopeBase : Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
 
 const nativeThen = Promise.prototype.then;
+
+/** A native promise whose `then` is the native one: following it runs no user code. @internal */
+export function isNativePromise(value: unknown): value is Promise<unknown> {
+  return value instanceof Promise && value.then === nativeThen;
+}
 
 /**
  * Settles through `onValue`/`onError` when `thenable` does. A thenable other than a native promise
@@ -183,7 +268,7 @@ const nativeThen = Promise.prototype.then;
  * @internal
  */
 export function adoptIn<T>(scope: Scope, thenable: PromiseLike<T>, onValue: (value: T) => void, onError: (error: unknown) => void): void {
-  if (thenable instanceof Promise && thenable.then === nativeThen) {
+  if (isNativePromise(thenable)) {
     thenable.then(onValue, onError);
     return;
   }

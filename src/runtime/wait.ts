@@ -190,20 +190,18 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
+  // No list of the pending ones: a wait over many greenlets pays one slot per greenlet, in `done`.
   const done: T[] = [];
-  const pending: T[] = [];
-  for (const obj of list) {
-    if (obj.ready()) done.push(obj);
-    else pending.push(obj);
-  }
-  if (done.length >= count || pending.length === 0) return Promise.resolve(done.slice(0, Math.max(count, 0)));
+  for (let i = 0; i < list.length; i++) if (list[i]!.ready()) done.push(list[i]!);
+  if (done.length >= count || done.length === list.length) return Promise.resolve(done.slice(0, Math.max(count, 0)));
   const scope = waitScope();
   if (scope?.aborted) return Promise.reject(scope.reason);
   return new Promise<T[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (timer !== undefined) rawClearTimeout(timer);
-      for (const obj of pending) removeWaiter(obj, onReady);
+      // Those that were ready at the start, or finished since, hold no waiter: a no-op for them.
+      for (let i = 0; i < list.length; i++) removeWaiter(list[i]!, onReady);
     };
     const owned = scope === undefined ? undefined : {
       dispose: (reason: unknown) => {
@@ -220,7 +218,7 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
       done.push(obj);
       if (done.length === count) finish();
     }
-    for (const obj of pending) addWaiter(obj, onReady);
+    for (let i = 0; i < list.length; i++) if (!list[i]!.ready()) addWaiter(list[i]!, onReady);
     if (ms !== undefined) timer = rawSetTimeout(finish, ms);
     if (owned !== undefined) scope!.own(owned);
   });
