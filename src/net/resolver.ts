@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { caresLookup } from '../patch/dns.js';
+import { caresLookup } from '../resolver/lookup.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
