@@ -1,10 +1,9 @@
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { waitScope } from '../runtime/scope.js';
 import { invalidArgType } from '../internal/validate.js';
 import { isPatched, replace, restore, sync } from '../internal/registry.js';
-import { bound, caresLookup, configureLookup, lookupEngine, parseLookup, runLookup, shapeLookup } from '../resolver/lookup.js';
+import { bound, caresLookup, configureLookup, familyOf, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
 
 export { caresLookup } from '../resolver/lookup.js';
 
@@ -79,10 +78,11 @@ function lookup(this: unknown, hostname: unknown, options: unknown, callback?: u
   const req = typeof cb === 'function' ? parseLookup(hostname, typeof options === 'function' ? undefined : options) : null;
   // eslint-disable-next-line prefer-rest-params
   if (req === null || lookupEngine().needsOriginal(req.hostname)) return cancellableOriginalLookup.apply(this, [...arguments]) as object;
-  runLookup(req, waitScope()).then((addresses) => {
-    if (req.all) process.nextTick(cb as Callback, null, shapeLookup(req, addresses));
-    else process.nextTick(cb as Callback, null, addresses[0], req.family || isIP(addresses[0]!));
-  }, (err: unknown) => process.nextTick(cb as Callback, err));
+  startLookup(req, waitScope(), (err, addresses) => {
+    if (err !== null) process.nextTick(cb as Callback, err);
+    else if (req.all) process.nextTick(cb as Callback, null, shapeLookup(req, addresses!));
+    else process.nextTick(cb as Callback, null, addresses![0], req.family || familyOf(addresses![0]!));
+  });
   return {};
 }
 // util.promisify(dns.lookup) resolves { address, family }, as it does for Node's own.

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { waitScope, type Scope } from '../runtime/scope.js';
-import { CaresLookup, type LookupRequest } from './cares.js';
+import { CaresLookup, type LookupDone, type LookupRequest } from './cares.js';
 import { CaresQueries, type QueryOptions } from './query.js';
 
 // `dns.promises.lookup`'s contract over the shared CaresLookup engine, usable patched or not: the
@@ -24,6 +24,16 @@ export function lookupEngine(): CaresLookup {
   return engine;
 }
 
+/**
+ * isIP(hostname) !== 0, cheaply for the usual name: an IPv4 literal ends with a digit, an IPv6
+ * one has a colon; anything else is not an IP (Node's isIPv6 regular expression is costly).
+ */
+function maybeIP(hostname: string): boolean {
+  const last = hostname.charCodeAt(hostname.length - 1);
+  if ((last < 48 || last > 57) && !hostname.includes(':')) return false;
+  return isIP(hostname) !== 0;
+}
+
 const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
 
 /**
@@ -31,7 +41,7 @@ const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
  * arguments (so the error is Node's own), an empty hostname, an IP literal.
  */
 export function parseLookup(hostname: unknown, options: unknown): LookupRequest | null {
-  if (!hostname || typeof hostname !== 'string' || isIP(hostname) !== 0) return null;
+  if (!hostname || typeof hostname !== 'string' || maybeIP(hostname)) return null;
   const req: LookupRequest = { hostname, family: 0, hints: 0, all: false, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
   if (typeof options === 'number') {
     if (options !== 0 && options !== 4 && options !== 6) return null;
@@ -65,16 +75,36 @@ export function parseLookup(hostname: unknown, options: unknown): LookupRequest 
   return req;
 }
 
-/** Resolves through c-ares; in a scope, rejects with the scope's reason as soon as it aborts. */
-export function runLookup(req: LookupRequest, scope: Scope | undefined): Promise<string[]> {
-  if (scope?.aborted) return Promise.reject(scope.reason);
-  const { promise, release } = lookupEngine().start(req);
-  if (scope === undefined) return promise;
-  return new Promise<string[]>((resolve, reject) => {
-    const owned = { dispose(reason: unknown) { release(); reject(reason); } };
-    scope.own(owned);
-    promise.then((v) => { scope.disown(owned); resolve(v); }, (e: unknown) => { scope.disown(owned); reject(e); });
+/**
+ * Resolves through c-ares and calls `done` once; in a scope, with the scope's reason as soon as
+ * it aborts (the lookup's questions are then released). Callbacks, not promises: this is the
+ * path of every patched lookup, and each promise layer costs a microtask and an allocation.
+ */
+export function startLookup(req: LookupRequest, scope: Scope | undefined, done: LookupDone): void {
+  if (scope === undefined) {
+    lookupEngine().start(req, done);
+    return;
+  }
+  if (scope.aborted) {
+    done(scope.reason as Error);
+    return;
+  }
+  let over = false;
+  const owned = {
+    dispose(reason: unknown) {
+      if (over) return;
+      over = true;
+      release();
+      done(reason as Error);
+    },
+  };
+  const release = lookupEngine().start(req, (err, addresses) => {
+    if (over) return;
+    over = true;
+    scope.disown(owned);
+    done(err, addresses);
   });
+  if (!over) scope.own(owned);
 }
 
 /** A promise that also rejects with the scope's reason when the scope aborts first. */
@@ -87,10 +117,15 @@ export function bound<T>(promise: Promise<T>, scope: Scope | undefined): Promise
   });
 }
 
+/** The family of an address the resolver gave (so surely an IP): no full parse needed. */
+export function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
 /** `{ address, family }` or, with `all`, the list of them. */
 export function shapeLookup(req: LookupRequest, addresses: string[]): dns.LookupAddress | dns.LookupAddress[] {
-  const family = (a: string): number => req.family || isIP(a);
-  return req.all ? addresses.map((address) => ({ address, family: family(address) })) : { address: addresses[0]!, family: family(addresses[0]!) };
+  if (!req.all) return { address: addresses[0]!, family: req.family || familyOf(addresses[0]!) };
+  return addresses.map((address) => ({ address, family: req.family || familyOf(address) }));
 }
 
 /**
@@ -117,5 +152,7 @@ export function caresLookup(hostname: unknown, options?: unknown): Promise<unkno
     if (scope?.aborted && req !== null) return Promise.reject(scope.reason);
     return bound(originalPromisesLookup(hostname, options), scope);
   }
-  return runLookup(req, scope).then((addresses) => shapeLookup(req, addresses));
+  return new Promise((resolve, reject) => {
+    startLookup(req, scope, (err, addresses) => (err === null ? resolve(shapeLookup(req, addresses!)) : reject(err)));
+  });
 }

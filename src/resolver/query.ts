@@ -28,6 +28,7 @@ export interface QueryOptions {
 const { resolve4, resolve6, cancel } = dns.Resolver.prototype;
 
 type Ttl = { address: string; ttl: number };
+const WITH_TTL = { ttl: true } as const;
 
 /** A c-ares channel: one `Resolver` (one socket) and the questions it has in flight. */
 interface Channel {
@@ -38,6 +39,26 @@ interface Channel {
   timeout: number;
 }
 
+/** Called once with a question's outcome. */
+export type OutcomeListener = (outcome: QueryOutcome) => void;
+
+/** One asker of a question: `release()` when no longer interested (done or cancelled). */
+export interface Asked {
+  release(): void;
+}
+
+/** An asker's place on its question; `listener` is cleared by `release()`. */
+class Waiter implements Asked {
+  constructor(public question: Question | undefined, public listener: OutcomeListener | undefined, readonly owner: CaresQueries) {}
+  release(): void {
+    const q = this.question;
+    if (q === undefined) return;
+    this.question = undefined;
+    this.listener = undefined;
+    if (--q.waiters === 0) this.owner._abandon(q);
+  }
+}
+
 /** One question (name and type), shared by everyone asking it while it is in flight. */
 class Question {
   waiters = 0;
@@ -45,14 +66,36 @@ class Question {
   sentAt = 0;
   tries = 0;
   channel: Channel | undefined;
-  settle!: (outcome: QueryOutcome) => void;
-  readonly promise: Promise<QueryOutcome>;
-  constructor(readonly name: string, readonly type: 'A' | 'AAAA', readonly key: string) {
-    this.promise = new Promise((resolve) => (this.settle = resolve));
+  outcome: QueryOutcome | undefined;
+  // Listeners, not a promise: an answer reaches its askers without a microtask per layer.
+  readonly listeners: Waiter[] = [];
+  #promise: Promise<QueryOutcome> | undefined;
+  constructor(readonly name: string, readonly type: 'A' | 'AAAA', readonly key: string) {}
+
+  settle(outcome: QueryOutcome): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    for (const w of this.listeners) {
+      const listener = w.listener;
+      w.listener = undefined;
+      listener?.(outcome);
+    }
+    this.listeners.length = 0;
+  }
+
+  /** The outcome as a promise (made on demand: the lookups listen instead). */
+  get promise(): Promise<QueryOutcome> {
+    if (this.#promise === undefined) {
+      this.#promise = this.outcome !== undefined ? Promise.resolve(this.outcome) : new Promise((resolve) => {
+        this.listeners.push(new Waiter(undefined, resolve, undefined as unknown as CaresQueries));
+      });
+    }
+    return this.#promise;
   }
 }
 
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
+const NOTHING_ASKED: Asked = { release() {} };
 
 /**
  * A and AAAA questions over c-ares channels, sent at the pace the server keeps up with.
@@ -97,13 +140,19 @@ export class CaresQueries {
     this.patience = options.patience ?? (() => 10_000);
   }
 
-  /** Asks `type` for `name`. Call `release()` when no longer interested (done or cancelled). */
-  ask(name: string, type: 'A' | 'AAAA'): { promise: Promise<QueryOutcome>; release(): void } {
-    const key = `${type} ${name.toLowerCase()}`;
+  /**
+   * Asks `type` for `name`; `listener` gets the outcome once (possibly in this call, from the
+   * cache). Call `release()` when no longer interested (done or cancelled).
+   */
+  listen(name: string, type: 'A' | 'AAAA', listener: OutcomeListener): Asked {
+    const key = type === 'A' ? `A ${name.toLowerCase()}` : `AAAA ${name.toLowerCase()}`;
     if (this.#cache !== undefined) {
       const cached = this.#cache.get(key);
       if (cached !== undefined) {
-        if (cached.expires > Date.now()) return { promise: Promise.resolve({ addresses: cached.addresses }), release() {} };
+        if (cached.expires > Date.now()) {
+          listener({ addresses: cached.addresses });
+          return NOTHING_ASKED;
+        }
         this.#cache.delete(key);
       }
     }
@@ -114,17 +163,18 @@ export class CaresQueries {
       this.#queue.push(q);
       this.#schedule();
     }
-    const question = q;
-    question.waiters++;
-    let released = false;
-    return {
-      promise: question.promise,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--question.waiters === 0) this.#abandon(question);
-      },
-    };
+    q.waiters++;
+    const waiter = new Waiter(q, listener, this);
+    q.listeners.push(waiter);
+    return waiter;
+  }
+
+  /** `listen`, as a promise of the outcome (the same promise for everyone asking it at once). */
+  ask(name: string, type: 'A' | 'AAAA'): { promise: Promise<QueryOutcome>; release(): void } {
+    let outcome: QueryOutcome | undefined;
+    const asked = this.listen(name, type, (o) => (outcome = o));
+    if (outcome !== undefined) return { promise: Promise.resolve(outcome), release() {} };
+    return { promise: (asked as Waiter).question!.promise, release: () => asked.release() };
   }
 
   /** Questions waiting for room in the window. */
@@ -148,7 +198,8 @@ export class CaresQueries {
     q.settle(outcome);
   }
 
-  #abandon(q: Question): void {
+  /** @internal The last asker of `q` released it. */
+  _abandon(q: Question): void {
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
@@ -264,7 +315,7 @@ export class CaresQueries {
     q.channel = channel;
     channel.live.add(q);
     this.#inFlight++;
-    const done = (err: NodeJS.ErrnoException | null, records: Ttl[]): void => {
+    const done = (err: NodeJS.ErrnoException | null, records: string[] | Ttl[]): void => {
       channel.live.delete(q);
       q.channel = undefined;
       this.#inFlight--;
@@ -282,11 +333,12 @@ export class CaresQueries {
         this.#pacing.answered(q.tries === 1 ? performance.now() - q.sentAt : undefined);
         this.#sweep();
         if (err) this.#finish(q, { code: code ?? 'EBADRESP' });
+        else if (this.#cache === undefined) this.#finish(q, { addresses: records as string[] });
         else {
-          const addresses = records.map((r) => r.address);
-          if (this.#cache !== undefined && records.length > 0) {
+          const addresses = (records as Ttl[]).map((r) => r.address);
+          if (records.length > 0) {
             let ttl = Infinity;
-            for (const r of records) ttl = Math.min(ttl, r.ttl);
+            for (const r of records as Ttl[]) ttl = Math.min(ttl, r.ttl);
             if (ttl > 0) this.#cache.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
           }
           this.#finish(q, { addresses });
@@ -294,6 +346,9 @@ export class CaresQueries {
       }
       this.#pump();
     };
-    (q.type === 'A' ? resolve4 : resolve6).call(channel.resolver, q.name, { ttl: true }, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+    // TTLs only when cached: without them c-ares' answers are plain strings, one object less each.
+    const query = q.type === 'A' ? resolve4 : resolve6;
+    if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
+    else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
   }
 }
