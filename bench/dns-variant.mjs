@@ -17,6 +17,8 @@ const self = fileURLToPath(import.meta.url);
 const nodevent = variant === 'greenlets' ? await import('../dist/index.js') : null;
 const nodeventNet = variant === 'greenlets' ? await import('../dist/net/index.js') : null;
 const nodeventPatch = variant.startsWith('patched') ? await import('../dist/patch/index.js') : null;
+// The shared engine's pacing state after the run: losses it noticed, questions it asked again.
+const engine = nodevent || nodeventPatch ? await import('../dist/resolver/lookup.js') : null;
 // Patching is set-up, done once at start-up as with `node --import nodevent/register`.
 nodeventPatch?.patchAll();
 
@@ -140,6 +142,8 @@ if (variant === '--share') {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const drops = udpDrops() - dropsBefore;
   const maxRssKb = process.resourceUsage().maxRSS + (outcome.childRssKb ?? 0);
-  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, cpuMs })}\n`);
+  const queries = engine?.lookupEngine().queries;
+  const pacing = queries && { ...queries.pacing, retransmits: queries.retransmits };
+  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, cpuMs, pacing })}\n`);
   process.exit(0);
 }

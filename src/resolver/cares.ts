@@ -75,6 +75,8 @@ export class CaresLookup {
   readonly #nsswitch: WatchedFile<ReturnType<typeof parseNsswitch>>;
   readonly #gaiConf = new WatchedFile('/etc/gai.conf', (t) => t.split('\n').some((l) => l.replace(/#.*/, '').trim() !== ''));
   #ifaces: { at: number; v4: boolean; v6: boolean } = { at: -Infinity, v4: false, v6: false };
+  #plainFor: ReturnType<typeof parseNsswitch> | undefined;
+  #plain = false;
 
   constructor(queries: CaresQueries, files: SystemFiles = {}) {
     this.queries = queries;
@@ -93,8 +95,15 @@ export class CaresLookup {
     // eslint-disable-next-line no-control-regex
     if (/[^\x00-\x7f]/.test(hostname)) return true;
     if (this.#gaiConf.value) return true;
-    const { sources, hasActions } = this.#nsswitch.value;
-    if (hasActions) return true;
+    const nsswitch = this.#nsswitch.value;
+    if (nsswitch.hasActions) return true;
+    // The usual `hosts: files dns`: nothing else to check per name.
+    if (nsswitch !== this.#plainFor) {
+      this.#plainFor = nsswitch;
+      this.#plain = nsswitch.sources.every((source) => source === 'files' || source === 'dns');
+    }
+    if (this.#plain) return false;
+    const { sources } = nsswitch;
     const name = hostname.toLowerCase().replace(/\.$/, '');
     for (const source of sources) {
       if (source === 'files' || source === 'dns') continue;
@@ -183,7 +192,8 @@ export class CaresLookup {
   /** glibc's res_search: the name as is and with each search domain, in ndots order. */
   *#search(hostname: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean): Walk<string[] | number> {
     const { search, ndots } = this.#resolvConf.value;
-    const dots = hostname.split('.').length - 1;
+    let dots = 0;
+    for (let at = hostname.indexOf('.'); at !== -1; at = hostname.indexOf('.', at + 1)) dots++;
     const trailingDot = hostname.endsWith('.');
     let saved = -1;
     let triedAsIs = false;

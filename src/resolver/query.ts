@@ -223,6 +223,7 @@ export class CaresQueries {
 
   /** @internal The last asker of `q` released it. */
   _abandon(q: Question): void {
+    if (q.outcome !== undefined) return;
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
@@ -238,6 +239,8 @@ export class CaresQueries {
     this.#pumping = true;
     queueMicrotask(() => {
       this.#pumping = false;
+      // New questions: the servers are read again before they go, so dns.setServers() applies.
+      this.#servers_ = undefined;
       outsideScope(() => this.#pump());
     });
   }
@@ -257,8 +260,6 @@ export class CaresQueries {
         }
       }
     }
-    // dns.getServers() builds new arrays: read once per pump, not once per question.
-    this.#servers_ = undefined;
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
     let room = Math.min(SLICE, window - this.#inFlight);
@@ -286,6 +287,7 @@ export class CaresQueries {
     }
   }
 
+  /** The servers, read when new questions were asked (dns.getServers() builds new arrays: not per answer). */
   #serversNow(): string[] | undefined {
     if (this.#servers === undefined) return undefined;
     if (this.#servers_ === undefined) {
