@@ -100,7 +100,7 @@ export class CaresLookup {
     // The usual `hosts: files dns`: nothing else to check per name.
     if (nsswitch !== this.#plainFor) {
       this.#plainFor = nsswitch;
-      this.#plain = nsswitch.sources.every((source) => source === 'files' || source === 'dns');
+      this.#plain = nsswitch.sources.includes('dns') && nsswitch.sources.every((source) => source === 'files' || source === 'dns');
     }
     if (this.#plain) return false;
     const { sources } = nsswitch;
@@ -136,9 +136,37 @@ export class CaresLookup {
    * then the questions nobody else asked are cancelled and `done` is never called.
    */
   start(req: LookupRequest, done: LookupDone): () => void {
-    const run = new Run(this.queries, this.#walk(req), req.order, done);
-    run.advance(NO_OUTCOMES);
+    const run = new Run(this.queries, req.order, done);
+    const first = this.#firstAsk(req);
+    if (first === undefined) run.walk(this.#walk(req));
+    else {
+      // The walk's first question, asked without the walk: most lookups end with its answer.
+      run.ask(req.hostname, first, (outcomes) => {
+        let addresses: string[] | undefined;
+        for (const o of outcomes) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
+        if (addresses !== undefined) run.ordered(addresses);
+        else run.walk(this.#walk(req), { name: req.hostname, types: first, outcomes });
+      });
+    }
     return () => run.cancel();
+  }
+
+  /**
+   * The types the walk asks first for the name itself, when that is surely its first question and
+   * an answer with addresses surely ends it (as is): no hints, nsswitch only files and dns, the
+   * hosts file without the name, the name tried as is first. Else undefined.
+   */
+  #firstAsk(req: LookupRequest): readonly Type[] | undefined {
+    if (req.hints !== 0 || this.needsOriginal(req.hostname) || !this.#plain) return undefined;
+    const { search, ndots } = this.#resolvConf.value;
+    if (search.length > 0 && !req.hostname.endsWith('.')) {
+      let dots = 0;
+      for (let at = req.hostname.indexOf('.'); at !== -1 && dots < ndots; at = req.hostname.indexOf('.', at + 1)) dots++;
+      if (dots < ndots) return undefined;
+    }
+    const lines = this.#hosts.lookup(req.hostname);
+    if (lines !== undefined && (req.family === 0 || lines.some((a) => isIP(a) === req.family))) return undefined;
+    return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
   }
 
   /** getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
@@ -256,30 +284,54 @@ const NO_OUTCOMES: QueryOutcome[] = [];
 class Run {
   readonly #asked: Asked[] = [];
   #over = false;
+  #walk: Walk<string[]> | undefined;
 
-  constructor(readonly queries: CaresQueries, readonly walk: Walk<string[]>, readonly order: LookupRequest['order'], readonly done: LookupDone) {}
+  constructor(readonly queries: CaresQueries, readonly order: LookupRequest['order'], readonly done: LookupDone) {}
 
-  advance(outcomes: QueryOutcome[]): void {
+  /** Drives `walk`; `answered`: its first question, already asked, with the outcomes. */
+  walk(walk: Walk<string[]>, answered?: Ask & { outcomes: QueryOutcome[] }): void {
+    this.#walk = walk;
+    if (answered === undefined) {
+      this.#advance(NO_OUTCOMES);
+      return;
+    }
     let step: IteratorResult<Ask, string[]>;
     try {
-      step = this.walk.next(outcomes);
+      step = walk.next(NO_OUTCOMES);
     } catch (error) {
       this.#finish(error as Error, undefined);
       return;
     }
-    if (step.done === true) {
-      this.#ordered(step.value);
-      return;
-    }
-    const { name, types } = step.value;
+    if (step.done !== true && step.value.name === answered.name && step.value.types === answered.types) this.#advance(answered.outcomes);
+    else this.#step(step);
+  }
+
+  /** Asks `types` of `name` together; `then` gets their outcomes once all are in. */
+  ask(name: string, types: readonly Type[], then: (outcomes: QueryOutcome[]) => void): void {
     const got: QueryOutcome[] = new Array<QueryOutcome>(types.length);
     let left = types.length;
     for (let i = 0; i < types.length; i++) {
       this.#asked.push(this.queries.listen(name, types[i]!, (outcome) => {
         got[i] = outcome;
-        if (--left === 0 && !this.#over) this.advance(got);
+        if (--left === 0 && !this.#over) then(got);
       }));
     }
+  }
+
+  #advance(outcomes: QueryOutcome[]): void {
+    let step: IteratorResult<Ask, string[]>;
+    try {
+      step = this.#walk!.next(outcomes);
+    } catch (error) {
+      this.#finish(error as Error, undefined);
+      return;
+    }
+    this.#step(step);
+  }
+
+  #step(step: IteratorResult<Ask, string[]>): void {
+    if (step.done === true) this.ordered(step.value);
+    else this.ask(step.value.name, step.value.types, (outcomes) => this.#advance(outcomes));
   }
 
   /** The caller gave up: its questions are released, `done` is not called. */
@@ -289,7 +341,8 @@ class Run {
     this.#release();
   }
 
-  #ordered(addresses: string[]): void {
+  /** Ends the lookup with `addresses` in getaddrinfo's order (Node's `order` applied). */
+  ordered(addresses: string[]): void {
     // One address has one order: no source-address probe, no promise.
     if (addresses.length < 2) {
       this.#finish(null, addresses);

@@ -1,5 +1,5 @@
 import dns from 'node:dns';
-import { outsideScope } from '../runtime/scope.js';
+import { currentScope, outsideScope } from '../runtime/scope.js';
 import { rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { Pacing } from './pacing.js';
 
@@ -148,6 +148,8 @@ export class CaresQueries {
   #current: Channel | undefined;
   #doomed: Channel[] = [];
   #pumping = false;
+  /** Questions sent by `listen` itself since the last scheduled pump. */
+  #sentThisTurn = 0;
   #sliceArmed = false;
   #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
@@ -180,15 +182,24 @@ export class CaresQueries {
       }
     }
     let q = this.#questions.get(key);
+    const asked = q === undefined;
     if (q === undefined) {
       q = new Question(name, type, key);
       this.#questions.set(key, q);
-      this.#queue.push(q);
-      this.#schedule();
     }
     q.waiters++;
     const waiter = new Waiter(q, listener, this);
     q.listeners.push(waiter);
+    if (asked) {
+      // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
+      // the round trip then overlaps with the caller issuing its next lookups.
+      if (this.#sentThisTurn < SLICE && this.#inFlight < this.#pacing.window && this.pending === 0) {
+        this.#sentThisTurn++;
+        if (currentScope() === undefined) this.#send(q);
+        else outsideScope(() => this.#send(q!));
+      } else this.#queue.push(q);
+      this.#schedule();
+    }
     return waiter;
   }
 
@@ -239,6 +250,7 @@ export class CaresQueries {
     this.#pumping = true;
     queueMicrotask(() => {
       this.#pumping = false;
+      this.#sentThisTurn = 0;
       // New questions: the servers are read again before they go, so dns.setServers() applies.
       this.#servers_ = undefined;
       outsideScope(() => this.#pump());
