@@ -28,7 +28,7 @@ export function lookupEngine(): CaresLookup {
  * isIP(hostname) !== 0, cheaply for the usual name: an IPv4 literal ends with a digit, an IPv6
  * one has a colon; anything else is not an IP (Node's isIPv6 regular expression is costly).
  */
-function maybeIP(hostname: string): boolean {
+export function maybeIP(hostname: string): boolean {
   const last = hostname.charCodeAt(hostname.length - 1);
   if ((last < 48 || last > 57) && !hostname.includes(':')) return false;
   return isIP(hostname) !== 0;
@@ -154,5 +154,24 @@ export function caresLookup(hostname: unknown, options?: unknown): Promise<unkno
   }
   return new Promise((resolve, reject) => {
     startLookup(req, scope, (err, addresses) => (err === null ? resolve(shapeLookup(req, addresses!)) : reject(err)));
+  });
+}
+
+/**
+ * The addresses of `hostname` (a name: not empty, not an IP literal) for `family` and `hints`, in
+ * getaddrinfo's order: what `caresLookup(hostname, { all: true, family, hints })` lists, as
+ * strings, without reading options or shaping objects. In a greenlet it rejects with the scope's
+ * reason as soon as the scope aborts.
+ */
+export function caresAddresses(hostname: string, family: 0 | 4 | 6, hints: number): Promise<string[]> {
+  const scope = waitScope();
+  if (lookupEngine().needsOriginal(hostname)) {
+    if (scope?.aborted) return Promise.reject(scope.reason);
+    const all = originalPromisesLookup(hostname, { all: true, family, hints }) as Promise<dns.LookupAddress[]>;
+    return bound(all, scope).then((list) => list.map((a) => a.address));
+  }
+  const req: LookupRequest = { hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
+  return new Promise((resolve, reject) => {
+    startLookup(req, scope, (err, addresses) => (err === null ? resolve(addresses!) : reject(err)));
   });
 }
