@@ -122,17 +122,8 @@ export class CaresLookup {
   }
 
   /**
-   * The addresses getaddrinfo would give, Node's `order` applied; rejects with its errors.
-   * `start` is the same without a promise.
-   */
-  resolve(req: LookupRequest): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      this.start(req, (err, addresses) => (err === null ? resolve(addresses!) : reject(err)));
-    });
-  }
-
-  /**
-   * Resolves `req` as getaddrinfo would and calls `done` once, unless `release()` came first:
+   * Resolves `req` as getaddrinfo would (its addresses, in its order with Node's `order` applied,
+   * or its error) and calls `done` once, unless `release()` came first:
    * then the questions nobody else asked are cancelled and `done` is never called.
    */
   start(req: LookupRequest, done: LookupDone): () => void {

@@ -107,8 +107,8 @@ class Question {
 }
 
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
-/** Questions sent per event-loop turn. */
-const SLICE = 256;
+/** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
+const SLICE = 128;
 /** c-ares' own per-try timeout, ms: beyond any retransmission timeout of ours (capped at 5 s). */
 const CARES_TIMEOUT = 8000;
 const NOTHING_ASKED: Asked = { release() {} };
@@ -250,14 +250,16 @@ export class CaresQueries {
     this.#pumping = true;
     queueMicrotask(() => {
       this.#pumping = false;
+      const sent = this.#sentThisTurn;
       this.#sentThisTurn = 0;
       // New questions: the servers are read again before they go, so dns.setServers() applies.
       this.#servers_ = undefined;
-      outsideScope(() => this.#pump());
+      outsideScope(() => this.#pump(SLICE - sent));
     });
   }
 
-  #pump(): void {
+  /** Sends what the window has room for, at most `slice` now and the rest on the next turns. */
+  #pump(slice = SLICE): void {
     if (this.#doomed.length > 0) {
       const doomed = this.#doomed;
       this.#doomed = [];
@@ -274,7 +276,7 @@ export class CaresQueries {
     }
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
-    let room = Math.min(SLICE, window - this.#inFlight);
+    let room = Math.min(slice, window - this.#inFlight);
     while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
