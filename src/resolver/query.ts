@@ -8,7 +8,7 @@ export type QueryOutcome = { addresses: string[]; code?: undefined } | { address
 
 /** Options of `CaresQueries`. */
 export interface QueryOptions {
-  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 4096 */
+  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 2048 */
   concurrency?: number;
   /**
    * The most questions sent on one c-ares channel (one UDP socket) before the next channel takes
@@ -159,7 +159,7 @@ export class CaresQueries {
 
   constructor(options: QueryOptions = {}) {
     this.#perChannel = options.perChannel ?? 128;
-    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 4096 });
+    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
     this.#cache = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
     this.patience = options.patience ?? (() => 10_000);
