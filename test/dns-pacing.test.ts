@@ -48,3 +48,19 @@ t.test('the window doubles per round trip while answers return, and halves once 
   t.equal(p.window, 4, 'floored');
   t.equal(p.rto, 5000, 'no answer for a whole timeout: the timeout backs off, up to glibc\'s 5 s');
 });
+
+t.test('a question goes out in the call that asks it, at most a slice of 128 per event-loop turn', async (t) => {
+  const n = 300;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
+  const server = await startDnsServer({ records, rtt: 0.05 });
+  t.teardown(() => server.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const first = queries.ask('s0.slice.test', 'A');
+  t.equal(queries.inFlight, 1, 'sent before ask() returned');
+  const rest = Array.from({ length: n - 1 }, (_, i) => queries.ask(`s${i + 1}.slice.test`, 'A'));
+  t.equal(queries.inFlight, 128, 'one slice sent in this turn');
+  t.equal(queries.pending, n - 128, 'the rest wait for the next turns');
+  const outcomes = await Promise.all([first, ...rest].map((a) => a.promise));
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'then every question is answered');
+  t.equal(server.stats.queries, n, 'each asked once');
+});
