@@ -148,9 +148,9 @@ export class CaresQueries {
   #current: Channel | undefined;
   #doomed: Channel[] = [];
   #pumping = false;
-  /** Questions sent by `listen` itself since the last scheduled pump. */
+  /** New questions sent in this event-loop turn (see `#endOfTurn`). */
   #sentThisTurn = 0;
-  #sliceArmed = false;
+  #turnArmed = false;
   #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
   patience: () => number;
@@ -195,6 +195,7 @@ export class CaresQueries {
       // the round trip then overlaps with the caller issuing its next lookups.
       if (this.#sentThisTurn < SLICE && this.#inFlight < this.#pacing.window && this.pending === 0) {
         this.#sentThisTurn++;
+        this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
         else outsideScope(() => this.#send(q!));
       } else this.#queue.push(q);
@@ -250,16 +251,31 @@ export class CaresQueries {
     this.#pumping = true;
     queueMicrotask(() => {
       this.#pumping = false;
-      const sent = this.#sentThisTurn;
-      this.#sentThisTurn = 0;
       // New questions: the servers are read again before they go, so dns.setServers() applies.
       this.#servers_ = undefined;
-      outsideScope(() => this.#pump(SLICE - sent));
+      outsideScope(() => this.#pump(true));
     });
   }
 
-  /** Sends what the window has room for, at most `slice` now and the rest on the next turns. */
-  #pump(slice = SLICE): void {
+  /**
+   * After the poll phase of this event-loop turn (answers read), a new turn's slice begins. Counted
+   * per turn, not per microtask: greenlets each start in their own microtask.
+   */
+  #endOfTurn(): void {
+    if (this.#turnArmed) return;
+    this.#turnArmed = true;
+    rawSetImmediate(() => {
+      this.#turnArmed = false;
+      this.#sentThisTurn = 0;
+      if (this.pending > 0) outsideScope(() => this.#pump(true));
+    });
+  }
+
+  /**
+   * Sends what the window has room for. `counted`: new questions, at most a slice per turn (the
+   * rest on the next turns); else answers made room, one or two questions each.
+   */
+  #pump(counted = false): void {
     if (this.#doomed.length > 0) {
       const doomed = this.#doomed;
       this.#doomed = [];
@@ -276,7 +292,7 @@ export class CaresQueries {
     }
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
-    let room = Math.min(slice, window - this.#inFlight);
+    let room = Math.min(counted ? SLICE - this.#sentThisTurn : SLICE, window - this.#inFlight);
     while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
@@ -291,14 +307,9 @@ export class CaresQueries {
       if (q!.waiters === 0) { this.#finish(q!, CANCELLED); continue; }
       this.#send(q!);
       room--;
+      if (counted) this.#sentThisTurn++;
     }
-    if (this.#inFlight < window && this.pending > 0 && !this.#sliceArmed) {
-      this.#sliceArmed = true;
-      rawSetImmediate(() => {
-        this.#sliceArmed = false;
-        outsideScope(() => this.#pump());
-      });
-    }
+    if (this.#inFlight < window && this.pending > 0) this.#endOfTurn();
   }
 
   /** The servers, read when new questions were asked (dns.getServers() builds new arrays: not per answer). */
