@@ -369,7 +369,9 @@ export class CaresQueries {
   }
 
   #armSweep(at: number): void {
-    if (at >= this.#sweepAt) return;
+    // Within 10 ms of the armed sweep is close enough: while the first answers shrink the timeout,
+    // a timer per answer would be made otherwise.
+    if (at > this.#sweepAt - 10) return;
     this.#sweepAt = at;
     // Unref'd: questions in flight keep the process alive by themselves (c-ares' sockets).
     rawSetTimeout(() => {
