@@ -148,7 +148,8 @@ export class CaresLookup {
    * hosts file without the name, the name tried as is first. Else undefined.
    */
   #firstAsk(req: LookupRequest): readonly Type[] | undefined {
-    if (req.hints !== 0 || this.needsOriginal(req.hostname) || !this.#plain) return undefined;
+    // `needsOriginal` was asked by the caller, and left #plain for the nsswitch.conf it read.
+    if (req.hints !== 0 || this.#plainFor !== this.#nsswitch.value || !this.#plain) return undefined;
     const { search, ndots } = this.#resolvConf.value;
     if (search.length > 0 && !req.hostname.endsWith('.')) {
       let dots = 0;
