@@ -1,5 +1,5 @@
 // Runs one variant of the DNS benchmark in this process and prints one JSON line:
-// { variant, n, ms, resolved, failed, maxRssKb, drops, cpuMs }; drops: UDP datagrams the kernel dropped
+// { variant, n, ms, resolved, failed, maxRssKb, drops, serverDrops, cpuMs, pacing }; drops: UDP datagrams the kernel dropped
 // in the namespace during the run (full socket buffers, from /proc/net/udp). The names are h0.bench.test … h{n-1}.bench.test;
 // the embedded server (bench/dns.mjs) answers them through the resolv.conf of the namespace.
 import dns from 'node:dns';
@@ -17,21 +17,30 @@ const self = fileURLToPath(import.meta.url);
 const nodevent = variant === 'greenlets' ? await import('../dist/index.js') : null;
 const nodeventNet = variant === 'greenlets' ? await import('../dist/net/index.js') : null;
 const nodeventPatch = variant.startsWith('patched') ? await import('../dist/patch/index.js') : null;
+// The shared engine's pacing state after the run: losses it noticed, questions it asked again.
+const engine = nodevent || nodeventPatch ? await import('../dist/resolver/lookup.js') : null;
 // Patching is set-up, done once at start-up as with `node --import nodevent/register`.
 nodeventPatch?.patchAll();
 
-/** Datagrams dropped so far by the namespace's UDP sockets (the last column of /proc/net/udp). */
+/**
+ * Datagrams dropped so far by the namespace's UDP sockets (the last column of /proc/net/udp): in
+ * all, and at the server (port 5353: its socket buffer overflowed) as opposed to the clients.
+ */
 function udpDrops() {
   let drops = 0;
+  let server = 0;
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text = '';
     try { text = readFileSync(file, 'utf8'); } catch { continue; }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length > 12) drops += Number(cols[cols.length - 1]) || 0;
+      if (cols.length <= 12) continue;
+      const dropped = Number(cols[cols.length - 1]) || 0;
+      drops += dropped;
+      if (cols[1]?.endsWith(':14E9')) server += dropped;
     }
   }
-  return drops;
+  return { drops, server };
 }
 
 /** Resolves `list` with the given lookup, all at once; counts answers and failures. */
@@ -138,8 +147,12 @@ if (variant === '--share') {
   const cpu = process.cpuUsage(cpuBefore);
   // This process's CPU only (not workers' or children's): the cost per name, whatever the load.
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const drops = udpDrops() - dropsBefore;
+  const dropsAfter = udpDrops();
+  const drops = dropsAfter.drops - dropsBefore.drops;
+  const serverDrops = dropsAfter.server - dropsBefore.server;
   const maxRssKb = process.resourceUsage().maxRSS + (outcome.childRssKb ?? 0);
-  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, cpuMs })}\n`);
+  const queries = engine?.lookupEngine().queries;
+  const pacing = queries && { ...queries.pacing, retransmits: queries.retransmits };
+  process.stdout.write(`${JSON.stringify({ variant, n, ms, resolved: outcome.resolved, failed: outcome.failed, maxRssKb, drops, serverDrops, cpuMs, pacing })}\n`);
   process.exit(0);
 }

@@ -161,6 +161,8 @@ function summarize(rows) {
       ms: ms.length ? median(ms) : undefined, min: ms.length ? Math.min(...ms) : undefined, max: ms.length ? Math.max(...ms) : undefined,
       failed: ok.reduce((a, r) => a + r.failed, 0), resolved: ok.reduce((a, r) => a + r.resolved, 0),
       retransmits: ok.reduce((a, r) => a + (r.retransmits ?? 0), 0), drops: ok.reduce((a, r) => a + (r.drops ?? 0), 0),
+      // Of those, dropped by the server's socket (the Node variants tell; gevent's script does not).
+      serverDrops: ok.some((r) => typeof r.serverDrops === 'number') ? ok.reduce((a, r) => a + (r.serverDrops ?? 0), 0) : undefined,
       // A stalled round: over a second slower than the variant's best, a resolv.conf-scale timeout.
       stalled: ms.filter((m) => m > Math.min(...ms) + 1000).length,
       maxRssKb: Math.max(...ok.map((r) => r.maxRssKb ?? 0)),

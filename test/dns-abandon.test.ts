@@ -58,10 +58,15 @@ t.test("cancelling a channel asks its other questions again: they are still answ
 });
 
 t.test('a queued question whose askers all left is never sent', async (t) => {
-  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  // A window of one: the first question is sent at once, the second waits for room.
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], concurrency: 1 });
   const before = server.stats.queries;
+  const first = queries.ask('www.crappytaxidermy.com', 'A');
   const asked = queries.ask('www.crappytaxidermy.com', 'AAAA');
-  asked.release(); // same turn: still queued
+  t.equal(queries.pending, 1, 'queued behind the first');
+  asked.release();
   t.same(await asked.promise, { code: 'ECANCELLED' });
-  t.equal(server.stats.queries, before);
+  t.same(await first.promise, { addresses: ['10.0.0.7'] });
+  first.release();
+  t.equal(server.stats.queries, before + 1, 'only the first was sent');
 });

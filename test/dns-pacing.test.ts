@@ -28,21 +28,39 @@ t.test('every name resolves from a server dropping bursts, without waiting a res
 
 t.test('the window doubles per round trip while answers return, and halves once per loss event', async (t) => {
   const p = new Pacing({ initialWindow: 10, maxWindow: 100, minWindow: 4 });
-  for (let i = 0; i < 10; i++) p.answered(50);
+  for (let i = 0; i < 10; i++) p.answered(50, 100 + i);
   t.equal(p.window, 20, 'slow start: +1 per answer');
-  t.ok(p.rto >= 150 && p.rto < 1000, `rto from the measured 50 ms: ${p.rto}`);
-  p.lost(1000);
+  t.ok(p.rto >= 2 * 50 && p.rto < 1000, `rto from the measured 50 ms: ${p.rto}`);
+  p.lost(900, 1000);
   t.equal(p.window, 10, 'halved');
-  p.lost(1001);
-  t.equal(p.window, 10, 'a second loss within the same round trip is the same event');
-  for (let i = 0; i < 10; i++) p.answered(50);
+  p.lost(950, 1300);
+  t.equal(p.window, 10, 'a question sent before the cut, whenever its loss is noticed, is the same event');
+  for (let i = 0; i < 10; i++) p.answered(50, 1310 + i);
   t.ok(p.window > 10 && p.window < 15, `then grows gently: ${p.window}`);
-  for (let i = 0; i < 10_000; i++) p.answered(50);
+  for (let i = 0; i < 10_000; i++) p.answered(50, 1320);
   t.equal(p.window, 100, 'capped');
   const rto = p.rto;
-  p.lost(1500);
-  t.equal(p.rto, rto, 'answers came since the last cut: a dropped burst, the timeout stays');
-  for (let i = 0; i < 20; i++) p.lost(2000 + i * 100);
+  p.lost(1330, 1400);
+  t.equal(p.window, 50, 'a question sent after the cut: a new event');
+  t.equal(p.rto, rto, 'answers came within the timeout: a dropped burst, the timeout stays');
+  // A dead server: each question asked again is lost one timeout later, and nothing answers.
+  for (let i = 0, now = 2000; i < 20; i++, now += p.rto + 1) p.lost(now - p.rto, now);
   t.equal(p.window, 4, 'floored');
-  t.equal(p.rto, 5000, 'no answer between losses: the timeout backs off, up to glibc\'s 5 s');
+  t.equal(p.rto, 5000, 'no answer for a whole timeout: the timeout backs off, up to glibc\'s 5 s');
+});
+
+t.test('a question goes out in the call that asks it, at most a slice of 128 per event-loop turn', async (t) => {
+  const n = 300;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
+  const server = await startDnsServer({ records, rtt: 0.05 });
+  t.teardown(() => server.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const first = queries.ask('s0.slice.test', 'A');
+  t.equal(queries.inFlight, 1, 'sent before ask() returned');
+  const rest = Array.from({ length: n - 1 }, (_, i) => queries.ask(`s${i + 1}.slice.test`, 'A'));
+  t.equal(queries.inFlight, 128, 'one slice sent in this turn');
+  t.equal(queries.pending, n - 128, 'the rest wait for the next turns');
+  const outcomes = await Promise.all([first, ...rest].map((a) => a.promise));
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'then every question is answered');
+  t.equal(server.stats.queries, n, 'each asked once');
 });

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { caresLookup } from '../patch/dns.js';
+import { caresAddresses, familyOf as addressFamily, maybeIP } from '../resolver/lookup.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
@@ -118,6 +118,12 @@ function validateHost(host: unknown, name = 'host'): string {
 
 const hostsFiles = new Map<string, HostsFile>();
 
+/** The hosts table's key for `host`: lower case, without a trailing dot. */
+function hostsKey(host: string): string {
+  const key = host.toLowerCase();
+  return key.endsWith('.') ? key.slice(0, -1) : key;
+}
+
 function hostsTable(options: ResolveOptions): HostsTable {
   const path = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
   let file = hostsFiles.get(path);
@@ -169,7 +175,7 @@ interface Resolved {
 
 /** Addresses of `host` for `family` (0, 4 or 6): IP literal, hosts file, then the resolver. */
 async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
-  const literal = isIP(host) as 0 | 4 | 6;
+  const literal = maybeIP(host) ? isIP(host) as 0 | 4 | 6 : 0;
   if (literal !== 0) {
     if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
     if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${host}`, family: 6 }] };
@@ -178,7 +184,7 @@ async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, optio
   if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
   if (host === '') throw new gaierror(EAI_NONAME, host);
   const table = hostsTable(options);
-  const lines = table.lines.get(host.toLowerCase().replace(/\.$/, ''));
+  const lines = table.lines.get(hostsKey(host));
   if (lines !== undefined) {
     const addresses: Resolved['addresses'] = [];
     for (const line of lines) {
@@ -192,10 +198,13 @@ async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, optio
   if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
   if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
   try {
-    // caresLookup already ends with the scope; only the original needs a cancellable wait.
-    const found = which === 'cares'
-      ? await (caresLookup as unknown as LookupAll)(host, { all: true, family, hints })
-      : await cancellable(originalLookup()(host, { all: true, family, hints }));
+    // caresAddresses already ends with the scope; only the original needs a cancellable wait.
+    if (which === 'cares') {
+      const found = await caresAddresses(host, family, hints);
+      if (found.length === 0) throw new gaierror(EAI_NODATA, host);
+      return { canonname: host, addresses: found.map((address) => ({ address, family: family || addressFamily(address) })) };
+    }
+    const found = await cancellable(originalLookup()(host, { all: true, family, hints }));
     if (found.length === 0) throw new gaierror(EAI_NODATA, host);
     return { canonname: host, addresses: found.map((a) => ({ address: a.address, family: a.family as 4 | 6 })) };
   } catch (error) {
@@ -248,7 +257,7 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   validateHost(host);
   if (isIP(host) === 4) return [host, [], [host]];
   const table = hostsTable(options);
-  const lines = table.lines.get(host.toLowerCase().replace(/\.$/, ''))?.filter((l) => isIP(l.address) === 4);
+  const lines = table.lines.get(hostsKey(host))?.filter((l) => isIP(l.address) === 4);
   if (lines !== undefined && lines.length > 0) {
     const addresses = [...new Set(lines.map((l) => l.address))];
     return [lines[0]!.official, [...lines[0]!.aliases], addresses];

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { HostsFile } from './hosts.js';
-import { CaresQueries, type QueryOutcome } from './query.js';
+import { CaresQueries, type Asked, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
 import { sortAddresses } from './sort.js';
@@ -53,8 +53,19 @@ export interface SystemFiles {
   nsswitch?: string;
 }
 
-type Asked = { release(): void };
-type AskedList = Asked[] & { cancelled?: boolean };
+type Type = 'A' | 'AAAA';
+/** What the walk asks next: these types of this name, together. */
+type Ask = { name: string; types: readonly Type[] };
+/** getaddrinfo's walk, as a generator: it yields the questions and gets their outcomes back. */
+type Walk<R> = Generator<Ask, R, QueryOutcome[]>;
+
+const A: readonly Type[] = ['A'];
+const AAAA: readonly Type[] = ['AAAA'];
+const A_AAAA: readonly Type[] = ['A', 'AAAA'];
+const AAAA_A: readonly Type[] = ['AAAA', 'A'];
+
+/** A lookup's callback: getaddrinfo's error, or the addresses in order. */
+export type LookupDone = (err: Error | null, addresses?: string[]) => void;
 
 /** getaddrinfo over c-ares (see the file's head comment). */
 export class CaresLookup {
@@ -64,6 +75,8 @@ export class CaresLookup {
   readonly #nsswitch: WatchedFile<ReturnType<typeof parseNsswitch>>;
   readonly #gaiConf = new WatchedFile('/etc/gai.conf', (t) => t.split('\n').some((l) => l.replace(/#.*/, '').trim() !== ''));
   #ifaces: { at: number; v4: boolean; v6: boolean } = { at: -Infinity, v4: false, v6: false };
+  #plainFor: ReturnType<typeof parseNsswitch> | undefined;
+  #plain = false;
 
   constructor(queries: CaresQueries, files: SystemFiles = {}) {
     this.queries = queries;
@@ -82,8 +95,15 @@ export class CaresLookup {
     // eslint-disable-next-line no-control-regex
     if (/[^\x00-\x7f]/.test(hostname)) return true;
     if (this.#gaiConf.value) return true;
-    const { sources, hasActions } = this.#nsswitch.value;
-    if (hasActions) return true;
+    const nsswitch = this.#nsswitch.value;
+    if (nsswitch.hasActions) return true;
+    // The usual `hosts: files dns`: nothing else to check per name.
+    if (nsswitch !== this.#plainFor) {
+      this.#plainFor = nsswitch;
+      this.#plain = nsswitch.sources.includes('dns') && nsswitch.sources.every((source) => source === 'files' || source === 'dns');
+    }
+    if (this.#plain) return false;
+    const { sources } = nsswitch;
     const name = hostname.toLowerCase().replace(/\.$/, '');
     for (const source of sources) {
       if (source === 'files' || source === 'dns') continue;
@@ -101,8 +121,48 @@ export class CaresLookup {
     return false;
   }
 
-  /** The addresses getaddrinfo would give, in its order, Node's `order` applied; throws its errors. */
-  async resolve(req: LookupRequest, asked: AskedList = []): Promise<string[]> {
+  /**
+   * Resolves `req` as getaddrinfo would (its addresses, in its order with Node's `order` applied,
+   * or its error) and calls `done` once, unless `release()` came first:
+   * then the questions nobody else asked are cancelled and `done` is never called.
+   */
+  start(req: LookupRequest, done: LookupDone): () => void {
+    const run = new Run(this.queries, req.order, done);
+    const first = this.#firstAsk(req);
+    if (first === undefined) run.walk(this.#walk(req));
+    else {
+      // The walk's first question, asked without the walk: most lookups end with its answer.
+      run.ask(req.hostname, first, (outcomes) => {
+        let addresses: string[] | undefined;
+        for (const o of outcomes) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
+        if (addresses !== undefined) run.ordered(addresses);
+        else run.walk(this.#walk(req), { name: req.hostname, types: first, outcomes });
+      });
+    }
+    return () => run.cancel();
+  }
+
+  /**
+   * The types the walk asks first for the name itself, when that is surely its first question and
+   * an answer with addresses surely ends it (as is): no hints, nsswitch only files and dns, the
+   * hosts file without the name, the name tried as is first. Else undefined.
+   */
+  #firstAsk(req: LookupRequest): readonly Type[] | undefined {
+    // `needsOriginal` was asked by the caller, and left #plain for the nsswitch.conf it read.
+    if (req.hints !== 0 || this.#plainFor !== this.#nsswitch.value || !this.#plain) return undefined;
+    const { search, ndots } = this.#resolvConf.value;
+    if (search.length > 0 && !req.hostname.endsWith('.')) {
+      let dots = 0;
+      for (let at = req.hostname.indexOf('.'); at !== -1 && dots < ndots; at = req.hostname.indexOf('.', at + 1)) dots++;
+      if (dots < ndots) return undefined;
+    }
+    const lines = this.#hosts.lookup(req.hostname);
+    if (lines !== undefined && (req.family === 0 || lines.some((a) => isIP(a) === req.family))) return undefined;
+    return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
+  }
+
+  /** getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
+  *#walk(req: LookupRequest): Walk<string[]> {
     let family = req.family;
     const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
     const both = v4mapped && (req.hints & dns.ALL) !== 0;
@@ -121,26 +181,16 @@ export class CaresLookup {
     for (const source of this.#nsswitch.value.sources) {
       if (source === 'files') {
         const found = pick(this.#hosts.lookup(req.hostname) ?? []);
-        if (found.length > 0) return this.#order(found, req.order);
+        if (found.length > 0) return found;
       } else if (source === 'dns') {
-        const result = await this.#search(req.hostname, family, v4mapped, both, asked);
-        if (Array.isArray(result)) return this.#order(result, req.order);
+        const result = yield* this.#search(req.hostname, family, v4mapped, both);
+        if (Array.isArray(result)) return result;
         outcome = result;
         // glibc: dns "unavailable" (TRY_AGAIN) ends the walk only with [UNAVAIL=return]; NOTFOUND goes on.
       }
     }
     const again = outcome === TRY_AGAIN || (outcome === SERVFAIL_AGAIN && family !== 4);
     throw getaddrinfoError(again ? EAI.AGAIN : outcome === NO_DATA ? EAI.NODATA : EAI.NONAME, req.hostname);
-  }
-
-  #order(addresses: string[], order: LookupRequest['order']): string[] | Promise<string[]> {
-    // One address has one order: no source-address probe, no promise.
-    if (addresses.length < 2) return addresses;
-    return sortAddresses(addresses).then((sorted) => {
-      if (order === 'verbatim') return sorted;
-      const first = order === 'ipv4first' ? 4 : 6;
-      return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
-    });
   }
 
   #seen(): { v4: boolean; v6: boolean } {
@@ -160,15 +210,16 @@ export class CaresLookup {
   }
 
   /** glibc's res_search: the name as is and with each search domain, in ndots order. */
-  async #search(hostname: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean, asked: AskedList): Promise<string[] | number> {
+  *#search(hostname: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean): Walk<string[] | number> {
     const { search, ndots } = this.#resolvConf.value;
-    const dots = hostname.split('.').length - 1;
+    let dots = 0;
+    for (let at = hostname.indexOf('.'); at !== -1; at = hostname.indexOf('.', at + 1)) dots++;
     const trailingDot = hostname.endsWith('.');
     let saved = -1;
     let triedAsIs = false;
     let last = HOST_NOT_FOUND;
     if (dots >= ndots || trailingDot) {
-      const r = await this.#queryDomain(hostname, family, v4mapped, both, asked);
+      const r = yield* this.#queryDomain(hostname, family, v4mapped, both);
       if (Array.isArray(r)) return r;
       saved = last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
       triedAsIs = true;
@@ -177,7 +228,7 @@ export class CaresLookup {
     let gotNodata = false, gotServfail = false, rootOnList = false;
     for (const domain of search) {
       if (domain === '' || domain === '.') rootOnList = true;
-      const r = await this.#queryDomain(rootOnList ? hostname : `${hostname}.${domain}`, family, v4mapped, both, asked);
+      const r = yield* this.#queryDomain(rootOnList ? hostname : `${hostname}.${domain}`, family, v4mapped, both);
       if (Array.isArray(r)) return r;
       last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
       if (r.herrno === NO_DATA) gotNodata = true;
@@ -185,7 +236,7 @@ export class CaresLookup {
       else if (r.herrno !== HOST_NOT_FOUND) break;
     }
     if (!(triedAsIs || rootOnList)) {
-      const r = await this.#queryDomain(hostname, family, v4mapped, both, asked);
+      const r = yield* this.#queryDomain(hostname, family, v4mapped, both);
       if (Array.isArray(r)) return r;
       last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
     }
@@ -196,11 +247,13 @@ export class CaresLookup {
   }
 
   /** One candidate name: A and/or AAAA asked together, as glibc's gethostbyname4_r does. */
-  async #queryDomain(name: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean, asked: AskedList): Promise<string[] | { herrno: number; servfail: boolean }> {
-    const types: ('A' | 'AAAA')[] = family === 4 ? ['A'] : family === 6 ? (both ? ['AAAA', 'A'] : ['AAAA']) : ['A', 'AAAA'];
-    let outcomes = await this.#askAll(name, types, asked);
+  *#queryDomain(name: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean): Walk<string[] | { herrno: number; servfail: boolean }> {
+    const types = family === 4 ? A : family === 6 ? (both ? AAAA_A : AAAA) : A_AAAA;
+    let outcomes = yield { name, types };
+    // The common answer, one type, addresses: as is (no copy, no mapping).
+    if (outcomes.length === 1 && types[0] === (family === 6 ? 'AAAA' : 'A') && outcomes[0]!.addresses?.length) return outcomes[0]!.addresses;
     if (family === 6 && v4mapped && !both && !outcomes.some((o) => o.addresses?.length)) {
-      const a = await this.#askAll(name, ['A'], asked);
+      const a = yield { name, types: A };
       if (a[0]?.addresses?.length) return a[0].addresses.map((x) => `::ffff:${x}`);
       outcomes = [...outcomes, ...a];
     }
@@ -215,21 +268,95 @@ export class CaresLookup {
     if (codes.includes('ENODATA')) return { herrno: NO_DATA, servfail: false };
     return { herrno: HOST_NOT_FOUND, servfail: false };
   }
+}
 
-  #askAll(name: string, types: ('A' | 'AAAA')[], asked: AskedList): Promise<QueryOutcome[]> {
-    // A cancelled lookup asks nothing more (its caller was already answered with the reason).
-    if (asked.cancelled === true) return Promise.reject(new Error('lookup cancelled'));
-    const now = types.map((t) => this.queries.ask(name, t));
-    asked.push(...now);
-    return Promise.all(now.map((a) => a.promise));
+const NO_OUTCOMES: QueryOutcome[] = [];
+
+/** One lookup in progress: drives its walk, asking what it yields, until it returns or throws. */
+class Run {
+  readonly #asked: Asked[] = [];
+  #over = false;
+  #walk: Walk<string[]> | undefined;
+
+  constructor(readonly queries: CaresQueries, readonly order: LookupRequest['order'], readonly done: LookupDone) {}
+
+  /** Drives `walk`; `answered`: its first question, already asked, with the outcomes. */
+  walk(walk: Walk<string[]>, answered?: Ask & { outcomes: QueryOutcome[] }): void {
+    this.#walk = walk;
+    if (answered === undefined) {
+      this.#advance(NO_OUTCOMES);
+      return;
+    }
+    let step: IteratorResult<Ask, string[]>;
+    try {
+      step = walk.next(NO_OUTCOMES);
+    } catch (error) {
+      this.#finish(error as Error, undefined);
+      return;
+    }
+    if (step.done !== true && step.value.name === answered.name && step.value.types === answered.types) this.#advance(answered.outcomes);
+    else this.#step(step);
   }
 
-  /** Runs `resolve`; `release()` gives up its questions (done or cancelled). */
-  start(req: LookupRequest): { promise: Promise<string[]>; release(): void } {
-    const asked: AskedList = [];
-    const promise = this.resolve(req, asked);
-    const release = (): void => { asked.cancelled = true; for (const a of asked) a.release(); };
-    void promise.then(release, release);
-    return { promise, release };
+  /** Asks `types` of `name` together; `then` gets their outcomes once all are in. */
+  ask(name: string, types: readonly Type[], then: (outcomes: QueryOutcome[]) => void): void {
+    const got: QueryOutcome[] = new Array<QueryOutcome>(types.length);
+    let left = types.length;
+    for (let i = 0; i < types.length; i++) {
+      this.#asked.push(this.queries.listen(name, types[i]!, (outcome) => {
+        got[i] = outcome;
+        if (--left === 0 && !this.#over) then(got);
+      }));
+    }
+  }
+
+  #advance(outcomes: QueryOutcome[]): void {
+    let step: IteratorResult<Ask, string[]>;
+    try {
+      step = this.#walk!.next(outcomes);
+    } catch (error) {
+      this.#finish(error as Error, undefined);
+      return;
+    }
+    this.#step(step);
+  }
+
+  #step(step: IteratorResult<Ask, string[]>): void {
+    if (step.done === true) this.ordered(step.value);
+    else this.ask(step.value.name, step.value.types, (outcomes) => this.#advance(outcomes));
+  }
+
+  /** The caller gave up: its questions are released, `done` is not called. */
+  cancel(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#release();
+  }
+
+  /** Ends the lookup with `addresses` in getaddrinfo's order (Node's `order` applied). */
+  ordered(addresses: string[]): void {
+    // One address has one order: no source-address probe, no promise.
+    if (addresses.length < 2) {
+      this.#finish(null, addresses);
+      return;
+    }
+    const order = this.order;
+    sortAddresses(addresses).then((sorted) => {
+      if (order === 'verbatim') return sorted;
+      const first = order === 'ipv4first' ? 4 : 6;
+      return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+    }).then((sorted) => this.#finish(null, sorted), (error: unknown) => this.#finish(error as Error, undefined));
+  }
+
+  #finish(error: Error | null, addresses: string[] | undefined): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#release();
+    this.done(error, addresses);
+  }
+
+  #release(): void {
+    for (const asked of this.#asked) asked.release();
+    this.#asked.length = 0;
   }
 }

@@ -1,6 +1,6 @@
 /** Options of `Pacing`. */
 export interface PacingOptions {
-  /** The window never grows beyond this. @default 4096 */
+  /** The window never grows beyond this. @default 2048 */
   maxWindow?: number;
   /** The window at start, before anything is known of the server. @default 1024 */
   initialWindow?: number;
@@ -11,8 +11,14 @@ export interface PacingOptions {
 // TCP's congestion control, applied to DNS questions (RFC 5681 and RFC 6298 in spirit): questions
 // in flight are capped by a window that doubles every round trip while answers return (slow start)
 // and halves on a loss, then grows more gently. A question is lost when no answer came within the
-// retransmission timeout derived from the measured round trip (srtt + 4 × rttvar), which for a
-// 50 ms server is a few hundred ms, not resolv.conf's 5 s.
+// retransmission timeout derived from the measured round trip (srtt + 4 × rttvar, at least twice
+// srtt), which for a 50 ms server is a few hundred ms at first and about 100 ms once the round trip
+// is steady, not resolv.conf's 5 s.
+
+/** The shortest retransmission timeout, ms: an event loop busy for this long is not a loss. */
+const MIN_RTO = 100;
+/** The longest, ms: glibc's own per-try timeout. */
+const MAX_RTO = 5000;
 
 /** RTT estimator and adaptive in-flight window for the questions `CaresQueries` sends. */
 export class Pacing {
@@ -25,17 +31,19 @@ export class Pacing {
   /** Retransmission timeout, ms: 1 s until a round trip was measured. */
   rto = 1000;
   losses = 0;
-  #lastCut = -Infinity;
-  #answersSinceCut = 0;
+  /** When the window was last cut: losses of questions sent before then are the same event. */
+  #recover = -Infinity;
+  #lastAnswer = -Infinity;
 
   constructor(options: PacingOptions = {}) {
-    this.#max = options.maxWindow ?? 4096;
+    this.#max = options.maxWindow ?? 2048;
     this.#min = Math.min(options.minWindow ?? 16, this.#max);
     this.window = Math.min(options.initialWindow ?? 1024, this.#max);
   }
 
-  /** An answer came back; `rtt` (ms) when it surely belongs to a single sending. */
-  answered(rtt: number | undefined): void {
+  /** An answer came back at `now` (ms); `rtt` (ms) when it surely belongs to a single sending. */
+  answered(rtt: number | undefined, now: number = performance.now()): void {
+    this.#lastAnswer = now;
     if (rtt !== undefined) {
       if (this.srtt === 0) {
         this.srtt = rtt;
@@ -44,26 +52,24 @@ export class Pacing {
         this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.srtt - rtt);
         this.srtt = 0.875 * this.srtt + 0.125 * rtt;
       }
-      // The floor absorbs event-loop stalls of a busy process; the ceiling is glibc's own timeout.
-      this.rto = Math.min(5000, Math.max(250, 3 * this.srtt, this.srtt + 4 * this.#rttvar));
+      this.rto = Math.min(MAX_RTO, Math.max(MIN_RTO, 2 * this.srtt, this.srtt + 4 * this.#rttvar));
     }
-    this.#answersSinceCut++;
     if (this.window < this.#ssthresh) this.window += 1;
     else this.window += 4 / this.window;
     if (this.window > this.#max) this.window = this.#max;
   }
 
-  /** A question went unanswered for a retransmission timeout, noticed at `now` (ms). */
-  lost(now: number): void {
+  /** A question sent at `sentAt` went unanswered for a retransmission timeout, noticed at `now` (ms). */
+  lost(sentAt: number, now: number = performance.now()): void {
     this.losses++;
-    // One cut per round trip: a burst of losses is one congestion event.
-    if (now - this.#lastCut < Math.max(this.srtt, 10)) return;
-    this.#lastCut = now;
+    // One cut per congestion event: what was sent before the last cut was sent into the same
+    // overflow, whenever its loss is noticed (as NewReno's recovery point).
+    if (sentAt < this.#recover) return;
+    this.#recover = now;
     this.#ssthresh = Math.max(this.#min, this.window / 2);
     this.window = this.#ssthresh;
     // Answers still flowing: the server dropped a burst, and the round trip is still known. None
-    // since the last cut: it may be gone or far slower, so timeouts back off (RFC 6298 §5.5).
-    if (this.#answersSinceCut === 0) this.rto = Math.min(5000, this.rto * 2);
-    this.#answersSinceCut = 0;
+    // for a whole timeout: it may be gone or far slower, so timeouts back off (RFC 6298 §5.5).
+    if (now - this.#lastAnswer > this.rto) this.rto = Math.min(MAX_RTO, this.rto * 2);
   }
 }

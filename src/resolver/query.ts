@@ -1,6 +1,6 @@
 import dns from 'node:dns';
-import { outsideScope } from '../runtime/scope.js';
-import { rawSetTimeout } from '../internal/timers.js';
+import { currentScope, outsideScope } from '../runtime/scope.js';
+import { rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { Pacing } from './pacing.js';
 
 /** One DNS question's outcome: addresses, or a c-ares error code (ENOTFOUND, ENODATA, ETIMEOUT, ...). */
@@ -8,10 +8,14 @@ export type QueryOutcome = { addresses: string[]; code?: undefined } | { address
 
 /** Options of `CaresQueries`. */
 export interface QueryOptions {
-  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 4096 */
+  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 2048 */
   concurrency?: number;
-  /** c-ares channels (each with its own UDP socket) the questions are spread over. @default 8 */
-  channels?: number;
+  /**
+   * The most questions sent on one c-ares channel (one UDP socket) before the next channel takes
+   * over: the answers to a channel's questions wait in its socket's receive buffer (about 200
+   * datagrams by default) whenever the process is busy. @default 128
+   */
+  perChannel?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
   cache?: boolean;
   /** The servers to ask; read before each batch of questions is sent, so `dns.setServers()` applies. */
@@ -28,14 +32,43 @@ export interface QueryOptions {
 const { resolve4, resolve6, cancel } = dns.Resolver.prototype;
 
 type Ttl = { address: string; ttl: number };
+const WITH_TTL = { ttl: true } as const;
 
 /** A c-ares channel: one `Resolver` (one socket) and the questions it has in flight. */
 interface Channel {
   resolver: dns.Resolver;
   live: Set<Question>;
+  /** Some question on it has no asker left: cancel it at the end of the turn. */
   doomed: boolean;
-  /** The c-ares timeout of this channel, ms. */
-  timeout: number;
+  /** Cancelled because its questions are lost: their ECANCELLED answers are losses. */
+  lost: boolean;
+  /** When its first and last questions of this use were sent (ms, performance.now()). */
+  openedAt: number;
+  lastSent: number;
+  /** Questions sent in this use. */
+  sent: number;
+  /** The servers it asks (a change of servers makes new channels). */
+  serversKey: string;
+}
+
+/** Called once with a question's outcome. */
+export type OutcomeListener = (outcome: QueryOutcome) => void;
+
+/** One asker of a question: `release()` when no longer interested (done or cancelled). */
+export interface Asked {
+  release(): void;
+}
+
+/** An asker's place on its question; `listener` is cleared by `release()`. */
+class Waiter implements Asked {
+  constructor(public question: Question | undefined, public listener: OutcomeListener | undefined, readonly owner: CaresQueries) {}
+  release(): void {
+    const q = this.question;
+    if (q === undefined) return;
+    this.question = undefined;
+    this.listener = undefined;
+    if (--q.waiters === 0) this.owner._abandon(q);
+  }
 }
 
 /** One question (name and type), shared by everyone asking it while it is in flight. */
@@ -45,32 +78,60 @@ class Question {
   sentAt = 0;
   tries = 0;
   channel: Channel | undefined;
-  settle!: (outcome: QueryOutcome) => void;
-  readonly promise: Promise<QueryOutcome>;
-  constructor(readonly name: string, readonly type: 'A' | 'AAAA', readonly key: string) {
-    this.promise = new Promise((resolve) => (this.settle = resolve));
+  outcome: QueryOutcome | undefined;
+  // Listeners, not a promise: an answer reaches its askers without a microtask per layer.
+  readonly listeners: Waiter[] = [];
+  #promise: Promise<QueryOutcome> | undefined;
+  constructor(readonly name: string, readonly type: 'A' | 'AAAA', readonly key: string) {}
+
+  settle(outcome: QueryOutcome): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    for (const w of this.listeners) {
+      const listener = w.listener;
+      w.listener = undefined;
+      listener?.(outcome);
+    }
+    this.listeners.length = 0;
+  }
+
+  /** The outcome as a promise (made on demand: the lookups listen instead). */
+  get promise(): Promise<QueryOutcome> {
+    if (this.#promise === undefined) {
+      this.#promise = this.outcome !== undefined ? Promise.resolve(this.outcome) : new Promise((resolve) => {
+        this.listeners.push(new Waiter(undefined, resolve, undefined as unknown as CaresQueries));
+      });
+    }
+    return this.#promise;
   }
 }
 
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
+/** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
+const SLICE = 128;
+/** c-ares' own per-try timeout, ms: beyond any retransmission timeout of ours (capped at 5 s). */
+const CARES_TIMEOUT = 8000;
+const NOTHING_ASKED: Asked = { release() {} };
 
 /**
  * A and AAAA questions over c-ares channels, sent at the pace the server keeps up with.
  * - Identical questions in flight are asked once (coalesced); with `cache` an answer is reused
  *   until its TTL ends.
  * - An adaptive window (see `Pacing`) caps the questions in flight: it grows while answers come
- *   back and halves on a loss. Loss is a question unanswered after the measured round trip's
- *   retransmission timeout, not resolv.conf's seconds: each c-ares channel is made with that
- *   timeout and one try, and the question is asked again here until `patience` runs out.
+ *   back and halves on a loss. Questions go out in slices of the window, one event-loop turn
+ *   apart, so that answers already back are read between slices instead of overflowing sockets.
+ * - Channels are filled one after the other: a channel takes the questions of one short stretch of
+ *   time (at most `perChannel` of them), so all of its questions still unanswered one
+ *   retransmission timeout (from the measured round trip) after its last one are lost by that
+ *   measure. The channel is then cancelled (c-ares has no per-question cancel) and they are asked
+ *   again at the head of the queue, until `patience` runs out. c-ares' own timeout, far longer,
+ *   only backs this up.
  * - A question every asker gave up on is cancelled: never sent if still queued; if in flight, its
- *   channel is cancelled (c-ares has no per-question cancel) and the channel's other questions are
- *   asked again, so no retry nobody waits for holds the process alive.
+ *   channel is cancelled and the channel's other questions are asked again, so no retry nobody
+ *   waits for holds the process alive.
  */
 export class CaresQueries {
-  readonly #channelCount: number;
-  #channels: Channel[] = [];
-  readonly #sets = new Map<number, Channel[]>();
-  #next = 0;
+  readonly #perChannel: number;
   readonly #pacing: Pacing;
   readonly #queue: Question[] = [];
   #queueHead = 0;
@@ -79,52 +140,76 @@ export class CaresQueries {
   readonly #questions = new Map<string, Question>();
   readonly #cache: Map<string, { expires: number; addresses: string[] }> | undefined;
   readonly #servers: (() => string[]) | undefined;
+  #servers_: string[] | undefined;
   #serversKey = '';
+  /** Channels with questions in flight, in the order they were filled. */
+  readonly #active = new Set<Channel>();
+  #idle: Channel[] = [];
+  #current: Channel | undefined;
   #doomed: Channel[] = [];
   #pumping = false;
-  // dns.getServers() builds new arrays: read once per pump, not once per question.
-  #checkServers = true;
+  /** New questions sent in this event-loop turn (see `#endOfTurn`). */
+  #sentThisTurn = 0;
+  #turnArmed = false;
+  #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
   patience: () => number;
-  /** Questions sent again after a timeout (for benchmarks and tests). */
+  /** Questions sent again after a loss (for benchmarks and tests). */
   retransmits = 0;
 
   constructor(options: QueryOptions = {}) {
-    this.#channelCount = options.channels ?? 8;
-    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 4096 });
+    this.#perChannel = options.perChannel ?? 128;
+    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
     this.#cache = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
     this.patience = options.patience ?? (() => 10_000);
   }
 
-  /** Asks `type` for `name`. Call `release()` when no longer interested (done or cancelled). */
-  ask(name: string, type: 'A' | 'AAAA'): { promise: Promise<QueryOutcome>; release(): void } {
-    const key = `${type} ${name.toLowerCase()}`;
+  /**
+   * Asks `type` for `name`; `listener` gets the outcome once (possibly in this call, from the
+   * cache). Call `release()` when no longer interested (done or cancelled).
+   */
+  listen(name: string, type: 'A' | 'AAAA', listener: OutcomeListener): Asked {
+    const key = type === 'A' ? `A ${name.toLowerCase()}` : `AAAA ${name.toLowerCase()}`;
     if (this.#cache !== undefined) {
       const cached = this.#cache.get(key);
       if (cached !== undefined) {
-        if (cached.expires > Date.now()) return { promise: Promise.resolve({ addresses: cached.addresses }), release() {} };
+        if (cached.expires > Date.now()) {
+          listener({ addresses: cached.addresses });
+          return NOTHING_ASKED;
+        }
         this.#cache.delete(key);
       }
     }
     let q = this.#questions.get(key);
+    const asked = q === undefined;
     if (q === undefined) {
       q = new Question(name, type, key);
       this.#questions.set(key, q);
-      this.#queue.push(q);
+    }
+    q.waiters++;
+    const waiter = new Waiter(q, listener, this);
+    q.listeners.push(waiter);
+    if (asked) {
+      // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
+      // the round trip then overlaps with the caller issuing its next lookups.
+      if (this.#sentThisTurn < SLICE && this.#inFlight < this.#pacing.window && this.pending === 0) {
+        this.#sentThisTurn++;
+        this.#endOfTurn();
+        if (currentScope() === undefined) this.#send(q);
+        else outsideScope(() => this.#send(q!));
+      } else this.#queue.push(q);
       this.#schedule();
     }
-    const question = q;
-    question.waiters++;
-    let released = false;
-    return {
-      promise: question.promise,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--question.waiters === 0) this.#abandon(question);
-      },
-    };
+    return waiter;
+  }
+
+  /** `listen`, as a promise of the outcome (the same promise for everyone asking it at once). */
+  ask(name: string, type: 'A' | 'AAAA'): { promise: Promise<QueryOutcome>; release(): void } {
+    let outcome: QueryOutcome | undefined;
+    const asked = this.listen(name, type, (o) => (outcome = o));
+    if (outcome !== undefined) return { promise: Promise.resolve(outcome), release() {} };
+    return { promise: (asked as Waiter).question!.promise, release: () => asked.release() };
   }
 
   /** Questions waiting for room in the window. */
@@ -148,7 +233,9 @@ export class CaresQueries {
     q.settle(outcome);
   }
 
-  #abandon(q: Question): void {
+  /** @internal The last asker of `q` released it. */
+  _abandon(q: Question): void {
+    if (q.outcome !== undefined) return;
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
@@ -164,24 +251,49 @@ export class CaresQueries {
     this.#pumping = true;
     queueMicrotask(() => {
       this.#pumping = false;
-      outsideScope(() => this.#pump());
+      // New questions: the servers are read again before they go, so dns.setServers() applies.
+      this.#servers_ = undefined;
+      outsideScope(() => this.#pump(true));
     });
   }
 
-  #pump(): void {
-    this.#checkServers = true;
+  /**
+   * After the poll phase of this event-loop turn (answers read), a new turn's slice begins. Counted
+   * per turn, not per microtask: greenlets each start in their own microtask.
+   */
+  #endOfTurn(): void {
+    if (this.#turnArmed) return;
+    this.#turnArmed = true;
+    rawSetImmediate(() => {
+      this.#turnArmed = false;
+      this.#sentThisTurn = 0;
+      if (this.pending > 0) outsideScope(() => this.#pump(true));
+    });
+  }
+
+  /**
+   * Sends what the window has room for. `counted`: new questions, at most a slice per turn (the
+   * rest on the next turns); else answers made room, one or two questions each.
+   */
+  #pump(counted = false): void {
     if (this.#doomed.length > 0) {
       const doomed = this.#doomed;
       this.#doomed = [];
       for (const channel of doomed) {
-        // Only when no one waits for any of its questions would cancelling cost nothing; when some
-        // still do, they are asked again (cancel() answers them ECANCELLED, handled in #send).
-        if ([...channel.live].some((q) => q.waiters === 0)) cancel.call(channel.resolver);
         channel.doomed = false;
+        // Only when no one waits for one of its questions is there anything to cancel; those still
+        // wanted are asked again (cancel() answers them ECANCELLED, handled in #send).
+        for (const q of channel.live) {
+          if (q.waiters !== 0) continue;
+          this.#cancel(channel);
+          break;
+        }
       }
     }
     const window = this.#pacing.window;
-    while (this.#inFlight < window) {
+    // A slice at a time: the rest follows after the answers already back are read.
+    let room = Math.min(counted ? SLICE - this.#sentThisTurn : SLICE, window - this.#inFlight);
+    while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
       else if (this.#queueHead < this.#queue.length) {
@@ -191,68 +303,107 @@ export class CaresQueries {
           this.#queue.splice(0, this.#queueHead);
           this.#queueHead = 0;
         }
-      } else break;
+      } else return;
       if (q!.waiters === 0) { this.#finish(q!, CANCELLED); continue; }
       this.#send(q!);
+      room--;
+      if (counted) this.#sentThisTurn++;
     }
+    if (this.#inFlight < window && this.pending > 0) this.#endOfTurn();
   }
 
-  #channel(): Channel {
-    const rto = this.#pacing.rto;
-    let serversChanged = false;
-    let servers: string[] | undefined;
-    if (this.#servers !== undefined && this.#checkServers) {
-      this.#checkServers = false;
-      servers = this.#servers();
-      const key = servers.join(',');
-      if (key !== this.#serversKey) { this.#serversKey = key; serversChanged = true; }
+  /** The servers, read when new questions were asked (dns.getServers() builds new arrays: not per answer). */
+  #serversNow(): string[] | undefined {
+    if (this.#servers === undefined) return undefined;
+    if (this.#servers_ === undefined) {
+      this.#servers_ = this.#servers();
+      const key = this.#servers_.join(',');
+      if (key !== this.#serversKey) {
+        // c-ares refuses setServers with questions pending: new servers, new channels (the old
+        // ones finish what they have in flight).
+        this.#serversKey = key;
+        this.#idle = [];
+        this.#current = undefined;
+      }
     }
-    // c-ares refuses setServers with questions pending: new servers, new channels (the old ones
-    // finish what they have in flight). The timeout is fixed per channel: one set of channels per
-    // step of √2 (250 ms, 354 ms, 500 ms, ...), reused, so a moving RTT opens no new sockets.
-    if (serversChanged) this.#sets.clear();
-    const step = Math.ceil(2 * Math.log2(Math.max(rto, 250) / 250));
-    let set = this.#sets.get(step);
-    if (set === undefined) {
-      const timeout = Math.round(250 * 2 ** (step / 2));
-      set = Array.from({ length: this.#channelCount }, () => {
-        const resolver = new dns.Resolver({ timeout, tries: 1 });
-        if (this.#servers !== undefined) resolver.setServers(servers ?? this.#servers());
-        return { resolver, live: new Set<Question>(), doomed: false, timeout };
-      });
-      this.#sets.set(step, set);
-    }
-    this.#channels = set;
-    return this.#channels[this.#next++ % this.#channels.length]!;
+    return this.#servers_;
   }
 
-  #sweepArmed = false;
+  /** The channel taking questions now: the current one while its stretch lasts, else the next. */
+  #channel(now: number): Channel {
+    const servers = this.#serversNow();
+    let c = this.#current;
+    if (c !== undefined && (c.lost || c.sent >= this.#perChannel || now - c.openedAt > Math.max(5, this.#pacing.rto / 8))) c = undefined;
+    if (c === undefined) {
+      c = this.#idle.pop();
+      if (c === undefined) {
+        // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
+        const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
+        if (servers !== undefined) resolver.setServers(servers);
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey };
+      }
+      c.openedAt = now;
+      c.sent = 0;
+      this.#current = c;
+    }
+    c.sent++;
+    c.lastSent = now;
+    // Re-inserted at the end: the set stays in the order the channels were filled.
+    this.#active.delete(c);
+    this.#active.add(c);
+    this.#armSweep(c.lastSent + this.#pacing.rto);
+    return c;
+  }
 
-  /**
-   * The first questions go out with a 1 s timeout, before any round trip is known. Once one is
-   * measured, questions still unanswered after the new, shorter timeout are lost by its measure:
-   * their channels are cancelled then and the questions asked again (on new channels with that
-   * timeout), instead of waiting out the old one.
-   */
-  #sweep(): void {
-    const channels = this.#channels;
-    if (this.#sweepArmed || channels.length === 0 || channels[0]!.timeout <= 2 * this.#pacing.rto) return;
-    this.#sweepArmed = true;
-    // Unref'd: questions in flight keep the process alive by themselves; with none, nothing to sweep.
+  /** A channel with nothing in flight is reused, unless it still takes questions or is outdated. */
+  #drained(c: Channel): void {
+    if (c.live.size !== 0) return;
+    this.#active.delete(c);
+    c.lost = false;
+    if (c !== this.#current && c.serversKey === this.#serversKey) this.#idle.push(c);
+  }
+
+  #cancel(c: Channel): void {
+    if (c === this.#current) this.#current = undefined;
+    cancel.call(c.resolver);
+  }
+
+  #armSweep(at: number): void {
+    // Within 10 ms of the armed sweep is close enough: while the first answers shrink the timeout,
+    // a timer per answer would be made otherwise.
+    if (at > this.#sweepAt - 10) return;
+    this.#sweepAt = at;
+    // Unref'd: questions in flight keep the process alive by themselves (c-ares' sockets).
     rawSetTimeout(() => {
-      this.#sweepArmed = false;
-      this.#expire(channels);
-    }, this.#pacing.rto).unref();
+      if (this.#sweepAt !== at) return;
+      // After the poll phase: answers that came back meanwhile are read before anything is lost.
+      rawSetImmediate(() => { if (this.#sweepAt === at) outsideScope(() => this.#sweep()); });
+    }, Math.max(1, at - performance.now())).unref();
   }
 
-  #expire(channels: Channel[]): void {
-    let lost = false;
-    for (const channel of channels) {
-      if (channel.live.size === 0) continue;
-      lost = true;
-      cancel.call(channel.resolver);
+  #rearm(): void {
+    for (const c of this.#active) {
+      if (c.live.size === 0 || c.lost) continue;
+      this.#armSweep(c.lastSent + this.#pacing.rto);
+      return;
     }
-    if (lost) this.#pacing.lost(performance.now());
+  }
+
+  /** Channels whose last question was sent a retransmission timeout ago: what they still have is lost. */
+  #sweep(): void {
+    this.#sweepAt = Infinity;
+    const now = performance.now();
+    const rto = this.#pacing.rto;
+    for (const c of this.#active) {
+      if (c.live.size === 0 || c.lost) continue;
+      if (now - c.lastSent < rto) {
+        this.#armSweep(c.lastSent + rto);
+        return;
+      }
+      c.lost = true;
+      this.#pacing.lost(c.openedAt, now);
+      this.#cancel(c);
+    }
   }
 
   #send(q: Question): void {
@@ -260,40 +411,49 @@ export class CaresQueries {
     if (q.tries === 0) q.firstSent = now;
     q.tries++;
     q.sentAt = now;
-    const channel = this.#channel();
+    const channel = this.#channel(now);
     q.channel = channel;
     channel.live.add(q);
     this.#inFlight++;
-    const done = (err: NodeJS.ErrnoException | null, records: Ttl[]): void => {
+    const done = (err: NodeJS.ErrnoException | null, records: string[] | Ttl[]): void => {
       channel.live.delete(q);
       q.channel = undefined;
       this.#inFlight--;
       const code = err?.code;
       if (code === 'ETIMEOUT' || code === 'ECANCELLED') {
-        if (code === 'ETIMEOUT') this.#pacing.lost(performance.now());
+        const lost = code === 'ETIMEOUT' || channel.lost;
+        if (code === 'ETIMEOUT') this.#pacing.lost(q.sentAt, performance.now());
         if (q.waiters === 0) this.#finish(q, CANCELLED);
-        else if (code === 'ETIMEOUT' && performance.now() - q.firstSent >= this.patience()) this.#finish(q, { code });
+        else if (lost && performance.now() - q.firstSent >= this.patience()) this.#finish(q, { code: 'ETIMEOUT' });
         else {
-          if (code === 'ETIMEOUT') this.retransmits++;
+          if (lost) this.retransmits++;
           this.#retries.push(q);
         }
       } else {
         // Karn: only a question sent once gives a round trip that surely belongs to it.
-        this.#pacing.answered(q.tries === 1 ? performance.now() - q.sentAt : undefined);
-        this.#sweep();
+        const at = performance.now();
+        const rto = this.#pacing.rto;
+        this.#pacing.answered(q.tries === 1 ? at - q.sentAt : undefined, at);
+        // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
+        if (this.#pacing.rto < rto) this.#rearm();
         if (err) this.#finish(q, { code: code ?? 'EBADRESP' });
+        else if (this.#cache === undefined) this.#finish(q, { addresses: records as string[] });
         else {
-          const addresses = records.map((r) => r.address);
-          if (this.#cache !== undefined && records.length > 0) {
+          const addresses = (records as Ttl[]).map((r) => r.address);
+          if (records.length > 0) {
             let ttl = Infinity;
-            for (const r of records) ttl = Math.min(ttl, r.ttl);
+            for (const r of records as Ttl[]) ttl = Math.min(ttl, r.ttl);
             if (ttl > 0) this.#cache.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
           }
           this.#finish(q, { addresses });
         }
       }
+      this.#drained(channel);
       this.#pump();
     };
-    (q.type === 'A' ? resolve4 : resolve6).call(channel.resolver, q.name, { ttl: true }, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+    // TTLs only when cached: without them c-ares' answers are plain strings, one object less each.
+    const query = q.type === 'A' ? resolve4 : resolve6;
+    if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
+    else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
   }
 }

@@ -11,8 +11,10 @@ export class WatchedFile<T> {
   }
 
   get value(): T {
-    const now = performance.now();
-    if (now - this.#checkedAt >= 100) {
+    // Read on every lookup (several files each): Date.now() is a builtin, cheaper than
+    // performance.now() in code not optimized yet; a clock set back only means an early check.
+    const now = Date.now();
+    if (now - this.#checkedAt >= 100 || now < this.#checkedAt) {
       this.#checkedAt = now;
       let signature = 'missing';
       try {
