@@ -5,11 +5,11 @@ import { caresAddresses, familyOf as addressFamily, maybeIP } from '../resolver/
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
-import { currentScope } from '../runtime/scope.js';
+import { bound } from '../runtime/abortable.js';
+import { currentScope, waitScope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
 import { validatePort, type Address } from './address.js';
-import { block } from './block.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
@@ -56,7 +56,7 @@ let globalHostsFile: string | null = null;
  * `dns.lookup`, on libuv's thread pool: a killed greenlet stops waiting but the thread runs on).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { setResolver } from 'nodevent/net';
  * setResolver('getaddrinfo');
  * ```
@@ -69,7 +69,7 @@ export function setResolver(name: ResolverName): void {
  * The resolver used by default.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { getResolver, setResolver } from 'nodevent/net';
  * if (getResolver() === 'cares') setResolver('getaddrinfo');
  * ```
@@ -145,10 +145,7 @@ function originalLookup(): LookupAll {
 
 /** Waits for `promise` in the current scope: a kill or a timeout stops the wait at once. */
 function cancellable<T>(promise: Promise<T>): Promise<T> {
-  return block<T>(undefined, (resolve, reject) => {
-    promise.then(resolve, reject);
-    return () => {};
-  });
+  return bound(promise, waitScope());
 }
 
 function isAbort(error: unknown): boolean {
@@ -273,7 +270,7 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
  * only, with `AI_CANONNAME`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { SOCK_STREAM, getaddrinfo } from 'nodevent/net';
  * for (const [family, type, proto, canonname, [address, port]] of await getaddrinfo('localhost', 'http', { type: SOCK_STREAM })) {
  *   console.log(address, port); // 127.0.0.1 80
@@ -351,14 +348,7 @@ async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
   }
   const resolver = new dns.promises.Resolver();
   resolver.setServers(dns.getServers()); // a new Resolver starts from resolv.conf, not dns.setServers
-  const scope = currentScope();
-  const stop = { dispose: () => resolver.cancel() };
-  scope?.own(stop);
-  try {
-    return await cancellable(resolver.reverse(ip));
-  } finally {
-    scope?.disown(stop);
-  }
+  return await bound(resolver.reverse(ip), waitScope(), () => resolver.cancel());
 }
 
 /**
@@ -435,7 +425,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
  * The host name of the machine, Python's `socket.gethostname` (synchronous: no I/O).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { gethostname } from 'nodevent/net';
  * console.log(gethostname()); // same as os.hostname()
  * ```

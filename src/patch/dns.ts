@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { waitScope } from '../runtime/scope.js';
 import { invalidArgType } from '../internal/validate.js';
 import { isPatched, replace, restore, sync } from '../internal/registry.js';
-import { bound, caresLookup, configureLookup, familyOf, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
+import { caresLookup, configureLookup, familyOf, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
+import { bound } from '../runtime/abortable.js';
 
 export { caresLookup } from '../resolver/lookup.js';
 
@@ -100,7 +101,7 @@ Object.defineProperty(lookup, promisify.custom, {
  * Calling it again changes nothing (options of the first call stay); ESM importers see the patch.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchDns } from 'nodevent/patch';
  * import dns from 'node:dns';
  * patchDns();
@@ -136,7 +137,7 @@ export function patchDns(options: PatchDnsOptions = {}): void {
  * Puts back node:dns's originals (identity preserved).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { patchDns, unpatchDns } from 'nodevent/patch';
  * patchDns();
  * // ...

@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { waitScope, type Scope } from '../runtime/scope.js';
+import { bound } from '../runtime/abortable.js';
 import { CaresLookup, type LookupDone, type LookupRequest } from './cares.js';
 import { CaresQueries, type QueryOptions } from './query.js';
 
@@ -107,16 +108,6 @@ export function startLookup(req: LookupRequest, scope: Scope | undefined, done: 
   if (!over) scope.own(owned);
 }
 
-/** A promise that also rejects with the scope's reason when the scope aborts first. */
-export function bound<T>(promise: Promise<T>, scope: Scope | undefined): Promise<T> {
-  if (scope === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const owned = { dispose: reject };
-    scope.own(owned);
-    promise.then((v) => { scope.disown(owned); resolve(v); }, (e: unknown) => { scope.disown(owned); reject(e); });
-  });
-}
-
 /** The family of an address the resolver gave (so surely an IP): no full parse needed. */
 export function familyOf(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
@@ -134,7 +125,7 @@ export function shapeLookup(req: LookupRequest, addresses: string[]): dns.Lookup
  * In a greenlet it rejects with the scope's reason (GreenletExit, Timeout) as soon as the scope aborts.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { caresLookup } from 'nodevent/patch';
  * const { address, family } = await caresLookup('localhost', { family: 4 });
  * const all = await caresLookup('localhost', { all: true });

@@ -186,13 +186,6 @@ export const runnableByKey = new Set([
   'src/runtime/wait.ts#Yielded',
   'src/runtime/wait.ts#iwait',
   'src/runtime/wait.ts#wait',
-  'src/patch/dns.ts#caresLookup',
-  'src/patch/dns.ts#patchDns',
-  'src/patch/dns.ts#unpatchDns',
-  'src/net/resolver.ts#setResolver',
-  'src/net/resolver.ts#getResolver',
-  'src/net/resolver.ts#getaddrinfo',
-  'src/net/resolver.ts#gethostname',
 ]);
 
 /** The examples to run: fenced ```ts runnable, or named in `runnableByKey`. */
