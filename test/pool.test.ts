@@ -43,8 +43,19 @@ t.test('imap yields in item order, imapUnordered in completion order, map collec
   const ordered: number[] = [];
   for await (const v of pool.imap(slowFirst, [1, 2, 3, 4])) ordered.push(v);
   t.same(ordered, [10, 20, 30, 40]);
+  // Completion order set by the test, not by timers: on a loaded machine 10 ms apart is no order.
+  // Each task waits for its gate; the gate of the next one opens once the previous result arrived.
+  const gates = new Map([1, 2, 3, 4].map((n) => [n, new Event()]));
+  const gated = async (n: number): Promise<number> => {
+    await gates.get(n)!.wait();
+    return n * 10;
+  };
   const unordered: number[] = [];
-  for await (const v of pool.imapUnordered(slowFirst, [1, 2, 3, 4])) unordered.push(v);
+  gates.get(4)!.set();
+  for await (const v of pool.imapUnordered(gated, [1, 2, 3, 4])) {
+    unordered.push(v);
+    gates.get(4 - unordered.length)?.set();
+  }
   t.same(unordered, [40, 30, 20, 10]);
   t.same(await pool.map(async (n: number) => n + 1, [1, 2, 3, 4, 5, 6]), [2, 3, 4, 5, 6, 7]);
   t.same(await new Pool(2).map((n: number) => n * 2, (async function* () {
