@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
@@ -60,47 +60,94 @@ let nextIdent = 0;
 // DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
 // batch costs one queueMicrotask.
 //
-// Each body runs with its greenlet entered as the current scope (`enterWith`) inside the drain's
-// own context, which one AsyncResource per batch captures and brings back after every body
-// without allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters
-// a new context frame and then a second one to go back, and each frame is a Map copied from the
-// current one (the copy's iteration allocates as much again); those frames were the largest single
-// cost of a greenlet. Each body still gets its own frame (the drain's context plus its greenlet),
-// so its continuations see it, and what the drain's context carries for other AsyncLocalStorages
-// reaches every body, as before.
+// Each body runs with its greenlet entered as the current scope (`enterWith`) inside its batch's
+// context, which one AsyncResource per batch captures and brings back after every body without
+// allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters a new
+// context frame and then a second one to go back, and each frame is a Map copied from the current
+// one; those frames were the largest single cost of a greenlet. Each body still gets its own
+// frame (its batch's context plus its greenlet), so its continuations see it.
+//
+// A batch holds only greenlets whose spawners ran in the same context: a body sees the other
+// AsyncLocalStorage values (a tracing span, a request id) of the code that started it, as every
+// Node callback sees its creator's, also when two request handlers spawn in one turn of the loop.
+// Whoever starts a greenlet in another context than the open batch's opens a new batch; see
+// `sameContext` for how that is told cheaply and exactly.
 //
 // A long queue runs in slices of DRAIN_SLICE bodies, each slice its own microtask: what the bodies
 // of one slice queued (their continuations, their results' adoption) runs before the next slice
 // starts, so their promises, frames and closures die young instead of all staying alive until
 // the last of many thousand bodies has started, when the collector has already copied them twice.
 //
-// The queue is a list of such slices, so a long one costs one slot per greenlet and is never copied.
-const slices: Greenlet[][] = [];
+// The queue is a list of such batches, so a long one costs one slot per greenlet and is never copied.
+interface Batch {
+  readonly context: AsyncResource;
+  readonly greenlets: Greenlet[];
+}
+const batches: Batch[] = [];
 let drainScheduled = false;
 const DRAIN_SLICE = 256;
 function drain(): void {
-  const slice = slices.shift()!;
-  const context = new AsyncResource('nodevent:drain', { requireManualDestroy: true });
+  const batch = batches.shift()!;
+  const { context, greenlets } = batch;
   try {
-    for (let i = 0; i < slice.length; i++) {
-      const g = slice[i]!;
+    for (let i = 0; i < greenlets.length; i++) {
+      const g = greenlets[i]!;
       context.runInAsyncScope(g._run, g);
     }
   } finally {
-    if (slices.length > 0) queueMicrotask(drain);
+    if (batches.length > 0) queueMicrotask(drain);
     else drainScheduled = false;
   }
 }
 
 function enqueue(g: Greenlet): void {
-  const last = slices[slices.length - 1];
-  if (last !== undefined && last.length < DRAIN_SLICE) last.push(g);
-  else slices.push([g]);
+  const last = batches[batches.length - 1];
+  if (last !== undefined && last.greenlets.length < DRAIN_SLICE && sameContext(last.context)) {
+    last.greenlets.push(g);
+  } else {
+    batches.push({ context: new AsyncResource('nodevent:batch', BATCH_OPTIONS), greenlets: [g] });
+  }
   if (!drainScheduled) {
     drainScheduled = true;
     queueMicrotask(drain);
   }
 }
+
+const BATCH_OPTIONS = Object.freeze({ requireManualDestroy: true });
+
+// What an AsyncResource captured of its creator's context, read back through the symbols Node
+// keeps it under (they are not exported, but each is an own property of every AsyncResource).
+// Node 24+ keeps every AsyncLocalStorage value in one immutable context frame: the same frame is
+// exactly the same context. Node 20 and 22 (without --experimental-async-context-frame) copy each
+// storage's value onto every new resource under that storage's own `kResourceStore` symbol; the
+// spawner's values are those on the resource now executing.
+const probeStorage = new AsyncLocalStorage<number>();
+const probe = probeStorage.run(1, () => new AsyncResource('nodevent:probe', BATCH_OPTIONS));
+const frameSymbol = Object.getOwnPropertySymbols(probe).find(
+  (symbol) => symbol.description === 'context_frame' && (probe as unknown as Record<symbol, unknown>)[symbol] !== undefined,
+);
+// On Node 20 and 22 an enabled storage is copied onto every new resource: this one must not be.
+probeStorage.disable();
+
+/** True when the code running now sees exactly the AsyncLocalStorage values `context` captured. */
+const sameContext: (context: AsyncResource) => boolean = frameSymbol !== undefined
+  ? (context) => {
+    // A frame is read only through a new resource; it is garbage at once when the frame matches.
+    const now = new AsyncResource('nodevent:batch', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
+    return now[frameSymbol] === (context as unknown as Record<symbol, unknown>)[frameSymbol];
+  }
+  : (context) => {
+    const now = executionAsyncResource() as Record<symbol, unknown>;
+    const then = context as unknown as Record<symbol, unknown>;
+    // Both ways: a storage first used after the batch opened has a symbol only the resource now has.
+    for (const symbol of Object.getOwnPropertySymbols(now)) {
+      if (symbol.description === 'kResourceStore' && now[symbol] !== then[symbol]) return false;
+    }
+    for (const symbol of Object.getOwnPropertySymbols(then)) {
+      if (symbol.description === 'kResourceStore' && now[symbol] !== then[symbol]) return false;
+    }
+    return true;
+  };
 
 function toException(exception: unknown): unknown {
   if (exception === undefined) return new GreenletExit();
