@@ -125,3 +125,13 @@ t.test('many spawners in one stretch, more than one slice: every body sees its o
   const values = await Promise.all(gs.map((g) => g.get()));
   t.same(values, gs.map((_, i) => (i % 3 === 0 ? i : -1)));
 });
+
+t.test('a storage first used after the open batch began is seen by the later greenlet only', async (t) => {
+  const before = spawn(() => 'opens a batch');
+  const late = new AsyncLocalStorage<string>();
+  const g = late.run('late', () => spawn(() => late.getStore()));
+  const after = spawn(() => late.getStore());
+  t.equal(await before, 'opens a batch');
+  t.equal(await g, 'late');
+  t.equal(await after, undefined);
+});

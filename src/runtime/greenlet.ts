@@ -82,6 +82,10 @@ let nextIdent = 0;
 interface Batch {
   readonly context: AsyncResource;
   readonly greenlets: Greenlet[];
+  // Node 20/22 only (see sameContext): the storages' symbols on `context`, and how many storages
+  // had been enabled when it was made.
+  readonly stores: symbol[] | undefined;
+  readonly enabled: number;
 }
 const batches: Batch[] = [];
 let drainScheduled = false;
@@ -102,10 +106,10 @@ function drain(): void {
 
 function enqueue(g: Greenlet): void {
   const last = batches[batches.length - 1];
-  if (last !== undefined && last.greenlets.length < DRAIN_SLICE && sameContext(last.context)) {
+  if (last !== undefined && last.greenlets.length < DRAIN_SLICE && sameContext(last)) {
     last.greenlets.push(g);
   } else {
-    batches.push({ context: new AsyncResource('nodevent:batch', BATCH_OPTIONS), greenlets: [g] });
+    batches.push(openBatch(g));
   }
   if (!drainScheduled) {
     drainScheduled = true;
@@ -129,22 +133,46 @@ const frameSymbol = Object.getOwnPropertySymbols(probe).find(
 // On Node 20 and 22 an enabled storage is copied onto every new resource: this one must not be.
 probeStorage.disable();
 
-/** True when the code running now sees exactly the AsyncLocalStorage values `context` captured. */
-const sameContext: (context: AsyncResource) => boolean = frameSymbol !== undefined
-  ? (context) => {
+// Node 20/22 copy the values of the storages enabled when a resource is made, so a storage first
+// enabled after a batch opened is the one change its symbols cannot show: counting enablements
+// tells it without listing the symbols of the running resource on every spawn, which cost half a
+// microsecond per greenlet. `_enable` is the method every run/enterWith of those lines calls;
+// where it is missing the symbols are listed each time instead.
+let storagesEnabled = 0;
+const storageProto = AsyncLocalStorage.prototype as unknown as { _enable?: () => void };
+const countEnablements = frameSymbol === undefined && typeof storageProto._enable === 'function';
+if (countEnablements) {
+  const enable = storageProto._enable!;
+  storageProto._enable = function (this: { enabled?: boolean }): void {
+    if (this.enabled !== true) storagesEnabled++;
+    enable.call(this);
+  };
+}
+
+function storeSymbols(resource: object): symbol[] {
+  return Object.getOwnPropertySymbols(resource).filter((symbol) => symbol.description === 'kResourceStore');
+}
+
+function openBatch(g: Greenlet): Batch {
+  const context = new AsyncResource('nodevent:batch', BATCH_OPTIONS);
+  const stores = frameSymbol === undefined ? storeSymbols(context) : undefined;
+  return { context, greenlets: [g], stores, enabled: storagesEnabled };
+}
+
+/** True when the code running now sees exactly the AsyncLocalStorage values `batch` captured. */
+const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
+  ? (batch) => {
     // A frame is read only through a new resource; it is garbage at once when the frame matches.
     const now = new AsyncResource('nodevent:batch', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
-    return now[frameSymbol] === (context as unknown as Record<symbol, unknown>)[frameSymbol];
+    return now[frameSymbol] === (batch.context as unknown as Record<symbol, unknown>)[frameSymbol];
   }
-  : (context) => {
+  : (batch) => {
     const now = executionAsyncResource() as Record<symbol, unknown>;
-    const then = context as unknown as Record<symbol, unknown>;
-    // Both ways: a storage first used after the batch opened has a symbol only the resource now has.
-    for (const symbol of Object.getOwnPropertySymbols(now)) {
-      if (symbol.description === 'kResourceStore' && now[symbol] !== then[symbol]) return false;
-    }
-    for (const symbol of Object.getOwnPropertySymbols(then)) {
-      if (symbol.description === 'kResourceStore' && now[symbol] !== then[symbol]) return false;
+    const then = batch.context as unknown as Record<symbol, unknown>;
+    const stores = countEnablements && batch.enabled === storagesEnabled ? batch.stores! : storeSymbols(now).concat(batch.stores!);
+    for (let i = 0; i < stores.length; i++) {
+      const symbol = stores[i]!;
+      if (now[symbol] !== then[symbol]) return false;
     }
     return true;
   };
