@@ -5,7 +5,7 @@ import { hub } from './hub.js';
 import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs, validateFunction } from '../internal/validate.js';
+import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
@@ -471,6 +471,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * when the waiting greenlet is killed or its own timeout fires (with that reason).
    */
   join(options: WaitOptions = {}): Promise<void> {
+    validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
     this._bits |= OBSERVED;
     if ((this._bits & STATE) === DEAD) return Promise.resolve();
@@ -507,6 +508,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
    */
   async get(options: WaitOptions = {}): Promise<T> {
+    validateOptions(options);
     this._bits |= OBSERVED;
     if ((this._bits & STATE) !== DEAD) {
       // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
@@ -540,7 +542,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * it started never runs, and its links still fire.
    */
   kill(options: KillOptions = {}): Promise<void> {
+    validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
+    validateFlag(options.block, 'options.block');
     const exception = toException(options.exception);
     if ((this._bits & STATE) !== DEAD) {
       const rare = this.#rare;

@@ -1,6 +1,6 @@
 import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs } from '../internal/validate.js';
+import { secondsToMs, validateOptions } from '../internal/validate.js';
 
 /** Options of `withTimeout`. */
 export interface WithTimeoutOptions<V> {
@@ -206,6 +206,7 @@ export async function withTimeout<R, V = never>(
   fn: () => R | PromiseLike<R>,
   options: WithTimeoutOptions<V> = {},
 ): Promise<R | V> {
+  validateOptions(options);
   const timeout = new Timeout(seconds);
   try {
     return (await timeout.run(fn)) as R;

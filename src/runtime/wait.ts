@@ -1,6 +1,6 @@
 import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs, toArray, validateCount } from '../internal/validate.js';
+import { secondsToMs, toArray, validateCount, validateOptions } from '../internal/validate.js';
 
 /**
  * Anything that can be waited on: greenlets, events, async results. `link(cb)` calls `cb(obj)`
@@ -84,6 +84,7 @@ export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : 
  */
 export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<Yielded<T>> {
   const list = toArray(objects, 'objects');
+  validateOptions(options);
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
@@ -187,6 +188,7 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  */
 export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {
   const list = toArray(objects, 'objects');
+  validateOptions(options);
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
