@@ -5,6 +5,7 @@ import { hub } from './hub.js';
 import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
+import { toException } from '../internal/exception.js';
 import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 
@@ -177,10 +178,8 @@ const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
     return true;
   };
 
-function toException(exception: unknown): unknown {
-  if (exception === undefined) return new GreenletExit();
-  if (typeof exception === 'function') return new (exception as new () => unknown)();
-  return exception;
+function newGreenletExit(): GreenletExit {
+  return new GreenletExit();
 }
 
 /**
@@ -545,7 +544,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
     validateFlag(options.block, 'options.block');
-    const exception = toException(options.exception);
+    const exception = toException(options.exception, newGreenletExit);
     if ((this._bits & STATE) !== DEAD) {
       const rare = this.#rare;
       if (rare?.startTimer !== undefined) {

@@ -1,5 +1,6 @@
 import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+import { toException } from '../internal/exception.js';
 import { secondsToMs, validateOptions } from '../internal/validate.js';
 
 /** Options of `withTimeout`. */
@@ -110,11 +111,9 @@ export class Timeout extends Error {
   #fire(): void {
     this.#timer = undefined;
     this.#fired = true;
-    const raised = this.exception === undefined || this.exception === false || typeof this.exception === 'string'
-      ? this
-      : typeof this.exception === 'function'
-        ? new (this.exception as new () => unknown)()
-        : this.exception;
+    // false (silent) and a string (a message) raise the Timeout itself, like no exception at all.
+    const given = this.exception === false || typeof this.exception === 'string' ? undefined : this.exception;
+    const raised = toException(given, () => this);
     this.#raised = raised;
     this.#controller?.abort(raised);
     for (const scope of this.#scopes) scope.abort(raised);
