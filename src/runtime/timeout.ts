@@ -1,3 +1,4 @@
+import { abortable } from './abortable.js';
 import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
 import { toException } from '../internal/exception.js';
@@ -150,35 +151,15 @@ export class Timeout extends Error {
 
 /** Runs `fn` in `scope`; rejects with the scope's reason as soon as it aborts. */
 function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    if (scope.aborted) {
-      reject(scope.reason);
-      return;
-    }
-    const stop = { dispose: reject };
-    scope.own(stop);
-    let result: R | PromiseLike<R>;
-    try {
-      result = scopeStorage.run(scope, fn);
-    } catch (error) {
-      scope.disown(stop);
-      reject(error);
-      return;
-    }
-    const onValue = (value: R): void => {
-      scope.disown(stop);
-      resolve(value);
-    };
+  return abortable<R>(scope, (resolve, reject) => {
+    const result = scopeStorage.run(scope, fn);
     if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<R>).then !== 'function') {
-      onValue(result as R);
+      resolve(result as R);
       return;
     }
     // A lazy thenable (a superagent request, a query builder) starts its I/O in `then`: called
     // inside the nested scope, so the deadline reaches that I/O.
-    adoptIn(scope, result as PromiseLike<R>, onValue, (error) => {
-      scope.disown(stop);
-      reject(error);
-    });
+    adoptIn(scope, result as PromiseLike<R>, resolve, reject);
   });
 }
 
