@@ -1,3 +1,4 @@
+import { abortable } from './abortable.js';
 import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
 import { secondsToMs, toArray, validateCount, validateOptions } from '../internal/validate.js';
@@ -130,21 +131,11 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
         }
         try {
           while (readyQueue.length === 0 && !timedOut) {
-            await new Promise<void>((resolve, reject) => {
+            await abortable<void>(scope, (resolve) => {
               wake = resolve;
-              if (scope === undefined) return;
-              const owned = {
-                dispose: (reason: unknown) => {
-                  cleanup();
-                  yielded = count;
-                  reject(reason);
-                },
-              };
-              scope.own(owned);
-              wake = () => {
-                scope.disown(owned);
-                resolve();
-              };
+            }, () => {
+              cleanup();
+              yielded = count;
             });
           }
         } finally {
@@ -196,32 +187,23 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
   const done: T[] = [];
   for (let i = 0; i < list.length; i++) if (list[i]!.ready()) done.push(list[i]!);
   if (done.length >= count || done.length === list.length) return Promise.resolve(done.slice(0, Math.max(count, 0)));
-  const scope = waitScope();
-  if (scope?.aborted) return Promise.reject(scope.reason);
-  return new Promise<T[]>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      if (timer !== undefined) rawClearTimeout(timer);
-      // Those that were ready at the start, or finished since, hold no waiter: a no-op for them.
-      for (let i = 0; i < list.length; i++) removeWaiter(list[i]!, onReady);
-    };
-    const owned = scope === undefined ? undefined : {
-      dispose: (reason: unknown) => {
-        stop();
-        reject(reason);
-      },
-    };
-    const finish = (): void => {
+  let timer: NodeJS.Timeout | undefined;
+  let finish: () => void;
+  const onReady = (obj: T): void => {
+    done.push(obj);
+    if (done.length === count) finish();
+  };
+  const stop = (): void => {
+    if (timer !== undefined) rawClearTimeout(timer);
+    // Those that were ready at the start, or finished since, hold no waiter: a no-op for them.
+    for (let i = 0; i < list.length; i++) removeWaiter(list[i]!, onReady);
+  };
+  return abortable<T[]>(waitScope(), (resolve) => {
+    finish = (): void => {
       stop();
-      if (owned !== undefined) scope!.disown(owned);
       resolve(done);
     };
-    function onReady(obj: T): void {
-      done.push(obj);
-      if (done.length === count) finish();
-    }
     for (let i = 0; i < list.length; i++) if (!list[i]!.ready()) addWaiter(list[i]!, onReady);
     if (ms !== undefined) timer = rawSetTimeout(finish, ms);
-    if (owned !== undefined) scope!.own(owned);
-  });
+  }, stop);
 }
