@@ -187,7 +187,7 @@ function newGreenletExit(): GreenletExit {
  * It is awaitable: `await greenlet` is `greenlet.get()`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Greenlet } from 'nodevent';
  * const g = new Greenlet(async (a: number, b: number) => a + b, 1, 2);
  * g.start();
@@ -225,7 +225,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * Creates a greenlet and starts it.
    *
    * @example
-   * ```ts
+   * ```ts runnable
    * import { Greenlet } from 'nodevent';
    * const g = Greenlet.spawn(() => 42);
    * console.log(await g); // 42
@@ -600,7 +600,7 @@ function ownerOf(scope: Scope): Greenlet | null {
  * The greenlet whose code is running, or null outside every greenlet.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, getCurrent } from 'nodevent';
  * const g = spawn(() => getCurrent());
  * await g.join();
@@ -630,7 +630,7 @@ export function spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLik
  * Creates a greenlet that starts after `seconds`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawnLater } from 'nodevent';
  * const g = spawnLater(0.5, () => 'half a second later');
  * console.log(await g);

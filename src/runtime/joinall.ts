@@ -45,7 +45,7 @@ export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<
  * resolves once all are dead; never rejects.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, killAll, sleep } from 'nodevent';
  * const jobs = [spawn(() => sleep(60)), spawn(() => sleep(60))];
  * await killAll(jobs);

@@ -56,7 +56,7 @@ export class Timeout extends Error {
    * Creates a Timeout and starts it.
    *
    * @example
-   * ```ts
+   * ```ts runnable
    * import { Timeout, sleep } from 'nodevent';
    * const work = () => sleep(1);
    * const t = Timeout.startNew(5);

@@ -8,7 +8,7 @@ import { secondsToMs, toArray, validateCount, validateOptions } from '../interna
  * once the object is ready (also when linked after that).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, type Linkable } from 'nodevent';
  * const ready: Linkable = spawn(() => 1);
  * ready.link((g) => console.log('ready', g));
@@ -61,7 +61,7 @@ function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
  * loop variable typed as the greenlet it is.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, iwait, type Greenlet } from 'nodevent';
  * for await (const g of iwait([spawn(() => 1)])) {
  *   const greenlet: Greenlet<number> = g;
@@ -77,7 +77,7 @@ export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : 
  * belongs to the caller: when the waiting greenlet is killed, `next()` rejects with the kill.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, iwait, sleep } from 'nodevent';
  * const jobs = [3, 1, 2].map((n) => spawn(async () => { await sleep(n / 10); return n; }));
  * for await (const g of iwait(jobs)) console.log(g.value); // 1, 2, 3
@@ -169,7 +169,7 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  * the waiting greenlet is killed (or its own deadline passes), with that reason.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, wait } from 'nodevent';
  * import { sleep } from 'nodevent';
  * const task1 = () => sleep(0.1);
