@@ -1,6 +1,6 @@
 import t from 'tap';
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { Greenlet, joinAll, sleep, spawn, spawnLater } from '../src/runtime/index.js';
+import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
+import { Greenlet, getCurrent, joinAll, sleep, spawn, spawnLater } from '../src/runtime/index.js';
 
 // A greenlet's body runs in its spawner's context, as every Node callback API runs a callback in
 // its creator's: other AsyncLocalStorage values (a tracing span, a request id) come from the code
@@ -134,4 +134,25 @@ t.test('a storage first used after the open batch began is seen by the later gre
   t.equal(await before, 'opens a batch');
   t.equal(await g, 'late');
   t.equal(await after, undefined);
+});
+
+t.test('a fan-out (each of many greenlets spawns one) fills shared batches: the spawner\'s scope is no other context', async (t) => {
+  let batches = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'nodevent:batch') batches++;
+    },
+  }).enable();
+  t.teardown(() => hook.disable());
+  const als = new AsyncLocalStorage<string>();
+  const parents = als.run('fan', () => Array.from({ length: 200 }, (_, i) => spawn(async () => {
+    const child = spawn(() => [als.getStore(), getCurrent()!.parent]);
+    const [value, parent] = (await child) as [unknown, unknown];
+    return value === 'fan' && parent === getCurrent() ? i : -1;
+  })));
+  const values = await Promise.all(parents.map((g) => g.get()));
+  hook.disable();
+  t.same(values, parents.map((_, i) => i), 'each child saw the value and its own parent');
+  // The parents' batch and the children's: one each (DRAIN_SLICE is 256), however many spawners.
+  t.ok(batches <= 4, `${batches} batches for 400 greenlets`);
 });

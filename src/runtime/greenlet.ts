@@ -68,9 +68,10 @@ let nextIdent = 0;
 // one; those frames were the largest single cost of a greenlet. Each body still gets its own
 // frame (its batch's context plus its greenlet), so its continuations see it.
 //
-// A batch holds only greenlets whose spawners ran in the same context: a body sees the other
-// AsyncLocalStorage values (a tracing span, a request id) of the code that started it, as every
-// Node callback sees its creator's, also when two request handlers spawn in one turn of the loop.
+// A batch holds only greenlets whose spawners ran in the same context (the current scope aside):
+// a body sees the other AsyncLocalStorage values (a tracing span, a request id) of the code that
+// started it, as every Node callback sees its creator's, also when two request handlers spawn in
+// one turn of the loop.
 // Whoever starts a greenlet in another context than the open batch's opens a new batch; see
 // `sameContext` for how that is told cheaply and exactly.
 //
@@ -150,8 +151,37 @@ if (countEnablements) {
   };
 }
 
+// The current scope is not compared: every body enters its own greenlet's scope first, so the
+// spawner's scope never reaches it. Comparing it would open a batch for every greenlet when many
+// greenlets each spawn one (a fan-out), at twice the cost per spawn.
+const scopeSymbol = (scopeStorage as unknown as { kResourceStore?: unknown }).kResourceStore;
+
 function storeSymbols(resource: object): symbol[] {
-  return Object.getOwnPropertySymbols(resource).filter((symbol) => symbol.description === 'kResourceStore');
+  return Object.getOwnPropertySymbols(resource).filter((symbol) => symbol.description === 'kResourceStore' && symbol !== scopeSymbol);
+}
+
+/** The part of a context frame (Node 24+) that matters: its size without the current scope. */
+interface Frame {
+  readonly size: number;
+  has(key: unknown): boolean;
+  get(key: unknown): unknown;
+  keys(): Iterable<unknown>;
+}
+
+function sizeBesidesScope(frame: Frame | undefined): number {
+  return frame === undefined ? 0 : frame.size - (frame.has(scopeStorage) ? 1 : 0);
+}
+
+/** True when two context frames hold the same values, the current scope's aside. */
+function sameFrames(a: Frame | undefined, b: Frame | undefined): boolean {
+  if (a === b) return true;
+  const size = sizeBesidesScope(a);
+  if (size !== sizeBesidesScope(b)) return false;
+  if (size === 0) return true;
+  for (const key of a!.keys()) {
+    if (key !== scopeStorage && (!b!.has(key) || b!.get(key) !== a!.get(key))) return false;
+  }
+  return true;
 }
 
 function openBatch(g: Greenlet): Batch {
@@ -164,8 +194,8 @@ function openBatch(g: Greenlet): Batch {
 const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
   ? (batch) => {
     // A frame is read only through a new resource; it is garbage at once when the frame matches.
-    const now = new AsyncResource('nodevent:batch', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
-    return now[frameSymbol] === (batch.context as unknown as Record<symbol, unknown>)[frameSymbol];
+    const now = new AsyncResource('nodevent:context', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
+    return sameFrames(now[frameSymbol] as Frame | undefined, (batch.context as unknown as Record<symbol, unknown>)[frameSymbol] as Frame | undefined);
   }
   : (batch) => {
     const now = executionAsyncResource() as Record<symbol, unknown>;
