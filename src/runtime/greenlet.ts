@@ -88,6 +88,9 @@ interface Batch {
   // had been enabled when it was made.
   readonly stores: symbol[] | undefined;
   readonly enabled: number;
+  // Node 24+ only: the frame `context` captured, and its values (see frameEntries).
+  readonly frame: unknown;
+  readonly entries: unknown[] | undefined;
 }
 const batches: Batch[] = [];
 let drainScheduled = false;
@@ -172,22 +175,29 @@ function sizeBesidesScope(frame: Frame | undefined): number {
   return frame === undefined ? 0 : frame.size - (frame.has(scopeStorage) ? 1 : 0);
 }
 
-/** True when two context frames hold the same values, the current scope's aside. */
-function sameFrames(a: Frame | undefined, b: Frame | undefined): boolean {
-  if (a === b) return true;
-  const size = sizeBesidesScope(a);
-  if (size !== sizeBesidesScope(b)) return false;
-  if (size === 0) return true;
-  for (const key of a!.keys()) {
-    if (key !== scopeStorage && (!b!.has(key) || b!.get(key) !== a!.get(key))) return false;
+/** A frame's values (Node 24+), the current scope's aside, as keys and values in turn. */
+function frameEntries(frame: Frame | undefined): unknown[] {
+  const entries: unknown[] = [];
+  if (frame !== undefined) for (const key of frame.keys()) if (key !== scopeStorage) entries.push(key, frame.get(key));
+  return entries;
+}
+
+/** True when `frame` holds the values of `entries`, the current scope's aside. */
+function sameFrame(frame: Frame | undefined, entries: unknown[]): boolean {
+  if (sizeBesidesScope(frame) !== entries.length / 2) return false;
+  for (let i = 0; i < entries.length; i += 2) {
+    if (!frame!.has(entries[i]) || frame!.get(entries[i]) !== entries[i + 1]) return false;
   }
   return true;
 }
 
 function openBatch(g: Greenlet): Batch {
   const context = new AsyncResource('nodevent:batch', BATCH_OPTIONS);
-  const stores = frameSymbol === undefined ? storeSymbols(context) : undefined;
-  return { context, greenlets: [g], stores, enabled: storagesEnabled };
+  if (frameSymbol === undefined) {
+    return { context, greenlets: [g], stores: storeSymbols(context), enabled: storagesEnabled, frame: undefined, entries: undefined };
+  }
+  const frame = (context as unknown as Record<symbol, unknown>)[frameSymbol];
+  return { context, greenlets: [g], stores: undefined, enabled: 0, frame, entries: frameEntries(frame as Frame | undefined) };
 }
 
 /** True when the code running now sees exactly the AsyncLocalStorage values `batch` captured. */
@@ -195,7 +205,8 @@ const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
   ? (batch) => {
     // A frame is read only through a new resource; it is garbage at once when the frame matches.
     const now = new AsyncResource('nodevent:context', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
-    return sameFrames(now[frameSymbol] as Frame | undefined, (batch.context as unknown as Record<symbol, unknown>)[frameSymbol] as Frame | undefined);
+    const frame = now[frameSymbol];
+    return frame === batch.frame || sameFrame(frame as Frame | undefined, batch.entries!);
   }
   : (batch) => {
     const now = executionAsyncResource() as Record<symbol, unknown>;
