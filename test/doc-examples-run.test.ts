@@ -1,5 +1,4 @@
-// Runs the runnable @examples of src/runtime (fenced ```ts runnable, or named in runnableByKey of
-// test/helpers/doc-examples.ts), each as its own program importing the package by name: each must
+// Runs the runnable @examples of src/runtime (fenced ```ts runnable), each as its own program importing the package by name: each must
 // exit 0 within its time limit, else it is killed with its process group. Runnable examples need
 // nothing beyond loopback and end on their own: a greenlet, socket or server left running keeps
 // the process alive and fails here. test/doc-examples-run-io.test.ts runs the other areas'.

@@ -8,7 +8,7 @@
 // example: what they declare is not exported by the package, so an example could only import it
 // from src/, which no user can. Their prose says how they are used.
 import t from 'tap';
-import { checkExamples, exampleKey, extractExamples, markdownExamples, runnableByKey, runnableExamples } from './helpers/doc-examples.js';
+import { checkExamples, exampleKey, extractExamples, markdownExamples, runnableExamples } from './helpers/doc-examples.js';
 
 const examples = extractExamples();
 const snippets = markdownExamples();
@@ -30,9 +30,7 @@ t.test('every example imports from the package, never from src', async (t) => {
   }
 });
 
-t.test('most examples are marked runnable, and the names of runnableByKey exist', async (t) => {
-  const keys = new Set(examples.map((e) => exampleKey(e, examples)));
-  for (const key of runnableByKey) t.ok(keys.has(key), key);
+t.test('most examples are marked runnable', async (t) => {
   const runnable = runnableExamples(examples);
   t.ok(runnable.length >= 100, `${runnable.length} of ${examples.length} are runnable`);
 });

@@ -65,3 +65,16 @@ export function validateCount(value: unknown, name: string): number | undefined 
   if (!Number.isInteger(value) || value < 0) throw outOfRange(name, 'a non-negative integer', value);
   return value;
 }
+
+/**
+ * Checks an options argument: a plain object (the caller defaults `undefined` to `{}`). A number
+ * where `{ timeout }` belongs (`join(0.3)`) would otherwise read as "no options" and wait forever.
+ */
+export function validateOptions(value: unknown, name = 'options'): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidArgType(name, 'of type object', value);
+}
+
+/** Checks an optional boolean flag of an options object. */
+export function validateFlag(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+}

@@ -1,5 +1,5 @@
 import { Timeout } from './timeout.js';
-import { secondsToMs, validateFunction } from '../internal/validate.js';
+import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { Waiter, callLink } from './waiter.js';
 
 /** Options of `AsyncResult.get`. */
@@ -108,6 +108,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
 
   /** Resolves once a result is set, or after `timeout` seconds; true iff ready. Never rejects with the stored exception. */
   async wait(options: { timeout?: number | null } = {}): Promise<boolean> {
+    validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
     if (this.#state === PENDING && ms !== 0) {
       await new Waiter<void>(this.#waiters, undefined, ms, (w) => w.wake()).promise;
@@ -127,6 +128,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
    * nothing is set after `timeout` seconds (at once with `block: false`).
    */
   async get(options: ResultGetOptions = {}): Promise<T> {
+    validateOptions(options);
+    validateFlag(options.block, 'options.block');
     const ms = options.block === false ? 0 : secondsToMs(options.timeout, 'options.timeout');
     if (this.#state === PENDING && ms !== 0) {
       const timeout = options.timeout ?? null;

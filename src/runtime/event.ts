@@ -1,4 +1,4 @@
-import { secondsToMs, validateFunction } from '../internal/validate.js';
+import { secondsToMs, validateFunction, validateOptions } from '../internal/validate.js';
 import { Waiter, callLink } from './waiter.js';
 
 /** Options of `Event.wait`. */
@@ -70,6 +70,7 @@ export class Event {
   wait(options: EventWaitOptions = {}): Promise<boolean> {
     let ms: number | undefined;
     try {
+      validateOptions(options);
       ms = secondsToMs(options.timeout, 'options.timeout');
     } catch (error) {
       return Promise.reject(error);

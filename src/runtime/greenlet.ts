@@ -1,11 +1,12 @@
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
 import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs, validateFunction } from '../internal/validate.js';
+import { toException } from '../internal/exception.js';
+import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
@@ -60,52 +61,166 @@ let nextIdent = 0;
 // DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
 // batch costs one queueMicrotask.
 //
-// Each body runs with its greenlet entered as the current scope (`enterWith`) inside the drain's
-// own context, which one AsyncResource per batch captures and brings back after every body
-// without allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters
-// a new context frame and then a second one to go back, and each frame is a Map copied from the
-// current one (the copy's iteration allocates as much again); those frames were the largest single
-// cost of a greenlet. Each body still gets its own frame (the drain's context plus its greenlet),
-// so its continuations see it, and what the drain's context carries for other AsyncLocalStorages
-// reaches every body, as before.
+// Each body runs with its greenlet entered as the current scope (`enterWith`) inside its batch's
+// context, which one AsyncResource per batch captures and brings back after every body without
+// allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters a new
+// context frame and then a second one to go back, and each frame is a Map copied from the current
+// one; those frames were the largest single cost of a greenlet. Each body still gets its own
+// frame (its batch's context plus its greenlet), so its continuations see it.
+//
+// A batch holds only greenlets whose spawners ran in the same context (the current scope aside):
+// a body sees the other AsyncLocalStorage values (a tracing span, a request id) of the code that
+// started it, as every Node callback sees its creator's, also when two request handlers spawn in
+// one turn of the loop.
+// Whoever starts a greenlet in another context than the open batch's opens a new batch; see
+// `sameContext` for how that is told cheaply and exactly.
 //
 // A long queue runs in slices of DRAIN_SLICE bodies, each slice its own microtask: what the bodies
 // of one slice queued (their continuations, their results' adoption) runs before the next slice
 // starts, so their promises, frames and closures die young instead of all staying alive until
 // the last of many thousand bodies has started, when the collector has already copied them twice.
 //
-// The queue is a list of such slices, so a long one costs one slot per greenlet and is never copied.
-const slices: Greenlet[][] = [];
+// The queue is a list of such batches, so a long one costs one slot per greenlet and is never copied.
+interface Batch {
+  readonly context: AsyncResource;
+  readonly greenlets: Greenlet[];
+  // Node 20/22 only (see sameContext): the storages' symbols on `context`, and how many storages
+  // had been enabled when it was made.
+  readonly stores: symbol[] | undefined;
+  readonly enabled: number;
+  // Node 24+ only: the frame `context` captured, and its values (see frameEntries).
+  readonly frame: unknown;
+  readonly entries: unknown[] | undefined;
+}
+const batches: Batch[] = [];
 let drainScheduled = false;
 const DRAIN_SLICE = 256;
 function drain(): void {
-  const slice = slices.shift()!;
-  const context = new AsyncResource('nodevent:drain', { requireManualDestroy: true });
+  const batch = batches.shift()!;
+  const { context, greenlets } = batch;
   try {
-    for (let i = 0; i < slice.length; i++) {
-      const g = slice[i]!;
+    for (let i = 0; i < greenlets.length; i++) {
+      const g = greenlets[i]!;
       context.runInAsyncScope(g._run, g);
     }
   } finally {
-    if (slices.length > 0) queueMicrotask(drain);
+    if (batches.length > 0) queueMicrotask(drain);
     else drainScheduled = false;
   }
 }
 
 function enqueue(g: Greenlet): void {
-  const last = slices[slices.length - 1];
-  if (last !== undefined && last.length < DRAIN_SLICE) last.push(g);
-  else slices.push([g]);
+  const last = batches[batches.length - 1];
+  if (last !== undefined && last.greenlets.length < DRAIN_SLICE && sameContext(last)) {
+    last.greenlets.push(g);
+  } else {
+    batches.push(openBatch(g));
+  }
   if (!drainScheduled) {
     drainScheduled = true;
     queueMicrotask(drain);
   }
 }
 
-function toException(exception: unknown): unknown {
-  if (exception === undefined) return new GreenletExit();
-  if (typeof exception === 'function') return new (exception as new () => unknown)();
-  return exception;
+const BATCH_OPTIONS = Object.freeze({ requireManualDestroy: true });
+
+// What an AsyncResource captured of its creator's context, read back through the symbols Node
+// keeps it under (they are not exported, but each is an own property of every AsyncResource).
+// Node 24+ keeps every AsyncLocalStorage value in one immutable context frame: the same frame is
+// exactly the same context. Node 20 and 22 (without --experimental-async-context-frame) copy each
+// storage's value onto every new resource under that storage's own `kResourceStore` symbol; the
+// spawner's values are those on the resource now executing.
+const probeStorage = new AsyncLocalStorage<number>();
+const probe = probeStorage.run(1, () => new AsyncResource('nodevent:probe', BATCH_OPTIONS));
+const frameSymbol = Object.getOwnPropertySymbols(probe).find(
+  (symbol) => symbol.description === 'context_frame' && (probe as unknown as Record<symbol, unknown>)[symbol] !== undefined,
+);
+// On Node 20 and 22 an enabled storage is copied onto every new resource: this one must not be.
+probeStorage.disable();
+
+// Node 20/22 copy the values of the storages enabled when a resource is made, so a storage first
+// enabled after a batch opened is the one change its symbols cannot show: counting enablements
+// tells it without listing the symbols of the running resource on every spawn, which cost half a
+// microsecond per greenlet. `_enable` is the method every run/enterWith of those lines calls;
+// where it is missing the symbols are listed each time instead.
+let storagesEnabled = 0;
+const storageProto = AsyncLocalStorage.prototype as unknown as { _enable?: () => void };
+const countEnablements = frameSymbol === undefined && typeof storageProto._enable === 'function';
+if (countEnablements) {
+  const enable = storageProto._enable!;
+  storageProto._enable = function (this: { enabled?: boolean }): void {
+    if (this.enabled !== true) storagesEnabled++;
+    enable.call(this);
+  };
+}
+
+// The current scope is not compared: every body enters its own greenlet's scope first, so the
+// spawner's scope never reaches it. Comparing it would open a batch for every greenlet when many
+// greenlets each spawn one (a fan-out), at twice the cost per spawn.
+const scopeSymbol = (scopeStorage as unknown as { kResourceStore?: unknown }).kResourceStore;
+
+function storeSymbols(resource: object): symbol[] {
+  return Object.getOwnPropertySymbols(resource).filter((symbol) => symbol.description === 'kResourceStore' && symbol !== scopeSymbol);
+}
+
+/** The part of a context frame (Node 24+) that matters: its size without the current scope. */
+interface Frame {
+  readonly size: number;
+  has(key: unknown): boolean;
+  get(key: unknown): unknown;
+  keys(): Iterable<unknown>;
+}
+
+function sizeBesidesScope(frame: Frame | undefined): number {
+  return frame === undefined ? 0 : frame.size - (frame.has(scopeStorage) ? 1 : 0);
+}
+
+/** A frame's values (Node 24+), the current scope's aside, as keys and values in turn. */
+function frameEntries(frame: Frame | undefined): unknown[] {
+  const entries: unknown[] = [];
+  if (frame !== undefined) for (const key of frame.keys()) if (key !== scopeStorage) entries.push(key, frame.get(key));
+  return entries;
+}
+
+/** True when `frame` holds the values of `entries`, the current scope's aside. */
+function sameFrame(frame: Frame | undefined, entries: unknown[]): boolean {
+  if (sizeBesidesScope(frame) !== entries.length / 2) return false;
+  for (let i = 0; i < entries.length; i += 2) {
+    if (!frame!.has(entries[i]) || frame!.get(entries[i]) !== entries[i + 1]) return false;
+  }
+  return true;
+}
+
+function openBatch(g: Greenlet): Batch {
+  const context = new AsyncResource('nodevent:batch', BATCH_OPTIONS);
+  if (frameSymbol === undefined) {
+    return { context, greenlets: [g], stores: storeSymbols(context), enabled: storagesEnabled, frame: undefined, entries: undefined };
+  }
+  const frame = (context as unknown as Record<symbol, unknown>)[frameSymbol];
+  return { context, greenlets: [g], stores: undefined, enabled: 0, frame, entries: frameEntries(frame as Frame | undefined) };
+}
+
+/** True when the code running now sees exactly the AsyncLocalStorage values `batch` captured. */
+const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
+  ? (batch) => {
+    // A frame is read only through a new resource; it is garbage at once when the frame matches.
+    const now = new AsyncResource('nodevent:context', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
+    const frame = now[frameSymbol];
+    return frame === batch.frame || sameFrame(frame as Frame | undefined, batch.entries!);
+  }
+  : (batch) => {
+    const now = executionAsyncResource() as Record<symbol, unknown>;
+    const then = batch.context as unknown as Record<symbol, unknown>;
+    const stores = countEnablements && batch.enabled === storagesEnabled ? batch.stores! : storeSymbols(now).concat(batch.stores!);
+    for (let i = 0; i < stores.length; i++) {
+      const symbol = stores[i]!;
+      if (now[symbol] !== then[symbol]) return false;
+    }
+    return true;
+  };
+
+function newGreenletExit(): GreenletExit {
+  return new GreenletExit();
 }
 
 /**
@@ -113,7 +228,7 @@ function toException(exception: unknown): unknown {
  * It is awaitable: `await greenlet` is `greenlet.get()`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { Greenlet } from 'nodevent';
  * const g = new Greenlet(async (a: number, b: number) => a + b, 1, 2);
  * g.start();
@@ -151,7 +266,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * Creates a greenlet and starts it.
    *
    * @example
-   * ```ts
+   * ```ts runnable
    * import { Greenlet } from 'nodevent';
    * const g = Greenlet.spawn(() => 42);
    * console.log(await g); // 42
@@ -396,6 +511,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * when the waiting greenlet is killed or its own timeout fires (with that reason).
    */
   join(options: WaitOptions = {}): Promise<void> {
+    validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
     this._bits |= OBSERVED;
     if ((this._bits & STATE) === DEAD) return Promise.resolve();
@@ -432,6 +548,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
    */
   async get(options: WaitOptions = {}): Promise<T> {
+    validateOptions(options);
     this._bits |= OBSERVED;
     if ((this._bits & STATE) !== DEAD) {
       // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
@@ -465,8 +582,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    * it started never runs, and its links still fire.
    */
   kill(options: KillOptions = {}): Promise<void> {
+    validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
-    const exception = toException(options.exception);
+    validateFlag(options.block, 'options.block');
+    const exception = toException(options.exception, newGreenletExit);
     if ((this._bits & STATE) !== DEAD) {
       const rare = this.#rare;
       if (rare?.startTimer !== undefined) {
@@ -522,7 +641,7 @@ function ownerOf(scope: Scope): Greenlet | null {
  * The greenlet whose code is running, or null outside every greenlet.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, getCurrent } from 'nodevent';
  * const g = spawn(() => getCurrent());
  * await g.join();
@@ -552,7 +671,7 @@ export function spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLik
  * Creates a greenlet that starts after `seconds`.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawnLater } from 'nodevent';
  * const g = spawnLater(0.5, () => 'half a second later');
  * console.log(await g);

@@ -29,7 +29,7 @@ function format(what: string, error: unknown): string {
  * stream instead, and a stream that throws is ignored.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { hub, spawn } from 'nodevent';
  * hub.errorHandler = (g, err) => console.error({ greenlet: String(g), err });
  * spawn(() => { throw new Error('boom'); }); // handled, not an unhandledRejection

@@ -1,6 +1,6 @@
 import type { Greenlet, KillOptions } from './greenlet.js';
 import { rawSetImmediate } from '../internal/timers.js';
-import { toArray } from '../internal/validate.js';
+import { secondsToMs, toArray, validateFlag, validateOptions } from '../internal/validate.js';
 import { iwait, wait } from './wait.js';
 
 /** Options of `joinAll`. */
@@ -29,6 +29,8 @@ export interface JoinAllOptions {
  */
 export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<G>, options: JoinAllOptions = {}): Promise<G[]> {
   const list = toArray(greenlets, 'greenlets');
+  validateOptions(options);
+  validateFlag(options.raiseError, 'options.raiseError');
   if (!options.raiseError) return wait(list, options);
   const finished: G[] = [];
   for await (const g of iwait(list, options)) {
@@ -43,7 +45,7 @@ export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<
  * resolves once all are dead; never rejects.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, killAll, sleep } from 'nodevent';
  * const jobs = [spawn(() => sleep(60)), spawn(() => sleep(60))];
  * await killAll(jobs);
@@ -51,6 +53,9 @@ export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<
  */
 export async function killAll(greenlets: Iterable<Greenlet<any, any>>, options: KillOptions = {}): Promise<void> {
   const list = toArray(greenlets, 'greenlets');
+  validateOptions(options);
+  validateFlag(options.block, 'options.block');
+  secondsToMs(options.timeout, 'options.timeout');
   for (const g of list) void g.kill({ ...options, block: false });
   if (options.block !== false) await new Promise((resolve) => rawSetImmediate(resolve));
 }

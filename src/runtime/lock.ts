@@ -1,5 +1,5 @@
 import { getCurrent } from './greenlet.js';
-import { invalidArgType, outOfRange, secondsToMs, validateFunction } from '../internal/validate.js';
+import { invalidArgType, outOfRange, secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { Waiter, first } from './waiter.js';
 
 /** Options of `acquire`. */
@@ -72,6 +72,8 @@ export class Semaphore {
    * seconds passed). Rejects only when the waiting greenlet is killed.
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    validateOptions(options);
+    validateFlag(options.blocking, 'options.blocking');
     const ms = options.blocking === false ? 0 : secondsToMs(options.timeout, 'options.timeout');
     if (!this.locked()) {
       this.#counter--;

@@ -198,7 +198,7 @@ function abortsWith(controller: AbortController): ScopeResource {
  * greenlet's own scope, and `x instanceof Scope` holds for it.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { currentScope } from 'nodevent';
  * const scope = currentScope();
  * if (scope) await fetch('http://127.0.0.1:8080/', { signal: scope.signal });
@@ -324,7 +324,7 @@ export function waitScope(): Scope | undefined {
  * The innermost scope of the running code, or undefined outside any greenlet.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, currentScope } from 'nodevent';
  * spawn(() => console.log(currentScope() !== undefined)); // true
  * ```
@@ -353,7 +353,7 @@ export function currentSignal(): AbortSignal | undefined {
  * greenlet.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { outsideScope } from 'nodevent';
  * import { createClient } from 'redis';
  * // A shared client: its connection belongs to no greenlet, whoever created it first.

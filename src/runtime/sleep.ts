@@ -11,7 +11,7 @@ import { secondsToMs } from '../internal/validate.js';
  * until the scope ends.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, sleep } from 'nodevent';
  * spawn(async () => { await sleep(0.25); console.log('a quarter second later'); });
  * ```

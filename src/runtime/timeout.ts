@@ -1,6 +1,8 @@
+import { abortable } from './abortable.js';
 import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs } from '../internal/validate.js';
+import { toException } from '../internal/exception.js';
+import { secondsToMs, validateOptions } from '../internal/validate.js';
 
 /** Options of `withTimeout`. */
 export interface WithTimeoutOptions<V> {
@@ -54,7 +56,7 @@ export class Timeout extends Error {
    * Creates a Timeout and starts it.
    *
    * @example
-   * ```ts
+   * ```ts runnable
    * import { Timeout, sleep } from 'nodevent';
    * const work = () => sleep(1);
    * const t = Timeout.startNew(5);
@@ -110,11 +112,9 @@ export class Timeout extends Error {
   #fire(): void {
     this.#timer = undefined;
     this.#fired = true;
-    const raised = this.exception === undefined || this.exception === false || typeof this.exception === 'string'
-      ? this
-      : typeof this.exception === 'function'
-        ? new (this.exception as new () => unknown)()
-        : this.exception;
+    // false (silent) and a string (a message) raise the Timeout itself, like no exception at all.
+    const given = this.exception === false || typeof this.exception === 'string' ? undefined : this.exception;
+    const raised = toException(given, () => this);
     this.#raised = raised;
     this.#controller?.abort(raised);
     for (const scope of this.#scopes) scope.abort(raised);
@@ -151,35 +151,15 @@ export class Timeout extends Error {
 
 /** Runs `fn` in `scope`; rejects with the scope's reason as soon as it aborts. */
 function raceScope<R>(scope: Scope, fn: () => R | PromiseLike<R>): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    if (scope.aborted) {
-      reject(scope.reason);
-      return;
-    }
-    const stop = { dispose: reject };
-    scope.own(stop);
-    let result: R | PromiseLike<R>;
-    try {
-      result = scopeStorage.run(scope, fn);
-    } catch (error) {
-      scope.disown(stop);
-      reject(error);
-      return;
-    }
-    const onValue = (value: R): void => {
-      scope.disown(stop);
-      resolve(value);
-    };
+  return abortable<R>(scope, (resolve, reject) => {
+    const result = scopeStorage.run(scope, fn);
     if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<R>).then !== 'function') {
-      onValue(result as R);
+      resolve(result as R);
       return;
     }
     // A lazy thenable (a superagent request, a query builder) starts its I/O in `then`: called
     // inside the nested scope, so the deadline reaches that I/O.
-    adoptIn(scope, result as PromiseLike<R>, onValue, (error) => {
-      scope.disown(stop);
-      reject(error);
-    });
+    adoptIn(scope, result as PromiseLike<R>, resolve, reject);
   });
 }
 
@@ -206,6 +186,7 @@ export async function withTimeout<R, V = never>(
   fn: () => R | PromiseLike<R>,
   options: WithTimeoutOptions<V> = {},
 ): Promise<R | V> {
+  validateOptions(options);
   const timeout = new Timeout(seconds);
   try {
     return (await timeout.run(fn)) as R;

@@ -1,13 +1,14 @@
+import { abortable } from './abortable.js';
 import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs, toArray, validateCount } from '../internal/validate.js';
+import { secondsToMs, toArray, validateCount, validateOptions } from '../internal/validate.js';
 
 /**
  * Anything that can be waited on: greenlets, events, async results. `link(cb)` calls `cb(obj)`
  * once the object is ready (also when linked after that).
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, type Linkable } from 'nodevent';
  * const ready: Linkable = spawn(() => 1);
  * ready.link((g) => console.log('ready', g));
@@ -60,7 +61,7 @@ function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
  * loop variable typed as the greenlet it is.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, iwait, type Greenlet } from 'nodevent';
  * for await (const g of iwait([spawn(() => 1)])) {
  *   const greenlet: Greenlet<number> = g;
@@ -76,7 +77,7 @@ export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : 
  * belongs to the caller: when the waiting greenlet is killed, `next()` rejects with the kill.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, iwait, sleep } from 'nodevent';
  * const jobs = [3, 1, 2].map((n) => spawn(async () => { await sleep(n / 10); return n; }));
  * for await (const g of iwait(jobs)) console.log(g.value); // 1, 2, 3
@@ -84,6 +85,7 @@ export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : 
  */
 export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<Yielded<T>> {
   const list = toArray(objects, 'objects');
+  validateOptions(options);
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
@@ -129,21 +131,11 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
         }
         try {
           while (readyQueue.length === 0 && !timedOut) {
-            await new Promise<void>((resolve, reject) => {
+            await abortable<void>(scope, (resolve) => {
               wake = resolve;
-              if (scope === undefined) return;
-              const owned = {
-                dispose: (reason: unknown) => {
-                  cleanup();
-                  yielded = count;
-                  reject(reason);
-                },
-              };
-              scope.own(owned);
-              wake = () => {
-                scope.disown(owned);
-                resolve();
-              };
+            }, () => {
+              cleanup();
+              yielded = count;
             });
           }
         } finally {
@@ -177,7 +169,7 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  * the waiting greenlet is killed (or its own deadline passes), with that reason.
  *
  * @example
- * ```ts
+ * ```ts runnable
  * import { spawn, wait } from 'nodevent';
  * import { sleep } from 'nodevent';
  * const task1 = () => sleep(0.1);
@@ -187,6 +179,7 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
  */
 export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {
   const list = toArray(objects, 'objects');
+  validateOptions(options);
   list.forEach(checkLinkable);
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
@@ -194,32 +187,23 @@ export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitMany
   const done: T[] = [];
   for (let i = 0; i < list.length; i++) if (list[i]!.ready()) done.push(list[i]!);
   if (done.length >= count || done.length === list.length) return Promise.resolve(done.slice(0, Math.max(count, 0)));
-  const scope = waitScope();
-  if (scope?.aborted) return Promise.reject(scope.reason);
-  return new Promise<T[]>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      if (timer !== undefined) rawClearTimeout(timer);
-      // Those that were ready at the start, or finished since, hold no waiter: a no-op for them.
-      for (let i = 0; i < list.length; i++) removeWaiter(list[i]!, onReady);
-    };
-    const owned = scope === undefined ? undefined : {
-      dispose: (reason: unknown) => {
-        stop();
-        reject(reason);
-      },
-    };
-    const finish = (): void => {
+  let timer: NodeJS.Timeout | undefined;
+  let finish: () => void;
+  const onReady = (obj: T): void => {
+    done.push(obj);
+    if (done.length === count) finish();
+  };
+  const stop = (): void => {
+    if (timer !== undefined) rawClearTimeout(timer);
+    // Those that were ready at the start, or finished since, hold no waiter: a no-op for them.
+    for (let i = 0; i < list.length; i++) removeWaiter(list[i]!, onReady);
+  };
+  return abortable<T[]>(waitScope(), (resolve) => {
+    finish = (): void => {
       stop();
-      if (owned !== undefined) scope!.disown(owned);
       resolve(done);
     };
-    function onReady(obj: T): void {
-      done.push(obj);
-      if (done.length === count) finish();
-    }
     for (let i = 0; i < list.length; i++) if (!list[i]!.ready()) addWaiter(list[i]!, onReady);
     if (ms !== undefined) timer = rawSetTimeout(finish, ms);
-    if (owned !== undefined) scope!.own(owned);
-  });
+  }, stop);
 }

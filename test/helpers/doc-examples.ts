@@ -168,27 +168,7 @@ export function exampleKey(example: DocExample, all: DocExample[]): string {
   return `${example.file}#${example.name}${at > 0 ? `#${at + 1}` : ''}`;
 }
 
-// Runnable examples in files that another change is rewriting now (the runtime's hot path, the
-// DNS engine): named here until their fences say `ts runnable` too.
-export const runnableByKey = new Set([
-  'src/runtime/greenlet.ts#Greenlet',
-  'src/runtime/greenlet.ts#spawn',
-  'src/runtime/greenlet.ts#getCurrent',
-  'src/runtime/greenlet.ts#spawnLater',
-  'src/runtime/hub.ts#hub',
-  'src/runtime/joinall.ts#killAll',
-  'src/runtime/scope.ts#Scope',
-  'src/runtime/scope.ts#currentScope',
-  'src/runtime/scope.ts#outsideScope',
-  'src/runtime/sleep.ts#sleep',
-  'src/runtime/timeout.ts#startNew',
-  'src/runtime/wait.ts#Linkable',
-  'src/runtime/wait.ts#Yielded',
-  'src/runtime/wait.ts#iwait',
-  'src/runtime/wait.ts#wait',
-]);
-
-/** The examples to run: fenced ```ts runnable, or named in `runnableByKey`. */
+/** The examples to run: those fenced ```ts runnable. */
 export function runnableExamples(all: DocExample[]): DocExample[] {
-  return all.filter((e) => e.runnable || runnableByKey.has(exampleKey(e, all)));
+  return all.filter((e) => e.runnable);
 }
