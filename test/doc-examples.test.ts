@@ -8,7 +8,7 @@
 // example: what they declare is not exported by the package, so an example could only import it
 // from src/, which no user can. Their prose says how they are used.
 import t from 'tap';
-import { checkExamples, exampleKey, extractExamples, markdownExamples, runnableExamples } from './helpers/doc-examples.js';
+import { checkExamples, extractExamples, markdownExamples, runnableExamples } from './helpers/doc-examples.js';
 
 const examples = extractExamples();
 const snippets = markdownExamples();
