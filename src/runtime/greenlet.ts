@@ -1,4 +1,3 @@
-import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
@@ -8,6 +7,7 @@ import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/tim
 import { toException } from '../internal/exception.js';
 import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
+import { enqueue } from './runqueue.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
 export type LinkCallback<G = Greenlet> = (greenlet: G) => void;
@@ -56,168 +56,6 @@ interface GreenletAux extends ScopeAux {
 }
 
 let nextIdent = 0;
-
-// Greenlets started in one synchronous stretch begin together in a single microtask (up to
-// DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
-// batch costs one queueMicrotask.
-//
-// Each body runs with its greenlet entered as the current scope (`enterWith`) inside its batch's
-// context, which one AsyncResource per batch captures and brings back after every body without
-// allocating. `AsyncLocalStorage.run` per body cost twice as much on Node 24+: it enters a new
-// context frame and then a second one to go back, and each frame is a Map copied from the current
-// one; those frames were the largest single cost of a greenlet. Each body still gets its own
-// frame (its batch's context plus its greenlet), so its continuations see it.
-//
-// A batch holds only greenlets whose spawners ran in the same context (the current scope aside):
-// a body sees the other AsyncLocalStorage values (a tracing span, a request id) of the code that
-// started it, as every Node callback sees its creator's, also when two request handlers spawn in
-// one turn of the loop.
-// Whoever starts a greenlet in another context than the open batch's opens a new batch; see
-// `sameContext` for how that is told cheaply and exactly.
-//
-// A long queue runs in slices of DRAIN_SLICE bodies, each slice its own microtask: what the bodies
-// of one slice queued (their continuations, their results' adoption) runs before the next slice
-// starts, so their promises, frames and closures die young instead of all staying alive until
-// the last of many thousand bodies has started, when the collector has already copied them twice.
-//
-// The queue is a list of such batches, so a long one costs one slot per greenlet and is never copied.
-interface Batch {
-  readonly context: AsyncResource;
-  readonly greenlets: Greenlet[];
-  // Node 20/22 only (see sameContext): the storages' symbols on `context`, and how many storages
-  // had been enabled when it was made.
-  readonly stores: symbol[] | undefined;
-  readonly enabled: number;
-  // Node 24+ only: the frame `context` captured, and its values (see frameEntries).
-  readonly frame: unknown;
-  readonly entries: unknown[] | undefined;
-}
-const batches: Batch[] = [];
-let drainScheduled = false;
-const DRAIN_SLICE = 256;
-function drain(): void {
-  const batch = batches.shift()!;
-  const { context, greenlets } = batch;
-  try {
-    for (let i = 0; i < greenlets.length; i++) {
-      const g = greenlets[i]!;
-      context.runInAsyncScope(g._run, g);
-    }
-  } finally {
-    if (batches.length > 0) queueMicrotask(drain);
-    else drainScheduled = false;
-  }
-}
-
-function enqueue(g: Greenlet): void {
-  const last = batches[batches.length - 1];
-  if (last !== undefined && last.greenlets.length < DRAIN_SLICE && sameContext(last)) {
-    last.greenlets.push(g);
-  } else {
-    batches.push(openBatch(g));
-  }
-  if (!drainScheduled) {
-    drainScheduled = true;
-    queueMicrotask(drain);
-  }
-}
-
-const BATCH_OPTIONS = Object.freeze({ requireManualDestroy: true });
-
-// What an AsyncResource captured of its creator's context, read back through the symbols Node
-// keeps it under (they are not exported, but each is an own property of every AsyncResource).
-// Node 24+ keeps every AsyncLocalStorage value in one immutable context frame: the same frame is
-// exactly the same context. Node 20 and 22 (without --experimental-async-context-frame) copy each
-// storage's value onto every new resource under that storage's own `kResourceStore` symbol; the
-// spawner's values are those on the resource now executing.
-const probeStorage = new AsyncLocalStorage<number>();
-const probe = probeStorage.run(1, () => new AsyncResource('nodevent:probe', BATCH_OPTIONS));
-const frameSymbol = Object.getOwnPropertySymbols(probe).find(
-  (symbol) => symbol.description === 'context_frame' && (probe as unknown as Record<symbol, unknown>)[symbol] !== undefined,
-);
-// On Node 20 and 22 an enabled storage is copied onto every new resource: this one must not be.
-probeStorage.disable();
-
-// Node 20/22 copy the values of the storages enabled when a resource is made, so a storage first
-// enabled after a batch opened is the one change its symbols cannot show: counting enablements
-// tells it without listing the symbols of the running resource on every spawn, which cost half a
-// microsecond per greenlet. `_enable` is the method every run/enterWith of those lines calls;
-// where it is missing the symbols are listed each time instead.
-let storagesEnabled = 0;
-const storageProto = AsyncLocalStorage.prototype as unknown as { _enable?: () => void };
-const countEnablements = frameSymbol === undefined && typeof storageProto._enable === 'function';
-if (countEnablements) {
-  const enable = storageProto._enable!;
-  storageProto._enable = function (this: { enabled?: boolean }): void {
-    if (this.enabled !== true) storagesEnabled++;
-    enable.call(this);
-  };
-}
-
-// The current scope is not compared: every body enters its own greenlet's scope first, so the
-// spawner's scope never reaches it. Comparing it would open a batch for every greenlet when many
-// greenlets each spawn one (a fan-out), at twice the cost per spawn.
-const scopeSymbol = (scopeStorage as unknown as { kResourceStore?: unknown }).kResourceStore;
-
-function storeSymbols(resource: object): symbol[] {
-  return Object.getOwnPropertySymbols(resource).filter((symbol) => symbol.description === 'kResourceStore' && symbol !== scopeSymbol);
-}
-
-/** The part of a context frame (Node 24+) that matters: its size without the current scope. */
-interface Frame {
-  readonly size: number;
-  has(key: unknown): boolean;
-  get(key: unknown): unknown;
-  keys(): Iterable<unknown>;
-}
-
-function sizeBesidesScope(frame: Frame | undefined): number {
-  return frame === undefined ? 0 : frame.size - (frame.has(scopeStorage) ? 1 : 0);
-}
-
-/** A frame's values (Node 24+), the current scope's aside, as keys and values in turn. */
-function frameEntries(frame: Frame | undefined): unknown[] {
-  const entries: unknown[] = [];
-  if (frame !== undefined) for (const key of frame.keys()) if (key !== scopeStorage) entries.push(key, frame.get(key));
-  return entries;
-}
-
-/** True when `frame` holds the values of `entries`, the current scope's aside. */
-function sameFrame(frame: Frame | undefined, entries: unknown[]): boolean {
-  if (sizeBesidesScope(frame) !== entries.length / 2) return false;
-  for (let i = 0; i < entries.length; i += 2) {
-    if (!frame!.has(entries[i]) || frame!.get(entries[i]) !== entries[i + 1]) return false;
-  }
-  return true;
-}
-
-function openBatch(g: Greenlet): Batch {
-  const context = new AsyncResource('nodevent:batch', BATCH_OPTIONS);
-  if (frameSymbol === undefined) {
-    return { context, greenlets: [g], stores: storeSymbols(context), enabled: storagesEnabled, frame: undefined, entries: undefined };
-  }
-  const frame = (context as unknown as Record<symbol, unknown>)[frameSymbol];
-  return { context, greenlets: [g], stores: undefined, enabled: 0, frame, entries: frameEntries(frame as Frame | undefined) };
-}
-
-/** True when the code running now sees exactly the AsyncLocalStorage values `batch` captured. */
-const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
-  ? (batch) => {
-    // A frame is read only through a new resource; it is garbage at once when the frame matches.
-    const now = new AsyncResource('nodevent:context', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
-    const frame = now[frameSymbol];
-    return frame === batch.frame || sameFrame(frame as Frame | undefined, batch.entries!);
-  }
-  : (batch) => {
-    const now = executionAsyncResource() as Record<symbol, unknown>;
-    const then = batch.context as unknown as Record<symbol, unknown>;
-    const stores = countEnablements && batch.enabled === storagesEnabled ? batch.stores! : storeSymbols(now).concat(batch.stores!);
-    for (let i = 0; i < stores.length; i++) {
-      const symbol = stores[i]!;
-      if (now[symbol] !== then[symbol]) return false;
-    }
-    return true;
-  };
 
 function newGreenletExit(): GreenletExit {
   return new GreenletExit();
@@ -651,32 +489,4 @@ function ownerOf(scope: Scope): Greenlet | null {
 export function getCurrent(): Greenlet | null {
   const scope = scopeStorage.getStore();
   return scope === undefined ? null : ownerOf(scope);
-}
-
-/**
- * Creates a greenlet running `fn(...args)` and starts it on a later tick.
- *
- * @example
- * ```ts
- * import { spawn } from 'nodevent';
- * const g = spawn(async (url: string) => (await fetch(url)).status, 'http://127.0.0.1:8080/');
- * console.log(await g);
- * ```
- */
-export function spawn<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<Awaited<T>, A> {
-  return new Greenlet(fn as (...args: A) => Awaited<T> | PromiseLike<Awaited<T>>, ...args).start();
-}
-
-/**
- * Creates a greenlet that starts after `seconds`.
- *
- * @example
- * ```ts runnable
- * import { spawnLater } from 'nodevent';
- * const g = spawnLater(0.5, () => 'half a second later');
- * console.log(await g);
- * ```
- */
-export function spawnLater<T, A extends unknown[]>(seconds: number, fn: (...args: A) => T | PromiseLike<T>, ...args: A): Greenlet<Awaited<T>, A> {
-  return new Greenlet(fn as (...args: A) => Awaited<T> | PromiseLike<Awaited<T>>, ...args).startLater(seconds);
 }

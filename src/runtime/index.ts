@@ -1,5 +1,6 @@
 export { GreenletExit } from './errors.js';
-export { Greenlet, spawn, spawnLater, getCurrent } from './greenlet.js';
+export { Greenlet, getCurrent } from './greenlet.js';
+export { spawn, spawnLater } from './spawn.js';
 export { diagnostics, channels, lifecycleChannels } from './diagnostics.js';
 export type { KillOptions, LinkCallback, WaitOptions } from './greenlet.js';
 export { hub } from './hub.js';
