@@ -130,7 +130,7 @@ export function isTracking(): boolean {
 /** @internal A spawn trace as captured (unformatted: V8 formats it on first read), or null. */
 export type SpawnTrace = { stack?: string } | null;
 
-const runtimeFrame = /[/\\]runtime[/\\]greenlet\.[cm]?[jt]s:/;
+const runtimeFrame = /[/\\]runtime[/\\](?:greenlet|spawn|runqueue)\.[cm]?[jt]s:/;
 
 /** @internal Formats a spawn trace: the runtime's own frames (spawn, drain) and Node's internals left out. */
 export function formatTrace(trace: SpawnTrace): string | null {
