@@ -1,8 +1,12 @@
-// The body of the two doc-examples-run test files, which split the runnable @examples of src/
-// between them (the runtime's, the rest) so that each file stays well within its time budget.
+// The body of the four doc-examples-run test files, which split the runnable @examples of src/
+// between them (runtime core, coordination, net, the rest) so that each file stays well within its
+// time budget.
 import type { Test } from 'tap';
 import { extractExamples, runnableExamples, type DocExample } from './doc-examples.js';
 import { describeRun, runSnippets, snippetHome } from './snippets.js';
+
+/** The runtime's core files (greenlets, scopes, timeouts, waits, the hub, diagnostics). */
+export const coreRuntime = /^src\/runtime\/(greenlet|spawn|scope|timeout|sleep|wait|joinall|hub|errors|diagnostics|monitor|runinfo|local|abortable|runqueue)\.ts$/;
 
 /**
  * Runs the runnable examples that `pick` selects, 2 at a time, with `env` added to their
