@@ -1,12 +1,12 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { caresAddresses, familyOf as addressFamily, maybeIP } from '../resolver/lookup.js';
+import { familyOf as addressFamily, lookupAddresses, maybeIP } from '../resolver/lookup.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { bound } from '../runtime/abortable.js';
-import { currentScope, waitScope } from '../runtime/scope.js';
+import { currentScope, waitScope, type Scope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
 import { validatePort, type Address } from './address.js';
@@ -148,12 +148,13 @@ function cancellable<T>(promise: Promise<T>): Promise<T> {
   return bound(promise, waitScope());
 }
 
-function isAbort(error: unknown): boolean {
-  return error instanceof GreenletExit || error instanceof Timeout || error === currentScope()?.reason;
+/** A kill or timeout of `scope` (the caller's), passed on as it is. */
+function isAbort(error: unknown, scope: Scope | undefined): boolean {
+  return error instanceof GreenletExit || error instanceof Timeout || (scope !== undefined && error === scope.reason);
 }
 
-function toGaierror(error: unknown, host: string): unknown {
-  if (isAbort(error) || error instanceof gaierror) return error;
+function toGaierror(error: unknown, host: string, scope: Scope | undefined): unknown {
+  if (isAbort(error, scope) || error instanceof gaierror) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const errno =
     code === 'ENOTFOUND' || code === 'EAI_NONAME' ? EAI_NONAME
@@ -170,8 +171,11 @@ interface Resolved {
   addresses: Array<{ address: string; family: 4 | 6 }>;
 }
 
-/** Addresses of `host` for `family` (0, 4 or 6): IP literal, hosts file, then the resolver. */
-async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
+/**
+ * What `host` is without asking a resolver: an IP literal, or a name the hosts file has for
+ * `family`; undefined when a resolver must answer. Throws the gaierror of a literal that does not fit.
+ */
+function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Resolved | undefined {
   const literal = maybeIP(host) ? isIP(host) as 0 | 4 | 6 : 0;
   if (literal !== 0) {
     if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
@@ -180,34 +184,60 @@ async function resolveHost(host: string, family: 0 | 4 | 6, flags: number, optio
   }
   if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
   if (host === '') throw new gaierror(EAI_NONAME, host);
-  const table = hostsTable(options);
-  const lines = table.lines.get(hostsKey(host));
-  if (lines !== undefined) {
-    const addresses: Resolved['addresses'] = [];
-    for (const line of lines) {
-      const f = isIP(line.address) as 4 | 6;
-      if ((family === 0 || family === f) && !addresses.some((a) => a.address === line.address)) addresses.push({ address: line.address, family: f });
-    }
-    if (addresses.length > 0) return { canonname: lines[0]!.official, addresses };
+  const lines = hostsTable(options).lines.get(hostsKey(host));
+  if (lines === undefined) return undefined;
+  const addresses: Resolved['addresses'] = [];
+  for (const line of lines) {
+    const f = isIP(line.address) as 4 | 6;
+    if ((family === 0 || family === f) && !addresses.some((a) => a.address === line.address)) addresses.push({ address: line.address, family: f });
   }
+  return addresses.length > 0 ? { canonname: lines[0]!.official, addresses } : undefined;
+}
+
+/**
+ * Asks the resolver for `host` (not a literal, not in the hosts file) and settles with
+ * `shape(addresses)`, or rejects with a gaierror (or the scope's reason: a kill or a timeout ends
+ * the wait at once). One promise, no async layers: a fan-out has thousands of these in flight.
+ */
+function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, shape: (found: string[]) => T): Promise<T> {
   const which = options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
   let hints = 0;
   if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
   if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
-  try {
-    // caresAddresses already ends with the scope; only the original needs a cancellable wait.
-    if (which === 'cares') {
-      const found = await caresAddresses(host, family, hints);
-      if (found.length === 0) throw new gaierror(EAI_NODATA, host);
-      return { canonname: host, addresses: found.map((address) => ({ address, family: family || addressFamily(address) })) };
-    }
-    const found = await cancellable(originalLookup()(host, { all: true, family, hints }));
-    if (found.length === 0) throw new gaierror(EAI_NODATA, host);
-    return { canonname: host, addresses: found.map((a) => ({ address: a.address, family: a.family as 4 | 6 })) };
-  } catch (error) {
-    throw toGaierror(error, host);
+  const scope = waitScope();
+  if (which === 'cares') {
+    return new Promise((resolve, reject) => {
+      lookupAddresses(host, family, hints, scope, (err, found) => {
+        if (err !== null) reject(toGaierror(err, host, scope));
+        else if (found!.length === 0) reject(new gaierror(EAI_NODATA, host));
+        else resolve(shape(found!));
+      });
+    });
   }
+  return bound(originalLookup()(host, { all: true, family, hints }), scope).then((found) => {
+    if (found.length === 0) throw new gaierror(EAI_NODATA, host);
+    return shape(found.map((a) => a.address));
+  }, (error: unknown) => {
+    throw toGaierror(error, host, scope);
+  });
 }
+
+/** Addresses of `host` for `family` (0, 4 or 6): IP literal, hosts file, then the resolver. */
+function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
+  let known: Resolved | undefined;
+  try {
+    known = knownHost(host, family, flags, options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (known !== undefined) return Promise.resolve(known);
+  return askResolver(host, family, flags, options, (found) => ({
+    canonname: host,
+    addresses: found.map((address) => ({ address, family: family || addressFamily(address) })),
+  }));
+}
+
+const firstAddress = (found: string[]): string => found[0]!;
 
 function familyOf(af: number): 0 | 4 | 6 {
   if (af === AF_INET) return 4;
@@ -228,13 +258,20 @@ function familyOf(af: number): 0 | 4 | 6 {
  * await joinAll(jobs, { timeout: 5 });
  * ```
  */
-export async function gethostbyname(host: string, options: ResolveOptions = {}): Promise<string> {
-  checkOptions(options);
-  validateHost(host);
-  if (host === '') return '0.0.0.0';
-  if (host === '<broadcast>') return '255.255.255.255';
-  const { addresses } = await resolveHost(host, 4, 0, options);
-  return addresses[0]!.address;
+export function gethostbyname(host: string, options: ResolveOptions = {}): Promise<string> {
+  // Not an async function: its suspended frame and the one of each layer below it stayed alive
+  // for the whole round trip, three times the memory of the lookup itself in a fan-out.
+  try {
+    checkOptions(options);
+    validateHost(host);
+    if (host === '') return Promise.resolve('0.0.0.0');
+    if (host === '<broadcast>') return Promise.resolve('255.255.255.255');
+    const known = knownHost(host, 4, 0, options);
+    if (known !== undefined) return Promise.resolve(known.addresses[0]!.address);
+    return askResolver(host, 4, 0, options, firstAddress);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
@@ -372,7 +409,7 @@ export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): P
   try {
     names = await reverse(address, options);
   } catch (error) {
-    if (isAbort(error)) throw error;
+    if (isAbort(error, currentScope())) throw error;
     const code = (error as NodeJS.ErrnoException | null)?.code;
     const errno = code === 'ETIMEOUT' || code === 'EAI_AGAIN' ? TRY_AGAIN : code === 'ESERVFAIL' ? NO_RECOVERY : HOST_NOT_FOUND;
     throw new herror(errno, ip, { cause: error });
@@ -454,7 +491,7 @@ export async function getfqdn(name = '', options: ResolveOptions = {}): Promise<
   try {
     found = await gethostbyaddr(name, options);
   } catch (error) {
-    if (isAbort(error)) throw error;
+    if (isAbort(error, currentScope())) throw error;
     return name;
   }
   const [hostname, aliases] = found;

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { HostsFile } from './hosts.js';
-import { CaresQueries, type Asked, type QueryOutcome } from './query.js';
+import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
 import { sortAddresses } from './sort.js';
@@ -67,6 +67,18 @@ const AAAA_A: readonly Type[] = ['AAAA', 'A'];
 /** A lookup's callback: getaddrinfo's error, or the addresses in order. */
 export type LookupDone = (err: Error | null, addresses?: string[]) => void;
 
+/** What a lookup is owned by while it runs (a greenlet's scope; see runtime/scope). */
+export interface LookupScope {
+  own(resource: { dispose(reason: unknown): void }): void;
+  disown(resource: { dispose(reason: unknown): void }): void;
+}
+
+/** A lookup started by `CaresLookup.start`. */
+export interface LookupRun {
+  /** The caller gave up: its questions are released, `done` is not called. */
+  cancel(): void;
+}
+
 /** getaddrinfo over c-ares (see the file's head comment). */
 export class CaresLookup {
   readonly queries: CaresQueries;
@@ -123,23 +135,19 @@ export class CaresLookup {
 
   /**
    * Resolves `req` as getaddrinfo would (its addresses, in its order with Node's `order` applied,
-   * or its error) and calls `done` once, unless `release()` came first:
-   * then the questions nobody else asked are cancelled and `done` is never called.
+   * or its error) and calls `done` once, unless `cancel()` came first: then the questions nobody
+   * else asked are cancelled and `done` is never called. With a `scope`, the lookup is the scope's
+   * until it ends: when the scope is disposed of, its questions are released and `done` gets the
+   * reason.
    */
-  start(req: LookupRequest, done: LookupDone): () => void {
-    const run = new Run(this.queries, req.order, done);
+  start(req: LookupRequest, done: LookupDone, scope?: LookupScope): LookupRun {
+    const run = new Run(this, req, done, scope);
     const first = this.#firstAsk(req);
-    if (first === undefined) run.walk(this.#walk(req));
-    else {
-      // The walk's first question, asked without the walk: most lookups end with its answer.
-      run.ask(req.hostname, first, (outcomes) => {
-        let addresses: string[] | undefined;
-        for (const o of outcomes) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
-        if (addresses !== undefined) run.ordered(addresses);
-        else run.walk(this.#walk(req), { name: req.hostname, types: first, outcomes });
-      });
-    }
-    return () => run.cancel();
+    // The walk's first question is asked without the walk: most lookups end with its answer.
+    if (first === undefined) run.walk(this._walk(req));
+    else run.askFirst(first);
+    if (scope !== undefined && !run.over) scope.own(run);
+    return run;
   }
 
   /**
@@ -162,7 +170,8 @@ export class CaresLookup {
   }
 
   /** getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
-  *#walk(req: LookupRequest): Walk<string[]> {
+  /** @internal */
+  *_walk(req: LookupRequest): Walk<string[]> {
     let family = req.family;
     const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
     const both = v4mapped && (req.hints & dns.ALL) !== 0;
@@ -272,13 +281,29 @@ export class CaresLookup {
 
 const NO_OUTCOMES: QueryOutcome[] = [];
 
-/** One lookup in progress: drives its walk, asking what it yields, until it returns or throws. */
-class Run {
-  readonly #asked: Asked[] = [];
-  #over = false;
-  #walk: Walk<string[]> | undefined;
+/**
+ * One lookup in progress: drives its walk, asking what it yields, until it returns or throws.
+ * It receives its questions' outcomes itself and is the scope's resource itself: no closure or
+ * helper object per lookup, since thousands are in flight at once in a fan-out.
+ */
+class Run implements OutcomeReceiver, LookupRun {
+  over = false;
+  #walk: Walk<string[]> | undefined = undefined;
+  // The group asked now (one or two types of one name): its askers and the outcomes so far.
+  #asked0: Asked | undefined = undefined;
+  #asked1: Asked | undefined = undefined;
+  #got: QueryOutcome[] = NO_OUTCOMES;
+  #left = 0;
+  /** The group asked is the walk's first, asked without the walk (see CaresLookup.start). */
+  #first: readonly Type[] | undefined = undefined;
 
-  constructor(readonly queries: CaresQueries, readonly order: LookupRequest['order'], readonly done: LookupDone) {}
+  constructor(readonly engine: CaresLookup, readonly req: LookupRequest, readonly done: LookupDone, readonly scope: LookupScope | undefined) {}
+
+  /** Asks the walk's first group, `types` of the name itself, without the walk. */
+  askFirst(types: readonly Type[]): void {
+    this.#first = types;
+    this.#ask(this.req.hostname, types);
+  }
 
   /** Drives `walk`; `answered`: its first question, already asked, with the outcomes. */
   walk(walk: Walk<string[]>, answered?: Ask & { outcomes: QueryOutcome[] }): void {
@@ -298,16 +323,40 @@ class Run {
     else this.#step(step);
   }
 
-  /** Asks `types` of `name` together; `then` gets their outcomes once all are in. */
-  ask(name: string, types: readonly Type[], then: (outcomes: QueryOutcome[]) => void): void {
-    const got: QueryOutcome[] = new Array<QueryOutcome>(types.length);
-    let left = types.length;
-    for (let i = 0; i < types.length; i++) {
-      this.#asked.push(this.queries.listen(name, types[i]!, (outcome) => {
-        got[i] = outcome;
-        if (--left === 0 && !this.#over) then(got);
-      }));
+  /** Asks `types` of `name` together; their outcomes come to `outcome`. */
+  #ask(name: string, types: readonly Type[]): void {
+    const got = new Array<QueryOutcome>(types.length);
+    this.#got = got;
+    this.#left = types.length;
+    const queries = this.engine.queries;
+    // An answer from the cache comes within listen(): if it completed the group, the next group
+    // may be asked already, and this group's askers are released at once.
+    const a0 = queries.listen(name, types[0]!, this, 0);
+    if (this.#got === got) this.#asked0 = a0;
+    else { a0.release(); return; }
+    if (types.length < 2) return;
+    const a1 = queries.listen(name, types[1]!, this, 1);
+    if (this.#got === got) this.#asked1 = a1;
+    else a1.release();
+  }
+
+  /** @internal One outcome of the group asked now. */
+  outcome(outcome: QueryOutcome, index: number): void {
+    const got = this.#got;
+    got[index] = outcome;
+    if (--this.#left !== 0 || this.over) return;
+    this.#release();
+    this.#got = NO_OUTCOMES;
+    const first = this.#first;
+    if (first === undefined) {
+      this.#advance(got);
+      return;
     }
+    this.#first = undefined;
+    let addresses: string[] | undefined;
+    for (const o of got) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
+    if (addresses !== undefined) this.ordered(addresses);
+    else this.walk(this.engine._walk(this.req), { name: this.req.hostname, types: first, outcomes: got });
   }
 
   #advance(outcomes: QueryOutcome[]): void {
@@ -323,14 +372,21 @@ class Run {
 
   #step(step: IteratorResult<Ask, string[]>): void {
     if (step.done === true) this.ordered(step.value);
-    else this.ask(step.value.name, step.value.types, (outcomes) => this.#advance(outcomes));
+    else this.#ask(step.value.name, step.value.types);
   }
 
-  /** The caller gave up: its questions are released, `done` is not called. */
   cancel(): void {
-    if (this.#over) return;
-    this.#over = true;
+    if (this.over) return;
+    this.over = true;
     this.#release();
+  }
+
+  /** @internal The scope that owns the lookup was disposed of: `done` gets its reason. */
+  dispose(reason: unknown): void {
+    if (this.over) return;
+    this.over = true;
+    this.#release();
+    this.done(reason as Error);
   }
 
   /** Ends the lookup with `addresses` in getaddrinfo's order (Node's `order` applied). */
@@ -340,7 +396,7 @@ class Run {
       this.#finish(null, addresses);
       return;
     }
-    const order = this.order;
+    const order = this.req.order;
     sortAddresses(addresses).then((sorted) => {
       if (order === 'verbatim') return sorted;
       const first = order === 'ipv4first' ? 4 : 6;
@@ -349,14 +405,17 @@ class Run {
   }
 
   #finish(error: Error | null, addresses: string[] | undefined): void {
-    if (this.#over) return;
-    this.#over = true;
+    if (this.over) return;
+    this.over = true;
     this.#release();
+    this.scope?.disown(this);
     this.done(error, addresses);
   }
 
   #release(): void {
-    for (const asked of this.#asked) asked.release();
-    this.#asked.length = 0;
+    const a0 = this.#asked0, a1 = this.#asked1;
+    this.#asked0 = this.#asked1 = undefined;
+    a0?.release();
+    a1?.release();
   }
 }

@@ -82,30 +82,8 @@ export function parseLookup(hostname: unknown, options: unknown): LookupRequest 
  * path of every patched lookup, and each promise layer costs a microtask and an allocation.
  */
 export function startLookup(req: LookupRequest, scope: Scope | undefined, done: LookupDone): void {
-  if (scope === undefined) {
-    lookupEngine().start(req, done);
-    return;
-  }
-  if (scope.aborted) {
-    done(scope.reason as Error);
-    return;
-  }
-  let over = false;
-  const owned = {
-    dispose(reason: unknown) {
-      if (over) return;
-      over = true;
-      release();
-      done(reason as Error);
-    },
-  };
-  const release = lookupEngine().start(req, (err, addresses) => {
-    if (over) return;
-    over = true;
-    scope.disown(owned);
-    done(err, addresses);
-  });
-  if (!over) scope.own(owned);
+  if (scope?.aborted) done(scope.reason as Error);
+  else lookupEngine().start(req, done, scope);
 }
 
 /** The family of an address the resolver gave (so surely an IP): no full parse needed. */
@@ -156,13 +134,25 @@ export function caresLookup(hostname: unknown, options?: unknown): Promise<unkno
  */
 export function caresAddresses(hostname: string, family: 0 | 4 | 6, hints: number): Promise<string[]> {
   const scope = waitScope();
-  if (lookupEngine().needsOriginal(hostname)) {
-    if (scope?.aborted) return Promise.reject(scope.reason);
-    const all = originalPromisesLookup(hostname, { all: true, family, hints }) as Promise<dns.LookupAddress[]>;
-    return bound(all, scope).then((list) => list.map((a) => a.address));
-  }
-  const req: LookupRequest = { hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
   return new Promise((resolve, reject) => {
-    startLookup(req, scope, (err, addresses) => (err === null ? resolve(addresses!) : reject(err)));
+    lookupAddresses(hostname, family, hints, scope, (err, addresses) => (err === null ? resolve(addresses!) : reject(err)));
   });
+}
+
+/**
+ * `caresAddresses` with a callback, owned by `scope` (given, so that callers that already know it
+ * need not look it up again): `done` gets the addresses, or the error, or the scope's reason as
+ * soon as it aborts.
+ */
+export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: number, scope: Scope | undefined, done: LookupDone): void {
+  if (lookupEngine().needsOriginal(hostname)) {
+    if (scope?.aborted) {
+      done(scope.reason as Error);
+      return;
+    }
+    const all = originalPromisesLookup(hostname, { all: true, family, hints }) as Promise<dns.LookupAddress[]>;
+    bound(all, scope).then((list) => done(null, list.map((a) => a.address)), (error: unknown) => done(error as Error));
+    return;
+  }
+  startLookup({ hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] }, scope, done);
 }

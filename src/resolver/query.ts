@@ -1,5 +1,5 @@
 import dns from 'node:dns';
-import { currentScope, outsideScope } from '../runtime/scope.js';
+import { currentScope, outsideScope, scopeStorage, type Scope } from '../runtime/scope.js';
 import { rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { Pacing } from './pacing.js';
 
@@ -51,8 +51,16 @@ interface Channel {
   serversKey: string;
 }
 
-/** Called once with a question's outcome. */
-export type OutcomeListener = (outcome: QueryOutcome) => void;
+/**
+ * Gets a question's outcome, once: a function, or an object whose `outcome` method is called with
+ * the index it asked under (one object can then ask several questions without a closure each).
+ */
+export type OutcomeListener = ((outcome: QueryOutcome) => void) | OutcomeReceiver;
+
+/** See `OutcomeListener`. */
+export interface OutcomeReceiver {
+  outcome(outcome: QueryOutcome, index: number): void;
+}
 
 /** One asker of a question: `release()` when no longer interested (done or cancelled). */
 export interface Asked {
@@ -61,13 +69,22 @@ export interface Asked {
 
 /** An asker's place on its question; `listener` is cleared by `release()`. */
 class Waiter implements Asked {
-  constructor(public question: Question | undefined, public listener: OutcomeListener | undefined, readonly owner: CaresQueries) {}
+  constructor(public question: Question | undefined, public listener: OutcomeListener | undefined, readonly index: number, readonly owner: CaresQueries | undefined) {}
   release(): void {
     const q = this.question;
     if (q === undefined) return;
     this.question = undefined;
     this.listener = undefined;
-    if (--q.waiters === 0) this.owner._abandon(q);
+    if (--q.waiters === 0) this.owner?._abandon(q);
+  }
+
+  /** Hands `outcome` to the listener, unless released. */
+  deliver(outcome: QueryOutcome): void {
+    const listener = this.listener;
+    if (listener === undefined) return;
+    this.listener = undefined;
+    if (typeof listener === 'function') listener(outcome);
+    else listener.outcome(outcome, this.index);
   }
 }
 
@@ -79,27 +96,33 @@ class Question {
   tries = 0;
   channel: Channel | undefined;
   outcome: QueryOutcome | undefined;
-  // Listeners, not a promise: an answer reaches its askers without a microtask per layer.
-  readonly listeners: Waiter[] = [];
+  // Listeners, not a promise: an answer reaches its askers without a microtask per layer. Most
+  // questions have one asker: it has a field, the others (coalesced askers) a list made for them.
+  first: Waiter | undefined = undefined;
+  more: Waiter[] | undefined = undefined;
   #promise: Promise<QueryOutcome> | undefined;
   constructor(readonly name: string, readonly type: 'A' | 'AAAA', readonly key: string) {}
+
+  add(w: Waiter): void {
+    if (this.first === undefined) this.first = w;
+    else (this.more ??= []).push(w);
+  }
 
   settle(outcome: QueryOutcome): void {
     if (this.outcome !== undefined) return;
     this.outcome = outcome;
-    for (const w of this.listeners) {
-      const listener = w.listener;
-      w.listener = undefined;
-      listener?.(outcome);
-    }
-    this.listeners.length = 0;
+    const { first, more } = this;
+    this.first = undefined;
+    this.more = undefined;
+    first?.deliver(outcome);
+    if (more !== undefined) for (const w of more) w.deliver(outcome);
   }
 
   /** The outcome as a promise (made on demand: the lookups listen instead). */
   get promise(): Promise<QueryOutcome> {
     if (this.#promise === undefined) {
       this.#promise = this.outcome !== undefined ? Promise.resolve(this.outcome) : new Promise((resolve) => {
-        this.listeners.push(new Waiter(undefined, resolve, undefined as unknown as CaresQueries));
+        this.add(new Waiter(undefined, resolve, 0, undefined));
       });
     }
     return this.#promise;
@@ -156,6 +179,7 @@ export class CaresQueries {
   patience: () => number;
   /** Questions sent again after a loss (for benchmarks and tests). */
   retransmits = 0;
+  readonly #sendNow = (q: Question): void => this.#send(q);
 
   constructor(options: QueryOptions = {}) {
     this.#perChannel = options.perChannel ?? 128;
@@ -169,13 +193,13 @@ export class CaresQueries {
    * Asks `type` for `name`; `listener` gets the outcome once (possibly in this call, from the
    * cache). Call `release()` when no longer interested (done or cancelled).
    */
-  listen(name: string, type: 'A' | 'AAAA', listener: OutcomeListener): Asked {
+  listen(name: string, type: 'A' | 'AAAA', listener: OutcomeListener, index = 0): Asked {
     const key = type === 'A' ? `A ${name.toLowerCase()}` : `AAAA ${name.toLowerCase()}`;
     if (this.#cache !== undefined) {
       const cached = this.#cache.get(key);
       if (cached !== undefined) {
         if (cached.expires > Date.now()) {
-          listener({ addresses: cached.addresses });
+          new Waiter(undefined, listener, index, undefined).deliver({ addresses: cached.addresses });
           return NOTHING_ASKED;
         }
         this.#cache.delete(key);
@@ -188,8 +212,8 @@ export class CaresQueries {
       this.#questions.set(key, q);
     }
     q.waiters++;
-    const waiter = new Waiter(q, listener, this);
-    q.listeners.push(waiter);
+    const waiter = new Waiter(q, listener, index, this);
+    q.add(waiter);
     if (asked) {
       // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
       // the round trip then overlaps with the caller issuing its next lookups.
@@ -197,7 +221,8 @@ export class CaresQueries {
         this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
-        else outsideScope(() => this.#send(q!));
+        // Outside the asker's scope (the answer's callback must not run in it), without a closure.
+        else scopeStorage.run(undefined as unknown as Scope, this.#sendNow, q);
       } else this.#queue.push(q);
       this.#schedule();
     }

@@ -31,10 +31,25 @@ export const SCOPE_STATE = 3;
  */
 export interface ScopeAux {
   reason?: unknown;
+  /** What the scope owns: the first resource alone (most scopes own one at a time), more in a set. */
+  one?: ScopeResource | undefined;
   owned?: Set<ScopeResource> | undefined;
   controller?: AbortController;
   heir?: Scope;
   pending?: boolean;
+}
+
+/**
+ * Disposes of `resource` for an abort with `reason`; true when it is what the body may be waiting
+ * for (anything but a child greenlet).
+ */
+function disposeOf(resource: ScopeResource, reason: unknown): boolean {
+  try {
+    resource.dispose(reason);
+  } catch {
+    // A resource that fails to die must not keep the others alive.
+  }
+  return !(resource instanceof ScopeBase) || !resource._isTask;
 }
 
 /** Carries the current scope through every callback and promise continuation. */
@@ -102,7 +117,14 @@ export abstract class ScopeBase {
 
   /** @internal See {@link Scope.own}. */
   own(resource: ScopeResource): void {
-    if ((this._bits & SCOPE_STATE) === OPEN) ((this._aux ??= {}).owned ??= new Set()).add(resource);
+    if ((this._bits & SCOPE_STATE) !== OPEN) return;
+    const aux = (this._aux ??= {});
+    if (aux.owned !== undefined) aux.owned.add(resource);
+    else if (aux.one === undefined) aux.one = resource;
+    else if (aux.one !== resource) {
+      aux.owned = new Set([aux.one, resource]);
+      aux.one = undefined;
+    }
   }
 
   /** @internal See {@link Scope.disown}. */
@@ -110,12 +132,14 @@ export abstract class ScopeBase {
     const aux = this._aux;
     if (aux === undefined) return;
     if (aux.heir !== undefined) aux.heir.disown(resource);
+    else if (aux.one === resource) aux.one = undefined;
     else aux.owned?.delete(resource);
   }
 
   /** @internal Number of resources the scope currently owns. */
   get ownedCount(): number {
-    return this._aux?.owned?.size ?? 0;
+    const aux = this._aux;
+    return aux === undefined ? 0 : (aux.one === undefined ? 0 : 1) + (aux.owned?.size ?? 0);
   }
 
   /** @internal See {@link Scope.abort}. */
@@ -124,23 +148,15 @@ export abstract class ScopeBase {
     this._bits = (this._bits & ~SCOPE_STATE) | ABORTED;
     const aux = (this._aux ??= {});
     aux.reason = reason;
-    const owned = aux.owned;
-    aux.owned = undefined;
+    const { one, owned } = aux;
+    aux.one = aux.owned = undefined;
     aux.controller?.abort(reason);
     // Did the kill reach what the body is waiting for? Only child greenlets owned means no: the body
     // awaits something nobody owns, and its next runtime wait receives the kill instead (gevent
     // raises a kill at the next switch), once.
     let delivered = false;
-    if (owned !== undefined) {
-      for (const resource of owned) {
-        if (!(resource instanceof ScopeBase) || !resource._isTask) delivered = true;
-        try {
-          resource.dispose(reason);
-        } catch {
-          // A resource that fails to die must not keep the others alive.
-        }
-      }
-    }
+    if (one !== undefined) delivered = disposeOf(one, reason);
+    if (owned !== undefined) for (const resource of owned) if (disposeOf(resource, reason)) delivered = true;
     if (!delivered) aux.pending = true;
     return true;
   }
@@ -164,10 +180,11 @@ export abstract class ScopeBase {
     this._bits = (this._bits & ~SCOPE_STATE) | RELEASED;
     const aux = this._aux;
     if (aux === undefined) return;
-    const owned = aux.owned;
-    aux.owned = undefined;
+    const { one, owned } = aux;
+    aux.one = aux.owned = undefined;
     if (heir === null || heir.closed) return;
     aux.heir = heir;
+    if (one !== undefined) heir.own(one);
     if (owned !== undefined) for (const resource of owned) heir.own(resource);
     // I/O started with this scope's `signal` may still run: the heir's abort reaches it too.
     if (aux.controller !== undefined) heir.own(abortsWith(aux.controller));
