@@ -156,3 +156,23 @@ t.test('a fan-out (each of many greenlets spawns one) fills shared batches: the 
   // The parents' batch and the children's: one each (DRAIN_SLICE is 256), however many spawners.
   t.ok(batches <= 4, `${batches} batches for 400 greenlets`);
 });
+
+t.test('async_hooks see an end for every resource the run queue starts (no init without destroy)', async (t) => {
+  // A program's own async_hooks (an APM agent, a leak finder) pair init with destroy: a resource
+  // the runtime makes and never ends looks like a leak of one per spawn.
+  const live = new Map<number, string>();
+  const hook = createHook({
+    init(id, type) { if (type.startsWith('nodevent')) live.set(id, type); },
+    destroy(id) { live.delete(id); },
+  }).enable();
+  t.teardown(() => { hook.disable(); });
+  const als = new AsyncLocalStorage<number>();
+  for (let round = 0; round < 3; round++) {
+    // Spawns in several contexts, so batches open and close, and every spawn compares contexts.
+    const jobs = Array.from({ length: 300 }, (_, i) => als.run(i % 3, () => spawn(async () => i)));
+    await joinAll(jobs);
+  }
+  // destroy hooks run from a native immediate after the resource ends: wait until they are in.
+  for (let i = 0; i < 50 && live.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same([...live.values()], [], 'every nodevent resource that began has ended');
+});

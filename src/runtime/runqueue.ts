@@ -56,6 +56,8 @@ function drain(): void {
       context.runInAsyncScope(g._run, g);
     }
   } finally {
+    // Made with requireManualDestroy (no GC tracking per batch): async_hooks users see it end here.
+    context.emitDestroy();
     if (batches.length > 0) queueMicrotask(drain);
     else drainScheduled = false;
   }
@@ -89,6 +91,7 @@ const BATCH_OPTIONS = Object.freeze({ requireManualDestroy: true });
 // spawner's values are those on the resource now executing.
 const probeStorage = new AsyncLocalStorage<number>();
 const probe = probeStorage.run(1, () => new AsyncResource('nodevent:probe', BATCH_OPTIONS));
+probe.emitDestroy();
 const frameSymbol = Object.getOwnPropertySymbols(probe).find(
   (symbol) => symbol.description === 'context_frame' && (probe as unknown as Record<symbol, unknown>)[symbol] !== undefined,
 );
@@ -161,8 +164,10 @@ function openBatch(g: Runnable): Batch {
 const sameContext: (batch: Batch) => boolean = frameSymbol !== undefined
   ? (batch) => {
     // A frame is read only through a new resource; it is garbage at once when the frame matches.
-    const now = new AsyncResource('nodevent:context', BATCH_OPTIONS) as unknown as Record<symbol, unknown>;
-    const frame = now[frameSymbol];
+    const now = new AsyncResource('nodevent:context', BATCH_OPTIONS);
+    const frame = (now as unknown as Record<symbol, unknown>)[frameSymbol];
+    // Its init reached any async_hooks listener: so must its end.
+    now.emitDestroy();
     return frame === batch.frame || sameFrame(frame as Frame | undefined, batch.entries!);
   }
   : (batch) => {
