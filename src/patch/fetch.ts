@@ -1,4 +1,6 @@
-import { Dispatcher, getGlobalDispatcher } from 'undici';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
 import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from '../internal/registry.js';
 
@@ -8,6 +10,23 @@ import { isPatched, replace, restore } from '../internal/registry.js';
 // hands to the handler. The pool itself is reached outside every scope, so the connections it
 // opens while serving a greenlet are never that greenlet's.
 const kGlobal1 = Symbol.for('undici.globalDispatcher.1');
+
+// undici is loaded when first needed (patchFetch, a ScopedDispatcher made), not with nodevent: it
+// is most of the memory an `import 'nodevent'` costs (7 of 9 MB), which the first thousands of
+// greenlets then paid for in garbage collection. Until then ScopedDispatcher extends EventEmitter,
+// which undici's Dispatcher extends without a constructor of its own; the first one made puts
+// Dispatcher in between, so that instances are Dispatchers with all of its methods.
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+function loadUndici(): Undici {
+  if (undici === undefined) {
+    undici = createRequire(import.meta.url)('undici') as Undici;
+    Object.setPrototypeOf(ScopedDispatcher.prototype, undici.Dispatcher.prototype);
+    Object.setPrototypeOf(ScopedDispatcher, undici.Dispatcher);
+  }
+  return undici;
+}
+const DispatcherBase = EventEmitter as unknown as typeof Dispatcher;
 const kGlobal2 = Symbol.for('undici.globalDispatcher.2');
 
 type Handler = Dispatcher.DispatchHandler & Record<PropertyKey, unknown>;
@@ -117,12 +136,13 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
  * await fetch('http://127.0.0.1:8080/', { dispatcher });
  * ```
  */
-export class ScopedDispatcher extends Dispatcher {
+export class ScopedDispatcher extends DispatcherBase {
   /** The dispatcher requests are forwarded to. */
   readonly inner: Dispatcher;
   #dispatch: DispatchFn;
 
   constructor(inner: Dispatcher) {
+    loadUndici();
     super();
     this.inner = inner;
     const dispatch: DispatchFn = (options, handler) => inner.dispatch(options, handler);
@@ -175,7 +195,7 @@ export class ScopedDispatcher extends Dispatcher {
  */
 export function patchFetch(): void {
   if (isPatched('fetch')) return;
-  const inner = getGlobalDispatcher();
+  const inner = loadUndici().getGlobalDispatcher();
   const scoped = new ScopedDispatcher(inner);
   replace('fetch', globalThis, kGlobal1, scoped, 'globalDispatcher');
   replace('fetch', globalThis, kGlobal2, scoped, 'globalDispatcher.2');
