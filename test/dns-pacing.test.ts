@@ -49,34 +49,18 @@ t.test('the window doubles per round trip while answers return, and halves once 
   t.equal(p.rto, 5000, 'no answer for a whole timeout: the timeout backs off, up to glibc\'s 5 s');
 });
 
-t.test('a question goes out in the call that asks it, at most a slice of 128 per turn or per 2 ms of a long turn', async (t) => {
+t.test('a question goes out in the call that asks it, at most a slice of 128 per event-loop turn', async (t) => {
   const n = 300;
-  const records = Object.fromEntries(Array.from({ length: 2 * n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
   const server = await startDnsServer({ records, rtt: 0.05 });
   t.teardown(() => server.close());
   const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
-  const started = performance.now();
   const first = queries.ask('s0.slice.test', 'A');
   t.equal(queries.inFlight, 1, 'sent before ask() returned');
   const rest = Array.from({ length: n - 1 }, (_, i) => queries.ask(`s${i + 1}.slice.test`, 'A'));
-  // A loaded machine may take longer than a slice's 2 ms over this loop: a slice per 2 ms of it.
-  const slices = 1 + Math.floor((performance.now() - started) / 2);
-  t.ok(queries.inFlight >= 128 && queries.inFlight <= 128 * slices, `one slice sent per 2 ms of this turn (${queries.inFlight} in ${slices})`);
-  t.equal(queries.pending, n - queries.inFlight, 'the rest wait');
+  t.equal(queries.inFlight, 128, 'one slice sent in this turn');
+  t.equal(queries.pending, n - 128, 'the rest wait for the next turns');
   const outcomes = await Promise.all([first, ...rest].map((a) => a.promise));
   t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'then every question is answered');
   t.equal(server.stats.queries, n, 'each asked once');
-
-  // A turn that goes on (a caller busy starting thousands of lookups): a new slice after 2 ms.
-  const more: Array<{ promise: Promise<unknown> }> = [];
-  await new Promise((resolve) => setImmediate(resolve));
-  for (let i = n; i < n + 150; i++) more.push(queries.ask(`s${i}.slice.test`, 'A'));
-  const inFirst = queries.inFlight;
-  t.ok(inFirst <= 128 * 2, 'a slice (or two on a slow machine)');
-  for (const until = performance.now() + 3; performance.now() < until;); // busy: the same turn goes on
-  for (let i = n + 150; i < 2 * n; i++) more.push(queries.ask(`s${i}.slice.test`, 'A'));
-  t.ok(queries.inFlight > inFirst, `2 ms later in the same turn, the next slice went out (${inFirst} -> ${queries.inFlight})`);
-  t.ok(queries.inFlight - inFirst <= 128 * 2, 'a slice at a time');
-  await Promise.all(more.map((a) => a.promise));
-  t.equal(server.stats.queries, 2 * n, 'each asked once');
 });

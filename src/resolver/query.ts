@@ -132,8 +132,6 @@ class Question {
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
 /** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
 const SLICE = 128;
-/** A turn longer than this (ms) sends another slice. */
-const SLICE_MS = 2;
 /** c-ares' own per-try timeout, ms: beyond any retransmission timeout of ours (capped at 5 s). */
 const CARES_TIMEOUT = 8000;
 const NOTHING_ASKED: Asked = { release() {} };
@@ -175,10 +173,6 @@ export class CaresQueries {
   #pumping = false;
   /** New questions sent in this event-loop turn (see `#endOfTurn`). */
   #sentThisTurn = 0;
-  /** When the slice began (ms), and questions queued since it was full (see `listen`). */
-  #sliceStart = 0;
-  #queuedInSlice = 0;
-  readonly #pumpSlice = (): void => this.#pump(true);
   #turnArmed = false;
   #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
@@ -224,22 +218,12 @@ export class CaresQueries {
       // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
       // the round trip then overlaps with the caller issuing its next lookups.
       if (this.#sentThisTurn < SLICE && this.#inFlight < this.#pacing.window && this.pending === 0) {
-        if (this.#sentThisTurn++ === 0) this.#sliceStart = performance.now();
+        this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
         // Outside the asker's scope (the answer's callback must not run in it), without a closure.
         else scopeStorage.run(undefined as unknown as Scope, this.#sendNow, q);
-      } else {
-        this.#queue.push(q);
-        // A long synchronous stretch (thousands of lookups started in one loop, the bodies of
-        // thousands of greenlets) is one turn: a new slice begins every SLICE_MS of it, so that
-        // questions go out while the caller is still busy instead of a slice per turn after it.
-        // The clock is read on every 16th question queued while the slice is full.
-        if (this.#sentThisTurn >= SLICE && (++this.#queuedInSlice & 15) === 0 && performance.now() - this.#sliceStart >= SLICE_MS) {
-          this.#sentThisTurn = 0;
-          outsideScope(this.#pumpSlice);
-        }
-      }
+      } else this.#queue.push(q);
       this.#schedule();
     }
     return waiter;
@@ -308,7 +292,6 @@ export class CaresQueries {
     rawSetImmediate(() => {
       this.#turnArmed = false;
       this.#sentThisTurn = 0;
-      this.#queuedInSlice = 0;
       if (this.pending > 0) outsideScope(() => this.#pump(true));
     });
   }
@@ -349,7 +332,7 @@ export class CaresQueries {
       if (q!.waiters === 0) { this.#finish(q!, CANCELLED); continue; }
       this.#send(q!);
       room--;
-      if (counted && this.#sentThisTurn++ === 0) this.#sliceStart = performance.now();
+      if (counted) this.#sentThisTurn++;
     }
     if (this.#inFlight < window && this.pending > 0) this.#endOfTurn();
   }
