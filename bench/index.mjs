@@ -7,8 +7,11 @@
 //
 //   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 180] [--small 100] [--rtt 0.05] [--procs 4]
 //                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
-//                        [--no-overhead] [--out DIR]
-import { spawn as spawnProcess } from 'node:child_process';
+//                        [--no-overhead] [--out DIR] [--node 24]
+//
+// --node runs the whole bench on that Node line (installed from the npm registry by
+// scripts/node-line.mjs when missing) instead of the node running this script.
+import { execFileSync, spawnSync, spawn as spawnProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +40,20 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
+    node: { type: 'string', default: 'current' },
   },
 });
+if (args.node !== 'current') {
+  if (!/^\d+(\.\d+){0,2}$/.test(args.node)) throw new RangeError(`--node: "${args.node}" is not a Node line (24) or version (24.11.0), nor "current"`);
+  const wanted = `v${args.node}`;
+  if (process.version !== wanted && !process.version.startsWith(`${wanted}.`)) {
+    // The same bench, on that line: every variant, the overhead and the report then name it.
+    const lineScript = fileURLToPath(new URL('../scripts/node-line.mjs', import.meta.url));
+    const bin = execFileSync(process.execPath, [lineScript, args.node], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const run = spawnSync(bin, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exit(run.status ?? 1);
+  }
+}
 const quick = args.quick;
 const chosen = args.variants.split(',').filter(Boolean);
 const known = [...new Set([...ALL, ...FAST])];

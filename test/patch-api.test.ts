@@ -29,7 +29,10 @@ function current(): Map<string, unknown> {
     ['dns.promises.lookup', dns.promises.lookup],
   ]);
 }
-// undici (imported by the patch) has installed its global dispatcher by now.
+// Importing nodevent does not load undici (most of its import cost): patchFetch loads it when
+// first called. An app that uses undici has loaded it before patching, as this file does now.
+const dispatcherAtImport = (globalThis as Record<symbol, unknown>)[kGlobal];
+await import('undici');
 const before = current();
 t.teardown(unpatchAll);
 
@@ -80,6 +83,11 @@ t.test('ESM named imports of builtins see the patch, and its removal', async (t)
   unpatchAll();
   t.equal(httpNs.request, before.get('http.request'));
   t.equal(timersNs.setTimeout, before.get('setTimeout'));
+});
+
+t.test('undici is loaded by patchFetch, not by importing nodevent', async (t) => {
+  t.equal(dispatcherAtImport, undefined, 'no global dispatcher before undici was imported');
+  t.ok(before.get('globalDispatcher'), 'undici installed its own once imported');
 });
 
 t.test('getOriginal', async (t) => {
