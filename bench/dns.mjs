@@ -46,7 +46,8 @@ function runChild(command, args, limitSeconds) {
   });
 }
 
-const maxN = Math.max(...wanted.map((s) => s.n));
+// Names h0 … h{maxN-1}: a warm step's earlier batches take the names after its own.
+const maxN = Math.max(...wanted.map((s) => s.n * (1 + (s.warm ?? 0))));
 const address = (i) => `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 /** dnsmasq, authoritative for bench.test from a hosts file, on 127.0.0.1:5353. */
@@ -93,15 +94,16 @@ for (let i = 0; i < plan.length; i++) {
     budget = { rounds: step.round, skipped: plan.length - i };
     break;
   }
-  emit({ type: 'start', variant: step.variant, n: step.n, round: step.round });
+  emit({ type: 'start', variant: step.variant, n: step.n, warm: step.warm, round: step.round });
   relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
-  const limit = 60 + step.n * rtt * 2;
+  const warm = step.warm ?? 0;
+  const limit = (60 + step.n * rtt * 2) * (1 + warm);
   const row = step.variant.startsWith('gevent-')
-    ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length)], limit)
-    : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs)], limit);
+    ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length), String(warm)], limit)
+    : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs), String(warm)], limit);
   const seen = relay.reset();
-  emit({ type: 'result', ...row, variant: step.variant, n: step.n, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
+  emit({ type: 'result', ...row, variant: step.variant, n: step.n, warm, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
 if (budget) emit({ type: 'budget', ...budget });
 relay.close();

@@ -1,5 +1,6 @@
 """The gevent side of the DNS benchmark: spawn(gethostbyname) per name, then joinall.
-Usage: python3 gevent_dns.py N RESOLVER  (RESOLVER: thread or ares; set before gevent loads)."""
+Usage: python3 gevent_dns.py N RESOLVER [WARM]  (RESOLVER: thread or ares; set before gevent loads;
+WARM: batches of other names resolved, unmeasured, before the measured one)."""
 import json
 import os
 import resource
@@ -7,6 +8,7 @@ import sys
 import time
 
 n, resolver = int(sys.argv[1]), sys.argv[2]
+warm = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 os.environ['GEVENT_RESOLVER'] = resolver
 import gevent  # noqa: E402
 import gevent.socket  # noqa: E402
@@ -28,6 +30,8 @@ def udp_drops():
     return drops
 
 
+for b in range(1, warm + 1):
+    gevent.joinall([gevent.spawn(gevent.socket.gethostbyname, 'h%d.bench.test' % (b * n + i)) for i in range(n)], timeout=120)
 names = ['h%d.bench.test' % i for i in range(n)]
 drops_before = udp_drops()
 cpu_start = time.process_time()

@@ -27,6 +27,9 @@ const ALL = ['sequential', 'plain', 'workers', 'processes', 'cares', 'greenlets'
 // Measured round after round at every large N: the ways that fan out without a thread pool.
 const FAST = ['cares', 'cares-any', 'greenlets', 'patched', 'patched-any', 'gevent-ares'];
 const NODEVENT = ['greenlets', 'patched', 'patched-any'];
+// Measured also in a process that has resolved other batches first (a program that has been
+// running): the first batch of a process pays for V8 compiling the code it runs, later ones do not.
+const WARMED = ['cares', 'greenlets', 'patched', 'gevent-ares'];
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000,5000,10000' },
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     'no-overhead': { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
     node: { type: 'string', default: 'current' },
+    warm: { type: 'string', default: '2' },
+    'warm-n': { type: 'string', default: '1000' },
   },
 });
 if (args.node !== 'current') {
@@ -75,9 +80,17 @@ const settings = {
 };
 if (!(settings.budget > 0)) throw new RangeError(`--budget: "${args.budget}" is not a positive number of seconds`);
 if (!(settings.rtt >= 0)) throw new RangeError(`--rtt: "${args.rtt}" is not a number of seconds`);
+settings.warm = quick ? 0 : Number(args.warm);
+settings.warmN = Number(args['warm-n']);
+if (!Number.isInteger(settings.warm) || settings.warm < 0) throw new RangeError(`--warm: "${args.warm}" is not a whole number of batches`);
+if (!Number.isInteger(settings.warmN) || settings.warmN < 0) throw new RangeError(`--warm-n: "${args['warm-n']}" is not a whole number of names (0: none)`);
 settings.plan = [
   ...ALL.filter((v) => chosen.includes(v)).map((variant) => ({ variant, n: small, rounds: 1 })),
   ...sizes.flatMap((n) => FAST.filter((v) => chosen.includes(v)).map((variant) => ({ variant, n, rounds }))),
+  // Three rounds: a stalled batch (gevent's, raw c-ares's) costs seconds, and each round has several.
+  ...(settings.warm > 0 && settings.warmN > 0
+    ? WARMED.filter((v) => chosen.includes(v)).map((variant) => ({ variant, n: settings.warmN, warm: settings.warm, rounds: Math.min(rounds, 3) }))
+    : []),
 ];
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
@@ -163,7 +176,7 @@ const median = (xs) => {
 function summarize(rows) {
   const groups = new Map();
   for (const r of rows) {
-    const key = `${r.variant} ${r.n}`;
+    const key = `${r.variant} ${r.n} ${r.warm ?? 0}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(r);
   }
@@ -171,7 +184,7 @@ function summarize(rows) {
     const ok = list.filter((r) => typeof r.ms === 'number');
     const ms = ok.map((r) => r.ms);
     return {
-      variant: list[0].variant, n: list[0].n, family: family(list[0].variant), rounds: list.length,
+      variant: list[0].variant, n: list[0].n, warm: list[0].warm ?? 0, family: family(list[0].variant), rounds: list.length,
       error: ok.length === 0 ? list[0].error : undefined,
       ms: ms.length ? median(ms) : undefined, min: ms.length ? Math.min(...ms) : undefined, max: ms.length ? Math.max(...ms) : undefined,
       failed: ok.reduce((a, r) => a + r.failed, 0), resolved: ok.reduce((a, r) => a + r.resolved, 0),
@@ -191,11 +204,13 @@ const fmt = (ms) => (ms === undefined ? '—' : ms >= 1000 ? `${(ms / 1000).toFi
 
 function formatDns(summary) {
   const lines = [];
-  for (const n of [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b)) {
-    const group = summary.filter((r) => r.n === n);
+  const groups = [...new Set(summary.map((r) => `${r.warm} ${r.n}`))].map((k) => k.split(' ').map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [warm, n] of groups) {
+    const group = summary.filter((r) => r.n === n && r.warm === warm);
     const fastest = Math.min(...group.filter((r) => r.ms !== undefined).map((r) => r.ms));
     const rounds = Math.max(...group.map((r) => r.rounds));
-    lines.push(`\nN = ${n}${rounds > 1 ? ` (${rounds} rounds; failed/retransmits/drops summed over them)` : ''}`);
+    const after = warm > 0 ? `, after ${warm} other batch${warm > 1 ? 'es' : ''} of ${n} in the same process (retransmits/drops: all batches)` : '';
+    lines.push(`\nN = ${n}${after}${rounds > 1 ? ` (${rounds} rounds; failed/retransmits/drops summed over them)` : ''}`);
     lines.push('variant        median    min       max       ×fastest  stalls  failed  retransmits  drops  peak RSS  CPU/name');
     lines.push('-------------  --------  --------  --------  --------  ------  ------  -----------  -----  --------  --------');
     for (const r of group.sort((a, b) => (a.ms ?? Infinity) - (b.ms ?? Infinity))) {
@@ -236,7 +251,7 @@ const report = { date: new Date().toISOString(), machine, loadAverageAtStart: lo
 const name = quick ? 'quick' : 'latest';
 writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 if (dnsResult.rows.length) {
-  const svg = await drawChart(dnsResult.summary.filter((r) => r.ms !== undefined), {
+  const svg = await drawChart(dnsResult.summary.filter((r) => r.ms !== undefined && !r.warm), {
     title: 'Concurrent DNS resolution: median wall time by variant',
     subtitle: `${dnsResult.server} + ${settings.rtt * 1000} ms RTT · ${machine}`,
   });

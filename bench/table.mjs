@@ -19,13 +19,15 @@ const what = {
   patched: '**nodevent** `patchAll()`, then `dns.promises.lookup(name, { family: 4 })`',
   'patched-any': '**nodevent** `patchAll()`, then `dns.promises.lookup(name)` (A and AAAA)',
 };
-const sizes = [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b);
+// Columns: every N in a fresh process, then N after warm-up batches in the same process.
+const columns = [...new Set(summary.map((r) => `${r.warm ?? 0} ${r.n}`))].map((k) => k.split(' ').map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 const variants = Object.keys(what).filter((v) => summary.some((r) => r.variant === v));
-console.log(`| variant | what it runs | ${sizes.map((n) => `N = ${n.toLocaleString('en')}`).join(' | ')} |`);
-console.log(`|---|---|${sizes.map(() => '---|').join('')}`);
+const title = ([warm, n]) => `N = ${n.toLocaleString('en')}${warm ? `, batch ${warm + 1} of a process` : ''}`;
+console.log(`| variant | what it runs | ${columns.map(title).join(' | ')} |`);
+console.log(`|---|---|${columns.map(() => '---|').join('')}`);
 for (const v of variants) {
-  const cells = sizes.map((n) => {
-    const r = summary.find((x) => x.variant === v && x.n === n);
+  const cells = columns.map(([warm, n]) => {
+    const r = summary.find((x) => x.variant === v && x.n === n && (x.warm ?? 0) === warm);
     if (r === undefined) return '';
     if (r.error) return r.error;
     const spread = r.rounds > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : '';
