@@ -48,6 +48,39 @@ t.test('a released scope with an heir hands over what it owns, and later disowns
   t.same(disposed, [['kept', reason]]);
 });
 
+t.test('what a scope owns, one thing or many, in any order of own and disown: each disposed once on abort', async (t) => {
+  // A scope keeps its first resource in a field and more in a set: every path between the two.
+  const disposed: string[] = [];
+  const r = (name: string) => ({ dispose: () => disposed.push(name) });
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(r) as [ReturnType<typeof r>, ReturnType<typeof r>, ReturnType<typeof r>, ReturnType<typeof r>];
+  const scope = new Scope();
+  scope.own(a);
+  scope.own(a);
+  t.equal(scope.ownedCount, 1, 'owning twice is owning once');
+  scope.disown(a);
+  t.equal(scope.ownedCount, 0);
+  scope.own(b);
+  scope.own(c);
+  t.equal(scope.ownedCount, 2);
+  scope.disown(b);
+  scope.own(d);
+  scope.own(a);
+  scope.disown(c);
+  t.equal(scope.ownedCount, 2, 'd and a');
+  scope.abort(new GreenletExit());
+  t.same(disposed.sort(), ['a', 'd'], 'the owned ones, once each');
+  t.equal(scope.ownedCount, 0);
+
+  const handed: string[] = [];
+  const outer = new Scope();
+  const inner = new Scope(outer);
+  inner.own({ dispose: () => handed.push('one') });
+  inner.release(outer);
+  t.equal(outer.ownedCount, 1, 'a single resource is handed on too');
+  outer.abort(new GreenletExit());
+  t.same(handed, ['one']);
+});
+
 t.test('a killed greenlet that catches the kill and sleeps again really sleeps (no spin)', async (t) => {
   const caught = new Event();
   let laps = 0;
