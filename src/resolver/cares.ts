@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
+import type { Scope } from '../runtime/scope.js';
 import { HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
@@ -67,11 +68,8 @@ const AAAA_A: readonly Type[] = ['AAAA', 'A'];
 /** A lookup's callback: getaddrinfo's error, or the addresses in order. */
 export type LookupDone = (err: Error | null, addresses?: string[]) => void;
 
-/** What a lookup is owned by while it runs (a greenlet's scope; see runtime/scope). */
-export interface LookupScope {
-  own(resource: { dispose(reason: unknown): void }): void;
-  disown(resource: { dispose(reason: unknown): void }): void;
-}
+/** What a lookup is owned by while it runs: a greenlet's scope, of which it needs these two. */
+export type LookupScope = Pick<Scope, 'own' | 'disown'>;
 
 /** A lookup started by `CaresLookup.start`. */
 export interface LookupRun {
@@ -169,8 +167,7 @@ export class CaresLookup {
     return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
   }
 
-  /** getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
-  /** @internal */
+  /** @internal getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
   *_walk(req: LookupRequest): Walk<string[]> {
     let family = req.family;
     const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
