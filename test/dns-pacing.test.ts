@@ -22,8 +22,35 @@ t.test('every name resolves from a server dropping bursts, without waiting a res
   t.same(outcomes[300], { addresses: ['10.2.1.44'] });
   t.ok(server.stats.overflowed > 0, `the server dropped bursts (${server.stats.overflowed} queries)`);
   t.ok(queries.retransmits > 0 && queries.pacing.losses > 0, 'losses were seen and asked again');
+  t.ok(queries.earlyLosses > 0, `dropped questions found lost by answers that overtook them: ${queries.earlyLosses} channels`);
   t.ok(queries.pacing.rto < resolvConfTimeoutMs / 4, `loss timeout from the measured RTT: ${queries.pacing.rto} ms`);
   t.ok(elapsed < resolvConfTimeoutMs, `done in ${Math.round(elapsed)} ms, less than one resolv.conf timeout`);
+});
+
+t.test('a name never answered: found lost from the order of the answers once, then asked again with a back-off, without shrinking the window', async (t) => {
+  // The first channel takes `never` and 127 more; the next channel's answers overtake `never`'s.
+  // Then a wave of new names every 20 ms: their answers overtake each later sending of `never` too.
+  const name = (i: number): string => `o${i}.order.test`;
+  const server = await startDnsServer({ rtt: 0.02, neverAnswer: ['never.order.test'] });
+  t.teardown(() => server.close());
+  for (let i = 0; i < 1000; i++) server.set(name(i), { A: [`10.4.${i >> 8}.${i & 255}`] });
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], patience: () => 1500 });
+  const never = queries.ask('never.order.test', 'A');
+  const asked = Array.from({ length: 160 }, (_, i) => queries.ask(name(i), 'A'));
+  const waves = setInterval(() => {
+    for (let k = 0; k < 10 && asked.length < 1000; k++) asked.push(queries.ask(name(asked.length), 'A'));
+  }, 20);
+  t.teardown(() => clearInterval(waves));
+  const outcome = await never.promise.finally(() => clearInterval(waves));
+  t.same(outcome, { code: 'ETIMEOUT' }, 'the name never answered times out after `patience`');
+  const outcomes = await Promise.all(asked.map((a) => a.promise));
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, asked.length, `every other name answered (${asked.length})`);
+  t.equal(queries.earlyLosses, 1, 'its first sending was found lost from the order of the answers; the later ones only by timeouts');
+  t.equal(queries.retransmits, server.stats.dropped - 1, 'it alone was asked again');
+  // Asked again at once, then after 1, 3, 7... timeouts of at least 100 ms: about 5 sendings in
+  // 1.5 s (16 without the back-off).
+  t.ok(server.stats.dropped <= 6, `each loss doubled its wait: ${server.stats.dropped} sendings in 1.5 s`);
+  t.equal(queries.pacing.losses, 0, 'one question lost alone among answered ones is no congestion: the window was never cut');
 });
 
 t.test('the window doubles per round trip while answers return, and halves once per loss event', async (t) => {

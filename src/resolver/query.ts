@@ -49,6 +49,10 @@ interface Channel {
   sent: number;
   /** The servers it asks (a change of servers makes new channels). */
   serversKey: string;
+  /** Answers, since its last question, to questions sent after that one (on other channels). */
+  later: number;
+  /** Some question of this use is asked again: its loss is told by the timeout only. */
+  retried: boolean;
 }
 
 /**
@@ -94,6 +98,10 @@ class Question {
   firstSent = 0;
   sentAt = 0;
   tries = 0;
+  /** Times found lost: each loss after the first doubles the wait before it is asked again. */
+  losses = 0;
+  /** While it waits to be asked again (see `CaresQueries.#retry`). */
+  backoff: ReturnType<typeof rawSetTimeout> | undefined = undefined;
   channel: Channel | undefined;
   outcome: QueryOutcome | undefined;
   // Listeners, not a promise: an answer reaches its askers without a microtask per layer. Most
@@ -132,9 +140,29 @@ class Question {
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
 /** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
 const SLICE = 128;
+/**
+ * Whether a channel found lost means the server is overwhelmed: two of the questions it lost were
+ * never lost before. A full socket drops a run of questions; one question alone unanswered among
+ * answered ones is more likely a name nobody answers (its authoritative server down), and one such
+ * name, or the same names asked again, must not slow every other lookup down.
+ */
+function congested(c: Channel): boolean {
+  let fresh = 0;
+  for (const q of c.live) if (q.losses === 0 && ++fresh === 2) return true;
+  return false;
+}
+/** The longest wait for one sending, ms: glibc's per-try timeout. */
+const MAX_TRY_MS = 5000;
 /** c-ares' own per-try timeout, ms: beyond any retransmission timeout of ours (capped at 5 s). */
 const CARES_TIMEOUT = 8000;
 const NOTHING_ASKED: Asked = { release() {} };
+/**
+ * Answers to questions sent after a channel's last one (by more than REORDER_MS) that show its
+ * questions still unanswered lost: the server answers in the order it was asked, so answers that
+ * overtook them mean they were dropped (as TCP's three duplicate acknowledgements mean a lost segment).
+ */
+const LATER_ANSWERS = 3;
+const REORDER_MS = 1;
 
 /**
  * A and AAAA questions over c-ares channels, sent at the pace the server keeps up with.
@@ -146,9 +174,12 @@ const NOTHING_ASKED: Asked = { release() {} };
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
- *   measure. The channel is then cancelled (c-ares has no per-question cancel) and they are asked
- *   again at the head of the queue, until `patience` runs out. c-ares' own timeout, far longer,
- *   only backs this up.
+ *   measure; and sooner, once three answers to questions sent after its last one have come back
+ *   first (a server answers in the order it is asked: what they overtook was dropped). Only a
+ *   channel none of whose questions is a retry is found lost that way: a slow answer (a resolver
+ *   recursing) is asked again early once at most, then only after timeouts. The channel is then
+ *   cancelled (c-ares has no per-question cancel) and they are asked again at the head of the
+ *   queue, until `patience` runs out. c-ares' own timeout, far longer, only backs this up.
  * - A question every asker gave up on is cancelled: never sent if still queued; if in flight, its
  *   channel is cancelled and the channel's other questions are asked again, so no retry nobody
  *   waits for holds the process alive.
@@ -179,6 +210,9 @@ export class CaresQueries {
   patience: () => number;
   /** Questions sent again after a loss (for benchmarks and tests). */
   retransmits = 0;
+  /** Channels found lost from the order of the answers, before their retransmission timeout. */
+  earlyLosses = 0;
+  #orderCheckArmed = false;
   readonly #sendNow = (q: Question): void => this.#send(q);
 
   constructor(options: QueryOptions = {}) {
@@ -264,6 +298,13 @@ export class CaresQueries {
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
+    if (q.backoff !== undefined) {
+      // Waiting to be asked again: no timer nobody waits for may hold the process.
+      clearTimeout(q.backoff);
+      q.backoff = undefined;
+      this.#finish(q, CANCELLED);
+      return;
+    }
     const channel = q.channel;
     if (channel === undefined || channel.doomed) return;
     channel.doomed = true;
@@ -365,14 +406,17 @@ export class CaresQueries {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
         if (servers !== undefined) resolver.setServers(servers);
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey };
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, later: 0, retried: false };
       }
       c.openedAt = now;
       c.sent = 0;
+      c.retried = false;
       this.#current = c;
     }
     c.sent++;
     c.lastSent = now;
+    // What was answered before is no evidence about this question.
+    c.later = 0;
     // Re-inserted at the end: the set stays in the order the channels were filled.
     this.#active.delete(c);
     this.#active.add(c);
@@ -426,9 +470,60 @@ export class CaresQueries {
         return;
       }
       c.lost = true;
-      this.#pacing.lost(c.openedAt, now);
+      if (congested(c)) this.#pacing.lost(c.openedAt, now);
       this.#cancel(c);
     }
+  }
+
+  /**
+   * `sentAt`: when a question answered now was sent (its only sending). Channels whose last question
+   * went out before it count one more answer that overtook theirs; see LATER_ANSWERS.
+   */
+  #overtook(sentAt: number, from: Channel): void {
+    // #active is in the order of the channels' last questions: stop at the first sent after.
+    for (const c of this.#active) {
+      if (c.lastSent >= sentAt - REORDER_MS) return;
+      if (c === from || c.lost || c.retried || c.live.size === 0) continue;
+      if (++c.later === LATER_ANSWERS && !this.#orderCheckArmed) {
+        this.#orderCheckArmed = true;
+        // After the poll phase: answers already back on other sockets are read first.
+        rawSetImmediate(() => { this.#orderCheckArmed = false; outsideScope(() => this.#orderCheck()); });
+      }
+    }
+  }
+
+  /** Channels overtaken by LATER_ANSWERS answers: what they still have in flight is lost. */
+  #orderCheck(): void {
+    const now = performance.now();
+    for (const c of this.#active) {
+      if (c.later < LATER_ANSWERS || c.lost || c.retried || c.live.size === 0) continue;
+      c.lost = true;
+      this.earlyLosses++;
+      if (congested(c)) this.#pacing.lost(c.openedAt, now);
+      this.#cancel(c);
+    }
+  }
+
+  /**
+   * Asks a lost question again: at once after its first loss; after each later one, it first waits
+   * (RFC 6298's back-off, per question): so that its k-th sending waits 2^(k-1) timeouts, up to
+   * glibc's 5 s per try, and the last one still ends within `left` ms of patience. A name nobody answers (a dead authoritative
+   * server) is asked a few times over resolv.conf's patience, not every 100 ms.
+   */
+  #retry(q: Question, left: number): void {
+    q.losses++;
+    const { rto } = this.#pacing;
+    // The last sending still gets a whole timeout before patience runs out.
+    const wait = q.losses < 2 ? 0 : Math.min(left - rto, MAX_TRY_MS - rto, rto * (2 ** (q.losses - 1) - 1));
+    if (wait <= 0) {
+      this.#retries.push(q);
+      return;
+    }
+    q.backoff = rawSetTimeout(() => {
+      q.backoff = undefined;
+      this.#retries.push(q);
+      outsideScope(() => this.#pump());
+    }, wait);
   }
 
   #send(q: Question): void {
@@ -437,6 +532,7 @@ export class CaresQueries {
     q.tries++;
     q.sentAt = now;
     const channel = this.#channel(now);
+    if (q.tries > 1) channel.retried = true;
     q.channel = channel;
     channel.live.add(q);
     this.#inFlight++;
@@ -447,18 +543,23 @@ export class CaresQueries {
       const code = err?.code;
       if (code === 'ETIMEOUT' || code === 'ECANCELLED') {
         const lost = code === 'ETIMEOUT' || channel.lost;
-        if (code === 'ETIMEOUT') this.#pacing.lost(q.sentAt, performance.now());
+        if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(q.sentAt, performance.now());
         if (q.waiters === 0) this.#finish(q, CANCELLED);
-        else if (lost && performance.now() - q.firstSent >= this.patience()) this.#finish(q, { code: 'ETIMEOUT' });
+        else if (!lost) this.#retries.push(q);
         else {
-          if (lost) this.retransmits++;
-          this.#retries.push(q);
+          const left = this.patience() - (performance.now() - q.firstSent);
+          if (left <= 0) this.#finish(q, { code: 'ETIMEOUT' });
+          else {
+            this.retransmits++;
+            this.#retry(q, left);
+          }
         }
       } else {
         // Karn: only a question sent once gives a round trip that surely belongs to it.
         const at = performance.now();
         const rto = this.#pacing.rto;
         this.#pacing.answered(q.tries === 1 ? at - q.sentAt : undefined, at);
+        if (q.tries === 1) this.#overtook(q.sentAt, channel);
         // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
         if (this.#pacing.rto < rto) this.#rearm();
         if (err) this.#finish(q, { code: code ?? 'EBADRESP' });
