@@ -45,6 +45,19 @@ t.test('neverAnswer drops; rtt delays every answer', async (t) => {
   t.ok(performance.now() - start >= 190, 'answered no sooner than the rtt');
 });
 
+t.test('slow: a name answered after its own delay, behind names asked after it', async (t) => {
+  const server = await startDnsServer({ records, slow: { 'A.test.': 0.3 } });
+  t.teardown(() => server.close());
+  const r = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
+  r.setServers([`127.0.0.1:${server.port}`]);
+  const order: string[] = [];
+  await Promise.all([
+    r.resolve4('a.test').then(() => order.push('a.test')),
+    r.resolve4('v4only.test').then(() => order.push('v4only.test')),
+  ]);
+  t.same(order, ['v4only.test', 'a.test'], 'the slow name, asked first, is answered last');
+});
+
 t.test('10,000 queries in flight, delayed, none dropped', async (t) => {
   const server = await startDnsServer({ records, rtt: 0.05 });
   t.teardown(() => server.close());
@@ -75,6 +88,7 @@ t.test('bad options', async (t) => {
   await t.rejects(startDnsServer({ rtt: -1 }), { name: 'RangeError', message: /options\.rtt/ });
   await t.rejects(startDnsServer({ dropBeyond: '5' as unknown as number }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.dropBeyond/ });
   await t.rejects(startDnsServer({ dropBeyond: -1 }), { code: 'ERR_OUT_OF_RANGE', message: /options\.dropBeyond/ });
+  await t.rejects(startDnsServer({ slow: { 'a.test': -1 } }), { name: 'RangeError', message: /options\.slow\['a\.test'\]/ });
 });
 
 t.test('dropBeyond: queries arriving while that many answers wait are dropped', async (t) => {

@@ -49,10 +49,16 @@ interface Channel {
   sent: number;
   /** The servers it asks (a change of servers makes new channels). */
   serversKey: string;
-  /** Answers, since its last question, to questions sent after that one (on other channels). */
-  later: number;
-  /** Some question of this use is asked again: its loss is told by the timeout only. */
-  retried: boolean;
+  /**
+   * Its questions are lost after this many retransmission timeouts (up to 5 s): 1, or 2^k for
+   * questions backed off k times (`Question.backoff`).
+   */
+  backoff: number;
+  /**
+   * Found lost with at most a quarter of its questions unanswered: those were lost on their own
+   * (a name nobody answers, or answered slower than the timeout), not in a dropped burst.
+   */
+  isolated: boolean;
 }
 
 /**
@@ -98,10 +104,13 @@ class Question {
   firstSent = 0;
   sentAt = 0;
   tries = 0;
-  /** Times found lost: each loss after the first doubles the wait before it is asked again. */
+  /** Times found lost. */
   losses = 0;
-  /** While it waits to be asked again (see `CaresQueries.#retry`). */
-  backoff: ReturnType<typeof rawSetTimeout> | undefined = undefined;
+  /**
+   * Its sendings are given 2^backoff retransmission timeouts (see `Channel.backoff`): raised by
+   * each loss once one loss was its own (see `Channel.isolated`).
+   */
+  backoff = 0;
   channel: Channel | undefined;
   outcome: QueryOutcome | undefined;
   // Listeners, not a promise: an answer reaches its askers without a microtask per layer. Most
@@ -156,13 +165,6 @@ const MAX_TRY_MS = 5000;
 /** c-ares' own per-try timeout, ms: beyond any retransmission timeout of ours (capped at 5 s). */
 const CARES_TIMEOUT = 8000;
 const NOTHING_ASKED: Asked = { release() {} };
-/**
- * Answers to questions sent after a channel's last one (by more than REORDER_MS) that show its
- * questions still unanswered lost: the server answers in the order it was asked, so answers that
- * overtook them mean they were dropped (as TCP's three duplicate acknowledgements mean a lost segment).
- */
-const LATER_ANSWERS = 3;
-const REORDER_MS = 1;
 
 /**
  * A and AAAA questions over c-ares channels, sent at the pace the server keeps up with.
@@ -174,12 +176,11 @@ const REORDER_MS = 1;
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
- *   measure; and sooner, once three answers to questions sent after its last one have come back
- *   first (a server answers in the order it is asked: what they overtook was dropped). Only a
- *   channel none of whose questions is a retry is found lost that way: a slow answer (a resolver
- *   recursing) is asked again early once at most, then only after timeouts. The channel is then
- *   cancelled (c-ares has no per-question cancel) and they are asked again at the head of the
- *   queue, until `patience` runs out. c-ares' own timeout, far longer, only backs this up.
+ *   measure. The channel is then cancelled (c-ares has no per-question cancel) and they are asked
+ *   again at the head of the queue, until `patience` runs out. A question lost on its own, not in
+ *   a burst, is given twice the time per loss from then on (channels of its own, see
+ *   `Channel.backoff`); only a channel that lost two questions never lost before halves the window
+ *   (see `congested`). c-ares' own timeout, far longer, only backs this up.
  * - A question every asker gave up on is cancelled: never sent if still queued; if in flight, its
  *   channel is cancelled and the channel's other questions are asked again, so no retry nobody
  *   waits for holds the process alive.
@@ -210,9 +211,7 @@ export class CaresQueries {
   patience: () => number;
   /** Questions sent again after a loss (for benchmarks and tests). */
   retransmits = 0;
-  /** Channels found lost from the order of the answers, before their retransmission timeout. */
-  earlyLosses = 0;
-  #orderCheckArmed = false;
+
   readonly #sendNow = (q: Question): void => this.#send(q);
 
   constructor(options: QueryOptions = {}) {
@@ -298,13 +297,6 @@ export class CaresQueries {
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
-    if (q.backoff !== undefined) {
-      // Waiting to be asked again: no timer nobody waits for may hold the process.
-      clearTimeout(q.backoff);
-      q.backoff = undefined;
-      this.#finish(q, CANCELLED);
-      return;
-    }
     const channel = q.channel;
     if (channel === undefined || channel.doomed) return;
     channel.doomed = true;
@@ -395,33 +387,41 @@ export class CaresQueries {
     return this.#servers_;
   }
 
-  /** The channel taking questions now: the current one while its stretch lasts, else the next. */
-  #channel(now: number): Channel {
+  /**
+   * The channel taking questions now: the current one while its stretch lasts (and it has the
+   * same `backoff`), else the next.
+   */
+  #channel(now: number, backoff: number): Channel {
     const servers = this.#serversNow();
     let c = this.#current;
-    if (c !== undefined && (c.lost || c.sent >= this.#perChannel || now - c.openedAt > Math.max(5, this.#pacing.rto / 8))) c = undefined;
+    if (c !== undefined && (c.lost || c.backoff !== backoff || c.sent >= this.#perChannel || now - c.openedAt > Math.max(5, this.#pacing.rto / 8))) c = undefined;
     if (c === undefined) {
       c = this.#idle.pop();
       if (c === undefined) {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
         if (servers !== undefined) resolver.setServers(servers);
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, later: 0, retried: false };
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, backoff, isolated: false };
       }
       c.openedAt = now;
       c.sent = 0;
-      c.retried = false;
+      c.backoff = backoff;
+      c.isolated = false;
       this.#current = c;
     }
     c.sent++;
     c.lastSent = now;
-    // What was answered before is no evidence about this question.
-    c.later = 0;
     // Re-inserted at the end: the set stays in the order the channels were filled.
     this.#active.delete(c);
     this.#active.add(c);
-    this.#armSweep(c.lastSent + this.#pacing.rto);
+    this.#armSweep(this.#dueAt(c));
     return c;
+  }
+
+  /** When what `c` has in flight is lost (ms, performance.now()). */
+  #dueAt(c: Channel): number {
+    const { rto } = this.#pacing;
+    return c.lastSent + (c.backoff === 1 ? rto : Math.max(rto, Math.min(MAX_TRY_MS, rto * c.backoff)));
   }
 
   /** A channel with nothing in flight is reused, unless it still takes questions or is outdated. */
@@ -450,80 +450,31 @@ export class CaresQueries {
     }, Math.max(1, at - performance.now())).unref();
   }
 
+  /** Arms the sweep for the first channel due (the timeout shrank). */
   #rearm(): void {
-    for (const c of this.#active) {
-      if (c.live.size === 0 || c.lost) continue;
-      this.#armSweep(c.lastSent + this.#pacing.rto);
-      return;
-    }
+    let next = Infinity;
+    for (const c of this.#active) if (c.live.size !== 0 && !c.lost) next = Math.min(next, this.#dueAt(c));
+    if (next !== Infinity) this.#armSweep(next);
   }
 
-  /** Channels whose last question was sent a retransmission timeout ago: what they still have is lost. */
+  /** Channels due (see `#dueAt`): what they still have in flight is lost. */
   #sweep(): void {
     this.#sweepAt = Infinity;
     const now = performance.now();
-    const rto = this.#pacing.rto;
+    let next = Infinity;
     for (const c of this.#active) {
       if (c.live.size === 0 || c.lost) continue;
-      if (now - c.lastSent < rto) {
-        this.#armSweep(c.lastSent + rto);
-        return;
+      const due = this.#dueAt(c);
+      if (now < due) {
+        next = Math.min(next, due);
+        continue;
       }
       c.lost = true;
+      c.isolated = c.live.size * 4 <= c.sent;
       if (congested(c)) this.#pacing.lost(c.openedAt, now);
       this.#cancel(c);
     }
-  }
-
-  /**
-   * `sentAt`: when a question answered now was sent (its only sending). Channels whose last question
-   * went out before it count one more answer that overtook theirs; see LATER_ANSWERS.
-   */
-  #overtook(sentAt: number, from: Channel): void {
-    // #active is in the order of the channels' last questions: stop at the first sent after.
-    for (const c of this.#active) {
-      if (c.lastSent >= sentAt - REORDER_MS) return;
-      if (c === from || c.lost || c.retried || c.live.size === 0) continue;
-      if (++c.later === LATER_ANSWERS && !this.#orderCheckArmed) {
-        this.#orderCheckArmed = true;
-        // After the poll phase: answers already back on other sockets are read first.
-        rawSetImmediate(() => { this.#orderCheckArmed = false; outsideScope(() => this.#orderCheck()); });
-      }
-    }
-  }
-
-  /** Channels overtaken by LATER_ANSWERS answers: what they still have in flight is lost. */
-  #orderCheck(): void {
-    const now = performance.now();
-    for (const c of this.#active) {
-      if (c.later < LATER_ANSWERS || c.lost || c.retried || c.live.size === 0) continue;
-      c.lost = true;
-      this.earlyLosses++;
-      if (congested(c)) this.#pacing.lost(c.openedAt, now);
-      this.#cancel(c);
-    }
-  }
-
-  /**
-   * Asks a lost question again: at once after its first loss; after each later one, it first waits
-   * (RFC 6298's back-off, per question): so that its k-th sending waits 2^(k-1) timeouts, up to
-   * glibc's 5 s per try, and the last one still ends within `left` ms of patience. A name nobody answers (a dead authoritative
-   * server) is asked a few times over resolv.conf's patience, not every 100 ms.
-   */
-  #retry(q: Question, left: number): void {
-    q.losses++;
-    const { rto } = this.#pacing;
-    // The last sending still gets a whole timeout before patience runs out.
-    const wait = q.losses < 2 ? 0 : Math.min(left - rto, MAX_TRY_MS - rto, rto * (2 ** (q.losses - 1) - 1));
-    if (wait <= 0) {
-      this.#retries.push(q);
-      return;
-    }
-    q.backoff = rawSetTimeout(() => {
-      q.backoff = undefined;
-      this.#retries.push(q);
-      outsideScope(() => this.#pump());
-    }, wait);
+    if (next !== Infinity) this.#armSweep(next);
   }
 
   #send(q: Question): void {
@@ -531,8 +482,12 @@ export class CaresQueries {
     if (q.tries === 0) q.firstSent = now;
     q.tries++;
     q.sentAt = now;
-    const channel = this.#channel(now);
-    if (q.tries > 1) channel.retried = true;
+    // A question lost on its own is given twice the time per loss from then on (RFC 6298's
+    // back-off, per question, as c-ares and glibc double a query's timeout per try): a name answered
+    // slower than the timeout is answered in the end, and one nobody answers (a dead authoritative
+    // server) is asked a few times over resolv.conf's patience, not every 100 ms. Questions lost in
+    // a dropped burst are asked again with the timeout as it is: the window's cut is the remedy.
+    const channel = this.#channel(now, 2 ** Math.min(q.backoff, 16));
     q.channel = channel;
     channel.live.add(q);
     this.#inFlight++;
@@ -547,11 +502,12 @@ export class CaresQueries {
         if (q.waiters === 0) this.#finish(q, CANCELLED);
         else if (!lost) this.#retries.push(q);
         else {
-          const left = this.patience() - (performance.now() - q.firstSent);
-          if (left <= 0) this.#finish(q, { code: 'ETIMEOUT' });
+          if (performance.now() - q.firstSent >= this.patience()) this.#finish(q, { code: 'ETIMEOUT' });
           else {
             this.retransmits++;
-            this.#retry(q, left);
+            q.losses++;
+            if (q.backoff > 0 || channel.isolated) q.backoff++;
+            this.#retries.push(q);
           }
         }
       } else {
@@ -559,7 +515,6 @@ export class CaresQueries {
         const at = performance.now();
         const rto = this.#pacing.rto;
         this.#pacing.answered(q.tries === 1 ? at - q.sentAt : undefined, at);
-        if (q.tries === 1) this.#overtook(q.sentAt, channel);
         // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
         if (this.#pacing.rto < rto) this.#rearm();
         if (err) this.#finish(q, { code: code ?? 'EBADRESP' });

@@ -24,6 +24,11 @@ export interface DnsServerOptions {
   records?: Map<string, DnsRecord> | Record<string, DnsRecord>;
   /** Delay, in seconds, before each answer is sent. @default 0 */
   rtt?: number;
+  /**
+   * Names answered after their own delay, in seconds, instead of `rtt` (a recursive resolver's
+   * cache misses): their answers come after those of names asked later.
+   */
+  slow?: Map<string, number> | Record<string, number>;
   /** Names whose queries are dropped: the client waits until its own timeout. */
   neverAnswer?: Iterable<string>;
   /** Names answered with SERVFAIL. */
@@ -76,6 +81,11 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   for (const [name, record] of source) records.set(norm(name), record);
   const never = new Set([...(options.neverAnswer ?? [])].map(norm));
   const servfail = new Set([...(options.servfail ?? [])].map(norm));
+  const slow = new Map<string, number>();
+  for (const [name, seconds] of options.slow instanceof Map ? options.slow : Object.entries(options.slow ?? {})) {
+    slow.set(norm(name), secondsToMs(seconds, `options.slow['${name}']`, false) ?? 0);
+  }
+  const slowTimers = new Set<NodeJS.Timeout>();
   const stats = { queries: 0, answered: 0, dropped: 0, overflowed: 0 };
   const dropBeyond = options.dropBeyond ?? Infinity;
   if (typeof dropBeyond !== 'number') throw invalidArgType('options.dropBeyond', 'of type number', dropBeyond);
@@ -116,7 +126,11 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     const reply = answer(query, question, name);
     const buf = packet.encode(reply);
     stats.answered++;
-    if (delayMs === 0) socket.send(buf, rinfo.port, rinfo.address);
+    const own = slow.get(name);
+    if (own !== undefined) {
+      const timer = rawSetTimeout(() => { slowTimers.delete(timer); socket.send(buf, rinfo.port, rinfo.address); }, own);
+      slowTimers.add(timer);
+    } else if (delayMs === 0) socket.send(buf, rinfo.port, rinfo.address);
     else { due.push({ at: performance.now() + delayMs, buf, port: rinfo.port, address: rinfo.address }); arm(); }
   });
   // A client gone away (ICMP unreachable) must not kill the server.
@@ -158,6 +172,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     set(name, record) { records.set(norm(name), record); },
     close: () => new Promise<void>((resolve) => {
       if (timer !== undefined) rawClearTimeout(timer);
+      for (const t of slowTimers) rawClearTimeout(t);
       timer = undefined;
       due.length = 0;
       socket.close(() => resolve());
