@@ -40,8 +40,16 @@ interface Channel {
   live: Set<Question>;
   /** Some question on it has no asker left: cancel it at the end of the turn. */
   doomed: boolean;
-  /** Cancelled because its questions are lost: their ECANCELLED answers are losses. */
+  /**
+   * Found lost: what it had in flight then was asked again elsewhere, and left to run here (a
+   * late answer still counts). It takes no more questions, is cancelled once none of them is
+   * wanted any more, and is not reused.
+   */
   lost: boolean;
+  /** Once lost: its questions still in flight here that are wanted (unanswered, with askers). */
+  wanted: number;
+  /** Its questions in flight already answered by another sending (see `CaresQueries.#cancelIfMoot`). */
+  moot: number;
   /** When its first and last questions of this use were sent (ms, performance.now()). */
   openedAt: number;
   lastSent: number;
@@ -102,7 +110,6 @@ class Waiter implements Asked {
 class Question {
   waiters = 0;
   firstSent = 0;
-  sentAt = 0;
   tries = 0;
   /** Times found lost. */
   losses = 0;
@@ -111,7 +118,10 @@ class Question {
    * each loss once one loss was its own (see `Channel.isolated`).
    */
   backoff = 0;
+  /** The channel of its latest sending, while that is in flight. */
   channel: Channel | undefined;
+  /** Lost channels where earlier sendings of it are still in flight (see `Channel.wanted`). */
+  stale: Channel[] | undefined = undefined;
   outcome: QueryOutcome | undefined;
   // Listeners, not a promise: an answer reaches its askers without a microtask per layer. Most
   // questions have one asker: it has a field, the others (coalesced askers) a list made for them.
@@ -147,6 +157,7 @@ class Question {
 }
 
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
+const TIMED_OUT: QueryOutcome = { code: 'ETIMEOUT' };
 /** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
 const SLICE = 128;
 /**
@@ -176,8 +187,11 @@ const NOTHING_ASKED: Asked = { release() {} };
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
- *   measure. The channel is then cancelled (c-ares has no per-question cancel) and they are asked
- *   again at the head of the queue, until `patience` runs out. A question lost on its own, not in
+ *   measure. They are then asked again at the head of the queue, until `patience` runs out, while
+ *   their earlier sendings stay in flight: a late answer (a server slower than the timeout, a
+ *   resolver recursing) still settles its question, and its round trip raises the timeout. The
+ *   lost channel is cancelled (c-ares has no per-question cancel) once none of its questions is
+ *   wanted any more. A question lost on its own, not in
  *   a burst, is given twice the time per loss from then on (channels of its own, see
  *   `Channel.backoff`); only a channel that lost two questions never lost before halves the window
  *   (see `congested`). c-ares' own timeout, far longer, only backs this up.
@@ -211,6 +225,8 @@ export class CaresQueries {
   patience: () => number;
   /** Questions sent again after a loss (for benchmarks and tests). */
   retransmits = 0;
+  /** Questions answered by a sending found lost before (the server was slower than the timeout). */
+  lateAnswers = 0;
 
   readonly #sendNow = (q: Question): void => this.#send(q);
 
@@ -288,7 +304,30 @@ export class CaresQueries {
 
   #finish(q: Question, outcome: QueryOutcome): void {
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
+    if (q.stale !== undefined) this.#unstale(q);
+    // Settled by an earlier sending while a later one is in flight: no sending nobody waits for
+    // may hold the process, so that one's channel is cancelled once nothing on it is wanted
+    // (cancelling it before would send its other questions again).
+    const channel = q.channel;
     q.settle(outcome);
+    if (channel !== undefined) {
+      q.channel = undefined;
+      channel.moot++;
+      this.#cancelIfMoot(channel);
+    }
+  }
+
+  /** Cancels `c` when none of the questions it has in flight is wanted any more. */
+  #cancelIfMoot(c: Channel): void {
+    for (const q of c.live) if (q.outcome === undefined && q.waiters !== 0) return;
+    if (c.live.size > 0) this.#cancel(c);
+  }
+
+  /** `q` is answered or abandoned: lost channels left with nothing wanted are cancelled. */
+  #unstale(q: Question): void {
+    const stale = q.stale!;
+    q.stale = undefined;
+    for (const c of stale) if (--c.wanted === 0 && c.live.size > 0) cancel.call(c.resolver);
   }
 
   /** @internal The last asker of `q` released it. */
@@ -297,8 +336,9 @@ export class CaresQueries {
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
     if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
+    if (q.stale !== undefined) this.#unstale(q);
     const channel = q.channel;
-    if (channel === undefined || channel.doomed) return;
+    if (channel === undefined || channel.doomed || channel.lost) return;
     channel.doomed = true;
     this.#doomed.push(channel);
     this.#schedule();
@@ -341,6 +381,7 @@ export class CaresQueries {
         channel.doomed = false;
         // Only when no one waits for one of its questions is there anything to cancel; those still
         // wanted are asked again (cancel() answers them ECANCELLED, handled in #send).
+        if (channel.lost) continue;
         for (const q of channel.live) {
           if (q.waiters !== 0) continue;
           this.#cancel(channel);
@@ -362,6 +403,8 @@ export class CaresQueries {
           this.#queueHead = 0;
         }
       } else return;
+      // Answered meanwhile by an earlier sending (a late answer): nothing to send.
+      if (q!.outcome !== undefined) continue;
       if (q!.waiters === 0) { this.#finish(q!, CANCELLED); continue; }
       this.#send(q!);
       room--;
@@ -401,12 +444,13 @@ export class CaresQueries {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
         if (servers !== undefined) resolver.setServers(servers);
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, backoff, isolated: false };
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, backoff, isolated: false, wanted: 0, moot: 0 };
       }
       c.openedAt = now;
       c.sent = 0;
       c.backoff = backoff;
       c.isolated = false;
+      c.moot = 0;
       this.#current = c;
     }
     c.sent++;
@@ -424,12 +468,14 @@ export class CaresQueries {
     return c.lastSent + (c.backoff === 1 ? rto : Math.max(rto, Math.min(MAX_TRY_MS, rto * c.backoff)));
   }
 
-  /** A channel with nothing in flight is reused, unless it still takes questions or is outdated. */
+  /**
+   * A channel with nothing in flight is reused, unless it still takes questions, is outdated or
+   * was lost (a cancelled channel's answers come after, and must not be taken for another use's).
+   */
   #drained(c: Channel): void {
     if (c.live.size !== 0) return;
     this.#active.delete(c);
-    c.lost = false;
-    if (c !== this.#current && c.serversKey === this.#serversKey) this.#idle.push(c);
+    if (!c.lost && c !== this.#current && c.serversKey === this.#serversKey) this.#idle.push(c);
   }
 
   #cancel(c: Channel): void {
@@ -462,6 +508,7 @@ export class CaresQueries {
     this.#sweepAt = Infinity;
     const now = performance.now();
     let next = Infinity;
+    let lost = false;
     for (const c of this.#active) {
       if (c.live.size === 0 || c.lost) continue;
       const due = this.#dueAt(c);
@@ -469,19 +516,49 @@ export class CaresQueries {
         next = Math.min(next, due);
         continue;
       }
-      c.lost = true;
-      c.isolated = c.live.size * 4 <= c.sent;
-      if (congested(c)) this.#pacing.lost(c.openedAt, now);
-      this.#cancel(c);
+      this.#lost(c, now);
+      lost = true;
     }
     if (next !== Infinity) this.#armSweep(next);
+    if (lost) this.#pump();
+  }
+
+  /**
+   * What `c` has in flight is lost: out of the window, and asked again at the head of the queue
+   * (or failed ETIMEOUT once `patience` has run out). Its sendings are left in flight: a late
+   * answer still settles its question (a server slower than the timeout, a resolver recursing);
+   * the channel is cancelled once none of its questions is wanted.
+   */
+  #lost(c: Channel, now: number): void {
+    c.lost = true;
+    if (c === this.#current) this.#current = undefined;
+    c.isolated = c.live.size * 4 <= c.sent;
+    if (congested(c)) this.#pacing.lost(c.openedAt, now);
+    this.#inFlight -= c.live.size;
+    const patience = this.patience();
+    let wanted = 0;
+    for (const q of c.live) {
+      if (q.outcome !== undefined || q.waiters === 0) continue;
+      if (q.channel === c) q.channel = undefined;
+      if (now - q.firstSent >= patience) {
+        this.#finish(q, TIMED_OUT);
+        continue;
+      }
+      wanted++;
+      (q.stale ??= []).push(c);
+      this.retransmits++;
+      q.losses++;
+      if (q.backoff > 0 || c.isolated) q.backoff++;
+      this.#retries.push(q);
+    }
+    c.wanted = wanted;
+    if (wanted === 0) cancel.call(c.resolver);
   }
 
   #send(q: Question): void {
     const now = performance.now();
     if (q.tries === 0) q.firstSent = now;
     q.tries++;
-    q.sentAt = now;
     // A question lost on its own is given twice the time per loss from then on (RFC 6298's
     // back-off, per question, as c-ares and glibc double a query's timeout per try): a name answered
     // slower than the timeout is answered in the end, and one nobody answers (a dead authoritative
@@ -493,42 +570,47 @@ export class CaresQueries {
     this.#inFlight++;
     const done = (err: NodeJS.ErrnoException | null, records: string[] | Ttl[]): void => {
       channel.live.delete(q);
-      q.channel = undefined;
-      this.#inFlight--;
       const code = err?.code;
-      if (code === 'ETIMEOUT' || code === 'ECANCELLED') {
-        const lost = code === 'ETIMEOUT' || channel.lost;
-        if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(q.sentAt, performance.now());
-        if (q.waiters === 0) this.#finish(q, CANCELLED);
-        else if (!lost) this.#retries.push(q);
-        else {
-          if (performance.now() - q.firstSent >= this.patience()) this.#finish(q, { code: 'ETIMEOUT' });
-          else {
-            this.retransmits++;
-            q.losses++;
-            if (q.backoff > 0 || channel.isolated) q.backoff++;
-            this.#retries.push(q);
+      const answered = code !== 'ETIMEOUT' && code !== 'ECANCELLED';
+      if (channel.lost) {
+        // A sending found lost: already out of the window and asked again. Its answer, late,
+        // still settles the question, and its round trip tells how slow the server can be.
+        if (answered) {
+          const at = performance.now();
+          this.#pacing.answered(at - now, at);
+          if (q.outcome === undefined && q.waiters !== 0) {
+            this.lateAnswers++;
+            this.#settle(q, err, records);
           }
+        }
+        if (channel.live.size === 0) this.#active.delete(channel);
+        return;
+      }
+      if (q.channel === channel) q.channel = undefined;
+      this.#inFlight--;
+      if (!answered) {
+        // c-ares' own timeout (far beyond ours), or a cancel for a question nobody waits for.
+        if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(now, performance.now());
+        if (q.outcome !== undefined) { /* answered by an earlier sending */ }
+        else if (q.waiters === 0) this.#finish(q, CANCELLED);
+        else if (code === 'ECANCELLED') this.#retries.push(q);
+        else if (performance.now() - q.firstSent >= this.patience()) this.#finish(q, TIMED_OUT);
+        else {
+          this.retransmits++;
+          q.losses++;
+          this.#retries.push(q);
         }
       } else {
-        // Karn: only a question sent once gives a round trip that surely belongs to it.
+        // Each sending is its own c-ares query (its own ID): its round trip is its own, even for
+        // a question asked again (Karn's ambiguity does not arise).
         const at = performance.now();
         const rto = this.#pacing.rto;
-        this.#pacing.answered(q.tries === 1 ? at - q.sentAt : undefined, at);
+        this.#pacing.answered(at - now, at);
         // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
         if (this.#pacing.rto < rto) this.#rearm();
-        if (err) this.#finish(q, { code: code ?? 'EBADRESP' });
-        else if (this.#cache === undefined) this.#finish(q, { addresses: records as string[] });
-        else {
-          const addresses = (records as Ttl[]).map((r) => r.address);
-          if (records.length > 0) {
-            let ttl = Infinity;
-            for (const r of records as Ttl[]) ttl = Math.min(ttl, r.ttl);
-            if (ttl > 0) this.#cache.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
-          }
-          this.#finish(q, { addresses });
-        }
+        if (q.outcome === undefined) this.#settle(q, err, records);
       }
+      if (channel.moot !== 0) this.#cancelIfMoot(channel);
       this.#drained(channel);
       this.#pump();
     };
@@ -536,5 +618,24 @@ export class CaresQueries {
     const query = q.type === 'A' ? resolve4 : resolve6;
     if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
     else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+  }
+
+  /** Settles `q` with an answer: the server's error, or the addresses (kept for their TTL with `cache`). */
+  #settle(q: Question, err: NodeJS.ErrnoException | null, records: string[] | Ttl[]): void {
+    if (err) {
+      this.#finish(q, { code: err.code ?? 'EBADRESP' });
+      return;
+    }
+    if (this.#cache === undefined) {
+      this.#finish(q, { addresses: records as string[] });
+      return;
+    }
+    const addresses = (records as Ttl[]).map((r) => r.address);
+    if (records.length > 0) {
+      let ttl = Infinity;
+      for (const r of records as Ttl[]) ttl = Math.min(ttl, r.ttl);
+      if (ttl > 0) this.#cache.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
+    }
+    this.#finish(q, { addresses });
   }
 }
