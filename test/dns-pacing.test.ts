@@ -2,6 +2,7 @@
 // every name of a large fan-out, and loss is noticed from the measured round trip, not after
 // resolv.conf's timeout.
 import t from 'tap';
+import dgram from 'node:dgram';
 import { CaresQueries } from '../src/resolver/query.js';
 import { Pacing } from '../src/resolver/pacing.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
@@ -64,6 +65,28 @@ t.test('a name answered slower than the timeout: its first sending, left in flig
   // not left to wait 300 ms for an answer nobody wants.
   for (let turn = 0; turn < 3 && queries.inFlight > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
   t.equal(queries.inFlight, 0, 'nothing left in flight');
+});
+
+t.test('a nameserver that never answers, listed first: each name is answered by the next one after one timeout of ours', async (t) => {
+  const n = 200;
+  const server = await startDnsServer({ records: Object.fromEntries(Array.from({ length: n }, (_, i) => [`n${i}.second.test`, { A: [`10.6.0.${i}`] }])) });
+  t.teardown(() => server.close());
+  // A socket that reads every query and answers none (a host gone behind a firewall).
+  const hole = dgram.createSocket('udp4');
+  let swallowed = 0;
+  hole.on('message', () => swallowed++);
+  await new Promise<void>((resolve) => hole.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => hole.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${hole.address().port}`, `127.0.0.1:${server.port}`], patience: () => 10_000 });
+  const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`n${i}.second.test`, 'A').promise));
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'every name answered');
+  t.same(outcomes[7], { addresses: ['10.6.0.7'] });
+  t.ok(swallowed >= 1 && swallowed <= n, `the first server got each name once at most (${swallowed})`);
+  t.equal(server.stats.queries, n, 'the second answered each once');
+  const before = swallowed;
+  t.same(await queries.ask('n0.second.test', 'A').promise, { addresses: ['10.6.0.0'] });
+  t.equal(swallowed, before, 'a new question goes to the server that answers first');
+  t.equal(server.stats.queries, n + 1);
 });
 
 t.test('the window doubles per round trip while answers return, and halves once per loss event', async (t) => {

@@ -58,6 +58,11 @@ interface Channel {
   /** The servers it asks (a change of servers makes new channels). */
   serversKey: string;
   /**
+   * Which server it asks first: the servers' list turned by this many places (c-ares goes on to
+   * the next ones only after its own, far longer, timeout).
+   */
+  turn: number;
+  /**
    * Its questions are lost after this many retransmission timeouts (up to 5 s): 1, or 2^k for
    * questions backed off k times (`Question.backoff`).
    */
@@ -113,6 +118,8 @@ class Question {
   tries = 0;
   /** Times found lost. */
   losses = 0;
+  /** The server it was first sent to (see `Channel.turn`); each loss moves it on to the next. */
+  turn = 0;
   /**
    * Its sendings are given 2^backoff retransmission timeouts (see `Channel.backoff`): raised by
    * each loss once one loss was its own (see `Channel.isolated`).
@@ -211,6 +218,8 @@ export class CaresQueries {
   readonly #servers: (() => string[]) | undefined;
   #servers_: string[] | undefined;
   #serversKey = '';
+  /** The server new questions go to first (see `Channel.turn`): the next one after one lost a whole channel. */
+  #firstTurn = 0;
   /** Channels with questions in flight, in the order they were filled. */
   readonly #active = new Set<Channel>();
   #idle: Channel[] = [];
@@ -423,6 +432,7 @@ export class CaresQueries {
         // c-ares refuses setServers with questions pending: new servers, new channels (the old
         // ones finish what they have in flight).
         this.#serversKey = key;
+        this.#firstTurn = 0;
         this.#idle = [];
         this.#current = undefined;
       }
@@ -432,19 +442,25 @@ export class CaresQueries {
 
   /**
    * The channel taking questions now: the current one while its stretch lasts (and it has the
-   * same `backoff`), else the next.
+   * same `backoff` and `turn`), else the next.
    */
-  #channel(now: number, backoff: number): Channel {
+  #channel(now: number, backoff: number, turn: number): Channel {
     const servers = this.#serversNow();
     let c = this.#current;
-    if (c !== undefined && (c.lost || c.backoff !== backoff || c.sent >= this.#perChannel || now - c.openedAt > Math.max(5, this.#pacing.rto / 8))) c = undefined;
+    if (c !== undefined && (c.lost || c.backoff !== backoff || c.turn !== turn || c.sent >= this.#perChannel || now - c.openedAt > Math.max(5, this.#pacing.rto / 8))) c = undefined;
     if (c === undefined) {
-      c = this.#idle.pop();
-      if (c === undefined) {
+      const idle = this.#idle;
+      let i = idle.length - 1;
+      while (i >= 0 && idle[i]!.turn !== turn) i--;
+      if (i >= 0) {
+        c = idle[i]!;
+        idle[i] = idle[idle.length - 1]!;
+        idle.pop();
+      } else {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
-        if (servers !== undefined) resolver.setServers(servers);
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, backoff, isolated: false, wanted: 0, moot: 0 };
+        if (servers !== undefined) resolver.setServers(turn === 0 ? servers : [...servers.slice(turn), ...servers.slice(0, turn)]);
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: 0 };
       }
       c.openedAt = now;
       c.sent = 0;
@@ -532,6 +548,12 @@ export class CaresQueries {
   #lost(c: Channel, now: number): void {
     c.lost = true;
     if (c === this.#current) this.#current = undefined;
+    // Not one answer from the server it asks first: new questions go to the next server first (as
+    // c-ares orders servers by their failures; glibc would wait its timeout on each lookup).
+    const servers = this.#serversNow();
+    if (c.live.size === c.sent && c.turn === this.#firstTurn && c.serversKey === this.#serversKey && servers !== undefined && servers.length > 1) {
+      this.#firstTurn = (this.#firstTurn + 1) % servers.length;
+    }
     c.isolated = c.live.size * 4 <= c.sent;
     if (congested(c)) this.#pacing.lost(c.openedAt, now);
     this.#inFlight -= c.live.size;
@@ -564,7 +586,12 @@ export class CaresQueries {
     // slower than the timeout is answered in the end, and one nobody answers (a dead authoritative
     // server) is asked a few times over resolv.conf's patience, not every 100 ms. Questions lost in
     // a dropped burst are asked again with the timeout as it is: the window's cut is the remedy.
-    const channel = this.#channel(now, 2 ** Math.min(q.backoff, 16));
+    // Each loss moves it on to the next server, as glibc's attempts go through the nameservers:
+    // one that is down costs a timeout of ours, not c-ares' (a lost sending stays in flight).
+    const servers = this.#serversNow();
+    if (q.tries === 1) q.turn = this.#firstTurn;
+    const turn = servers === undefined || servers.length < 2 ? 0 : (q.turn + q.losses) % servers.length;
+    const channel = this.#channel(now, 2 ** Math.min(q.backoff, 16), turn);
     q.channel = channel;
     channel.live.add(q);
     this.#inFlight++;
