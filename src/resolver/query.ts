@@ -512,11 +512,17 @@ export class CaresQueries {
     }, Math.max(1, at - performance.now())).unref();
   }
 
-  /** Arms the sweep for the first channel due (the timeout shrank). */
+  /**
+   * Arms the sweep for the first channel filled (the timeout shrank). Called on many answers while
+   * the round trip settles, so it looks no further: channels given more time (`backoff`) are due
+   * later anyway, and each sweep arms itself for the next channel due.
+   */
   #rearm(): void {
-    let next = Infinity;
-    for (const c of this.#active) if (c.live.size !== 0 && !c.lost) next = Math.min(next, this.#dueAt(c));
-    if (next !== Infinity) this.#armSweep(next);
+    for (const c of this.#active) {
+      if (c.live.size === 0 || c.lost) continue;
+      this.#armSweep(this.#dueAt(c));
+      return;
+    }
   }
 
   /** Channels due (see `#dueAt`): what they still have in flight is lost. */
