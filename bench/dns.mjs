@@ -73,8 +73,8 @@ const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: 
 
 const python = findGevent();
 // Round-major: round 1 of every (N, variant), then round 2, ... so the variants compared with each
-// other ran under the same load, and when the time budget is spent (no new round starts; the first
-// always runs) every N has had the same rounds.
+// other ran under the same load, and when the time budget would be overrun (no new round starts
+// that would end after it; the first always runs) every N has had the same rounds.
 const steps = wanted.filter((step) => !step.variant.startsWith('gevent-') || python);
 const budgetMs = (options.budget ?? Infinity) * 1000;
 const plan = [];
@@ -90,7 +90,9 @@ emit({
 let budget = null;
 for (let i = 0; i < plan.length; i++) {
   const step = plan[i];
-  if (i > 0 && step.round > plan[i - 1].round && performance.now() - started > budgetMs) {
+  // A new round starts only if, at the pace of the rounds before it, it would end within the budget.
+  const elapsed = performance.now() - started;
+  if (i > 0 && step.round > plan[i - 1].round && elapsed + elapsed / step.round > budgetMs) {
     budget = { rounds: step.round, skipped: plan.length - i };
     break;
   }
