@@ -5,7 +5,7 @@
 // Node, worker_threads, child processes, ...) once at a small N. Then the runtime's own overhead.
 // Writes bench/results/*.json and bench/results/dns.svg.
 //
-//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 230] [--small 100] [--rtt 0.05] [--procs 4]
+//   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 260] [--small 100] [--rtt 0.05] [--procs 4]
 //                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
 //                        [--no-overhead] [--out DIR] [--node 24]
 //
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000,5000,10000' },
     rounds: { type: 'string', default: '5' },
-    budget: { type: 'string', default: '230' },
+    budget: { type: 'string', default: '260' },
     small: { type: 'string', default: '100' },
     rtt: { type: 'string', default: '0.05' },
     procs: { type: 'string', default: '4' },
