@@ -198,10 +198,10 @@ const NOTHING_ASKED: Asked = { release() {} };
  *   their earlier sendings stay in flight: a late answer (a server slower than the timeout, a
  *   resolver recursing) still settles its question, and its round trip raises the timeout. The
  *   lost channel is cancelled (c-ares has no per-question cancel) once none of its questions is
- *   wanted any more. A question lost on its own, not in
- *   a burst, is given twice the time per loss from then on (channels of its own, see
- *   `Channel.backoff`); only a channel that lost two questions never lost before halves the window
- *   (see `congested`). c-ares' own timeout, far longer, only backs this up.
+ *   wanted any more. A question lost on its own, not in a burst, is given twice the time per loss
+ *   from then on (channels of its own, see `Channel.backoff`), and each loss sends it to the next
+ *   nameserver; only a channel that lost two questions never lost before halves the window (see
+ *   `congested`). c-ares' own timeout, far longer, only backs this up.
  * - A question every asker gave up on is cancelled: never sent if still queued; if in flight, its
  *   channel is cancelled and the channel's other questions are asked again, so no retry nobody
  *   waits for holds the process alive.
@@ -622,16 +622,19 @@ export class CaresQueries {
       if (q.channel === channel) q.channel = undefined;
       this.#inFlight--;
       if (!answered) {
-        // c-ares' own timeout (far beyond ours), or a cancel for a question nobody waits for.
+        // c-ares' own timeout (far beyond ours), or a cancel: of a channel with a question nobody
+        // waits for (the others are asked again), or with nothing wanted left on it.
         if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(now, performance.now());
-        if (q.outcome !== undefined) { /* answered by an earlier sending */ }
-        else if (q.waiters === 0) this.#finish(q, CANCELLED);
-        else if (code === 'ECANCELLED') this.#retries.push(q);
-        else if (performance.now() - q.firstSent >= this.patience()) this.#finish(q, TIMED_OUT);
-        else {
-          this.retransmits++;
-          q.losses++;
-          this.#retries.push(q);
+        // (A question answered by an earlier sending needs nothing more.)
+        if (q.outcome === undefined) {
+          if (q.waiters === 0) this.#finish(q, CANCELLED);
+          else if (code === 'ECANCELLED') this.#retries.push(q);
+          else if (performance.now() - q.firstSent >= this.patience()) this.#finish(q, TIMED_OUT);
+          else {
+            this.retransmits++;
+            q.losses++;
+            this.#retries.push(q);
+          }
         }
       } else {
         // Each sending is its own c-ares query (its own ID): its round trip is its own, even for
