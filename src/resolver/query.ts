@@ -48,8 +48,8 @@ interface Channel {
   lost: boolean;
   /** Once lost: its questions still in flight here that are wanted (unanswered, with askers). */
   wanted: number;
-  /** Its questions in flight already answered by another sending (see `CaresQueries.#cancelIfMoot`). */
-  moot: number;
+  /** Some question in flight here was answered by another sending (see `CaresQueries.#cancelIfMoot`). */
+  moot: boolean;
   /** When its first and last questions of this use were sent (ms, performance.now()). */
   openedAt: number;
   lastSent: number;
@@ -321,7 +321,7 @@ export class CaresQueries {
     q.settle(outcome);
     if (channel !== undefined) {
       q.channel = undefined;
-      channel.moot++;
+      channel.moot = true;
       this.#cancelIfMoot(channel);
     }
   }
@@ -460,13 +460,13 @@ export class CaresQueries {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
         if (servers !== undefined) resolver.setServers(turn === 0 ? servers : [...servers.slice(turn), ...servers.slice(0, turn)]);
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: 0 };
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: false };
       }
       c.openedAt = now;
       c.sent = 0;
       c.backoff = backoff;
       c.isolated = false;
-      c.moot = 0;
+      c.moot = false;
       this.#current = c;
     }
     c.sent++;
@@ -585,8 +585,10 @@ export class CaresQueries {
 
   #send(q: Question): void {
     const now = performance.now();
-    if (q.tries === 0) q.firstSent = now;
-    q.tries++;
+    if (q.tries++ === 0) {
+      q.firstSent = now;
+      q.turn = this.#firstTurn;
+    }
     // A question lost on its own is given twice the time per loss from then on (RFC 6298's
     // back-off, per question, as c-ares and glibc double a query's timeout per try): a name answered
     // slower than the timeout is answered in the end, and one nobody answers (a dead authoritative
@@ -595,7 +597,6 @@ export class CaresQueries {
     // Each loss moves it on to the next server, as glibc's attempts go through the nameservers:
     // one that is down costs a timeout of ours, not c-ares' (a lost sending stays in flight).
     const servers = this.#serversNow();
-    if (q.tries === 1) q.turn = this.#firstTurn;
     const turn = servers === undefined || servers.length < 2 ? 0 : (q.turn + q.losses) % servers.length;
     const channel = this.#channel(now, 2 ** Math.min(q.backoff, 16), turn);
     q.channel = channel;
@@ -646,7 +647,7 @@ export class CaresQueries {
         if (this.#pacing.rto < rto) this.#rearm();
         if (q.outcome === undefined) this.#settle(q, err, records);
       }
-      if (channel.moot !== 0) this.#cancelIfMoot(channel);
+      if (channel.moot) this.#cancelIfMoot(channel);
       this.#drained(channel);
       this.#pump();
     };
