@@ -3,6 +3,8 @@
 // resolv.conf's timeout.
 import t from 'tap';
 import dgram from 'node:dgram';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CaresQueries } from '../src/resolver/query.js';
 import { Pacing } from '../src/resolver/pacing.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
@@ -112,18 +114,52 @@ t.test('the window doubles per round trip while answers return, and halves once 
   t.equal(p.rto, 5000, 'no answer for a whole timeout: the timeout backs off, up to glibc\'s 5 s');
 });
 
-t.test('a question goes out in the call that asks it, at most a slice of 128 per event-loop turn', async (t) => {
+t.test('a question goes out in the call that asks it, at most a slice of 128 per event-loop turn, or per 4 ms of a long one', async (t) => {
   const n = 300;
   const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
   const server = await startDnsServer({ records, rtt: 0.05 });
   t.teardown(() => server.close());
   const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const start = performance.now();
   const first = queries.ask('s0.slice.test', 'A');
   t.equal(queries.inFlight, 1, 'sent before ask() returned');
   const rest = Array.from({ length: n - 1 }, (_, i) => queries.ask(`s${i + 1}.slice.test`, 'A'));
-  t.equal(queries.inFlight, 128, 'one slice sent in this turn');
-  t.equal(queries.pending, n - 128, 'the rest wait for the next turns');
+  // A loop this long is one turn; on a slow machine it may last past 4 ms, and a new slice begins.
+  const slices = 1 + Math.floor((performance.now() - start) / 4);
+  const sent = queries.inFlight;
+  t.ok(sent >= 128 && sent <= Math.min(n, 128 * slices), `${sent} sent in this turn: a slice, and at most one more per 4 ms of it (${slices})`);
+  t.equal(queries.pending, n - queries.inFlight, 'the rest wait for the next turns');
   const outcomes = await Promise.all([first, ...rest].map((a) => a.promise));
   t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'then every question is answered');
   t.equal(server.stats.queries, n, 'each asked once');
+});
+
+t.test('questions sent blind go in slices at least 4 ms apart; once answers return, a slice per turn', async (t) => {
+  const n = 1000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}.blind.test`, { A: [`10.4.${i >> 8}.${i & 255}`], AAAA: [`fd00::4:${i}`] }]));
+  // A round trip longer than a blind flight (32 slices, at least 124 ms): it goes out before any answer.
+  const server = await startDnsServer({ records, rtt: 0.5 });
+  t.teardown(() => server.close());
+  const child = fileURLToPath(new URL('./helpers/blind-flight-child.ts', import.meta.url));
+  const loader = import.meta.resolve('@tapjs/typescript/import');
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', loader, child], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(server.port) } },
+      (err, out) => (err ? reject(err) : resolve(out)));
+  });
+  const { warm, blind, blindSends, progress } = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    warm: number; blind: number; blindSends: number[]; progress: number[];
+  };
+  const queries = server.stats.queries;
+  t.equal(warm, 1000, 'a first flight, every question answered');
+  t.equal(blind, 1000, 'then, after a silence of one timeout, a flight sent blind: every question answered');
+  t.equal(blindSends.length, 1000, 'each sent once');
+  // Slices (of 32 here) begin at least 4 ms apart (3 with the timer's rounding), so the 128th
+  // sending after any one, three slice starts later at least, comes at least 9 ms after it. Back
+  // to back, a slice per turn as they went before, 128 warm sendings took about 5 ms.
+  let worst = Infinity;
+  for (let i = 0; i + 128 < blindSends.length; i++) worst = Math.min(worst, blindSends[i + 128]! - blindSends[i]!);
+  t.ok(worst >= 9, `128 sendings never within less than 9 ms (closest: ${worst.toFixed(1)} ms; all 1,000 in ${blindSends.at(-1)!.toFixed(1)} ms)`);
+  t.ok(progress.every((v, i) => i === 0 || v > progress[i - 1]!), `clocked by answers, a slice goes every turn, none held: ${progress.join(', ')}`);
+  t.equal(progress.at(-1), 512);
+  t.equal(queries, 2512, 'no question asked twice');
 });

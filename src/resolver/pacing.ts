@@ -59,6 +59,14 @@ export class Pacing {
     if (this.window > this.#max) this.window = this.#max;
   }
 
+  /**
+   * Answers are coming back (the last one within a retransmission timeout of `now`, ms): they clock
+   * the questions sent. Before the first answer, or after a silence, questions go out blind.
+   */
+  clocked(now: number): boolean {
+    return now - this.#lastAnswer <= this.rto;
+  }
+
   /** A question sent at `sentAt` went unanswered for a retransmission timeout, noticed at `now` (ms). */
   lost(sentAt: number, now: number = performance.now()): void {
     this.losses++;

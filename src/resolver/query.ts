@@ -16,6 +16,13 @@ export interface QueryOptions {
    * datagrams by default) whenever the process is busy. @default 128
    */
   perChannel?: number;
+  /**
+   * The most questions sent back to back (a slice): per event-loop turn, per 4 ms of a turn that
+   * lasts (a caller's long loop of lookups), and, sent blind (no answer came back for a
+   * retransmission timeout), no sooner than 4 ms after the slice before. @default 128, a burst a
+   * server's default socket buffer (208 KB) holds
+   */
+  slice?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
   cache?: boolean;
   /** The servers to ask; read before each batch of questions is sent, so `dns.setServers()` applies. */
@@ -165,8 +172,13 @@ class Question {
 
 const CANCELLED: QueryOutcome = { code: 'ECANCELLED' };
 const TIMED_OUT: QueryOutcome = { code: 'ETIMEOUT' };
-/** Questions sent per event-loop turn: a burst a server's default socket buffer (208 KB) holds. */
-const SLICE = 128;
+/**
+ * The shortest time between two slices sent blind (see `Pacing.clocked`), ms: with slices of 128,
+ * 32,000 questions a second, about what a single-threaded server such as dnsmasq answers. Back to
+ * back, slices of a first flight fill the server's socket faster than it reads it, and it drops
+ * the rest.
+ */
+const SLICE_MS = 4;
 /**
  * Whether a channel found lost means the server is overwhelmed: two of the questions it lost were
  * never lost before. A full socket drops a run of questions; one question alone unanswered among
@@ -208,6 +220,7 @@ const NOTHING_ASKED: Asked = { release() {} };
  */
 export class CaresQueries {
   readonly #perChannel: number;
+  readonly #slice: number;
   readonly #pacing: Pacing;
   readonly #queue: Question[] = [];
   #queueHead = 0;
@@ -228,6 +241,8 @@ export class CaresQueries {
   #pumping = false;
   /** New questions sent in this event-loop turn (see `#endOfTurn`). */
   #sentThisTurn = 0;
+  /** When the current slice began (ms, performance.now()). */
+  #sliceAt = 0;
   #turnArmed = false;
   #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
@@ -241,6 +256,7 @@ export class CaresQueries {
 
   constructor(options: QueryOptions = {}) {
     this.#perChannel = options.perChannel ?? 128;
+    this.#slice = options.slice ?? 128;
     this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
     this.#cache = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
@@ -273,9 +289,11 @@ export class CaresQueries {
     const waiter = new Waiter(q, listener, index, this);
     q.add(waiter);
     if (asked) {
+      // A caller's long loop of lookups is one turn: its next slice goes once SLICE_MS have passed.
+      if (this.#sentThisTurn >= this.#slice) this.#nextSlice();
       // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
       // the round trip then overlaps with the caller issuing its next lookups.
-      if (this.#sentThisTurn < SLICE && this.#inFlight < this.#pacing.window && this.pending === 0) {
+      if (this.#sentThisTurn < this.#slice && this.#inFlight < this.#pacing.window && this.pending === 0) {
         this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
@@ -365,17 +383,41 @@ export class CaresQueries {
   }
 
   /**
-   * After the poll phase of this event-loop turn (answers read), a new turn's slice begins. Counted
-   * per turn, not per microtask: greenlets each start in their own microtask.
+   * After the poll phase of this event-loop turn (answers read), a new turn's slice begins; sent
+   * blind, no sooner than SLICE_MS after the last one began. Counted per turn, not per microtask:
+   * greenlets each start in their own microtask.
    */
   #endOfTurn(): void {
     if (this.#turnArmed) return;
     this.#turnArmed = true;
-    rawSetImmediate(() => {
-      this.#turnArmed = false;
-      this.#sentThisTurn = 0;
-      if (this.pending > 0) outsideScope(() => this.#pump(true));
-    });
+    this.#sliceAt = performance.now();
+    rawSetImmediate(this.#turnEnded);
+  }
+
+  readonly #turnEnded = (): void => {
+    if (this.pending > 0) {
+      const now = performance.now();
+      const wait = this.#sliceAt + SLICE_MS - now;
+      if (wait >= 1 && !this.#pacing.clocked(now)) {
+        rawSetTimeout(this.#turnEnded, wait);
+        return;
+      }
+    }
+    this.#turnArmed = false;
+    this.#startSlice(performance.now());
+  };
+
+  /** In a turn that lasts, a slice is over once SLICE_MS have passed. */
+  #nextSlice(): void {
+    const now = performance.now();
+    if (now - this.#sliceAt >= SLICE_MS) this.#startSlice(now);
+  }
+
+  /** A new slice begins `now`: what waits goes first. */
+  #startSlice(now: number): void {
+    this.#sliceAt = now;
+    this.#sentThisTurn = 0;
+    if (this.pending > 0) outsideScope(() => this.#pump(true));
   }
 
   /**
@@ -400,7 +442,7 @@ export class CaresQueries {
     }
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
-    let room = Math.min(counted ? SLICE - this.#sentThisTurn : SLICE, window - this.#inFlight);
+    let room = Math.min(counted ? this.#slice - this.#sentThisTurn : this.#slice, window - this.#inFlight);
     while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
