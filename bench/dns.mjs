@@ -10,7 +10,7 @@ import { findDnsmasq, startDnsmasq } from '../dist/testing/dnsmasq.js';
 import { startRelay } from './relay.mjs';
 
 const options = JSON.parse(process.argv[2]);
-const { rtt, procs, plan: wanted, server: serverChoice = 'auto' } = options;
+const { rtt, procs, plan: wanted, server: serverChoice = 'auto', relay: relayChoice = 'auto' } = options;
 const variantScript = fileURLToPath(new URL('./dns-variant.mjs', import.meta.url));
 const geventScript = fileURLToPath(new URL('./gevent_dns.py', import.meta.url));
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -69,7 +69,7 @@ async function startEmbedded() {
 const dnsmasq = serverChoice === 'embedded' ? null : findDnsmasq();
 if (serverChoice === 'dnsmasq' && !dnsmasq) throw new Error('--server dnsmasq: dnsmasq not found (Debian: apt-get install dnsmasq-base)');
 const server = dnsmasq ? await startRealServer() : await startEmbedded();
-const relay = await startRelay({ port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
+const relay = await startRelay({ kind: relayChoice, port: 53, upstream: { host: '127.0.0.1', port: UPSTREAM_PORT }, rtt });
 
 const python = findGevent();
 // Round-major: round 1 of every (N, variant), then round 2, ... so the variants compared with each
@@ -83,7 +83,7 @@ for (let round = 0; round < Math.max(...steps.map((s) => s.rounds)); round++) {
 }
 const started = performance.now();
 emit({
-  type: 'plan', total: plan.length, server: server.name,
+  type: 'plan', total: plan.length, server: server.name, relay: relay.kind,
   gevent: python ? 'measured' : 'skipped: no python3 with gevent (Debian: apt-get install python3-gevent)',
 });
 
@@ -97,16 +97,16 @@ for (let i = 0; i < plan.length; i++) {
     break;
   }
   emit({ type: 'start', variant: step.variant, n: step.n, warm: step.warm, round: step.round });
-  relay.reset();
+  await relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
   const warm = step.warm ?? 0;
   const limit = (60 + step.n * rtt * 2) * (1 + warm);
   const row = step.variant.startsWith('gevent-')
     ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length), String(warm)], limit)
     : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs), String(warm)], limit);
-  const seen = relay.reset();
+  const seen = await relay.reset();
   emit({ type: 'result', ...row, variant: step.variant, n: step.n, warm, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
 if (budget) emit({ type: 'budget', ...budget });
-relay.close();
+await relay.close();
 await server.close();

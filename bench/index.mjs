@@ -6,7 +6,7 @@
 // Writes bench/results/*.json and bench/results/dns.svg.
 //
 //   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 260] [--small 100] [--rtt 0.05] [--procs 4]
-//                        [--server auto|dnsmasq|embedded] [--variants a,b] [--quick]
+//                        [--server auto|dnsmasq|embedded] [--relay auto|native|node] [--variants a,b] [--quick]
 //                        [--no-overhead] [--out DIR] [--node 24]
 //
 // --node runs the whole bench on that Node line (installed from the npm registry by
@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     rtt: { type: 'string', default: '0.05' },
     procs: { type: 'string', default: '4' },
     server: { type: 'string', default: 'auto' },
+    relay: { type: 'string', default: 'auto' },
     variants: { type: 'string', default: [...new Set([...ALL, ...FAST])].join(',') },
     quick: { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
@@ -64,6 +65,7 @@ const chosen = args.variants.split(',').filter(Boolean);
 const known = [...new Set([...ALL, ...FAST])];
 for (const v of chosen) if (!known.includes(v)) throw new RangeError(`--variants: unknown variant "${v}" (known: ${known.join(', ')})`);
 if (!['auto', 'dnsmasq', 'embedded'].includes(args.server)) throw new RangeError(`--server: "${args.server}" is not auto, dnsmasq or embedded`);
+if (!['auto', 'native', 'node'].includes(args.relay)) throw new RangeError(`--relay: "${args.relay}" is not auto, native or node`);
 const sizes = quick ? [200] : args.n.split(',').filter(Boolean).map(Number);
 const small = quick ? 20 : Number(args.small);
 const rounds = quick ? 2 : Number(args.rounds);
@@ -74,6 +76,7 @@ const settings = {
   rtt: Number(args.rtt),
   procs: quick ? 2 : Number(args.procs),
   server: args.server,
+  relay: args.relay,
   variants: chosen,
   // Seconds of DNS measuring after which no new round starts (keeps `npm run bench` under 5 min).
   budget: quick ? Infinity : Number(args.budget),
@@ -114,6 +117,7 @@ async function measureDns() {
   });
   const rows = [];
   let server = '';
+  let relay = '';
   let gevent = '';
   let budget = null;
   // Without a terminal (CI, logs) the bar is printed every 10 s instead of redrawn.
@@ -139,6 +143,7 @@ async function measureDns() {
         if (event.type === 'plan') {
           gevent = event.gevent;
           server = event.server;
+          relay = event.relay;
           bar.start(event.total, 0, { step: '' });
         } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
         else if (event.type === 'budget') budget = event;
@@ -158,7 +163,7 @@ async function measureDns() {
     process.off('SIGTERM', stop);
     ns.remove();
   }
-  return { rows, server, gevent, namespace: ns.kind, budget };
+  return { rows, server, relay, gevent, namespace: ns.kind, budget };
 }
 
 function family(variant) {
@@ -229,7 +234,7 @@ const dnsResult = await measureDns();
 for (const row of dnsResult.rows) row.family = family(row.variant);
 dnsResult.summary = summarize(dnsResult.rows);
 if (dnsResult.rows.length) {
-  console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms; namespace: ${dnsResult.namespace}`);
+  console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms: ${dnsResult.relay}; namespace: ${dnsResult.namespace}`);
   console.log(formatDns(dnsResult.summary));
   console.log(`\ngevent: ${dnsResult.gevent}`);
   if (dnsResult.budget) console.log(`time budget (--budget ${settings.budget} s) spent: ${dnsResult.budget.rounds} of ${rounds} rounds at every N (${dnsResult.budget.skipped} runs skipped)`);

@@ -24,6 +24,7 @@ t.test('the quick benchmark runs every variant and resolves every name', { skip:
   }
   const rows = report.dns.rows as Array<{ variant: string; n: number; round: number; resolved: number; failed: number; error?: string }>;
   t.match(report.dns.server, /dnsmasq|embedded/, 'the report names the DNS server used');
+  t.match(report.dns.relay, /^native \(bench\/relay\.c\)$|^Node \(.+\)$/, 'and the relay: the native one, or the Node one and why');
   for (const variant of ['sequential', 'plain', 'workers', 'processes', 'cares', 'greenlets', 'patched']) {
     const row = rows.find((r) => r.variant === variant && r.n === 20);
     t.ok(row, `${variant} measured`);
