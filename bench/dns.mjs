@@ -88,14 +88,29 @@ emit({
 });
 
 let budget = null;
+// How long each step's runs took so far (ms, the child process's whole life): a round is
+// predicted from its own steps, since later rounds may have fewer (see the plan's rounds).
+const took = new Map();
+const keyOf = (step) => `${step.variant} ${step.n} ${step.warm ?? 0}`;
+const predicted = (round) => {
+  let ms = 0;
+  for (const step of plan) {
+    if (step.round !== round) continue;
+    const runs = took.get(keyOf(step)) ?? [];
+    ms += runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : 0;
+  }
+  return ms;
+};
 for (let i = 0; i < plan.length; i++) {
   const step = plan[i];
-  // A new round starts only if, at the pace of the rounds before it, it would end within the budget.
+  // A new round starts only if, at the pace its steps had in the rounds before, it would end
+  // within the budget.
   const elapsed = performance.now() - started;
-  if (i > 0 && step.round > plan[i - 1].round && elapsed + elapsed / step.round > budgetMs) {
+  if (i > 0 && step.round > plan[i - 1].round && elapsed + predicted(step.round) > budgetMs) {
     budget = { rounds: step.round, skipped: plan.length - i };
     break;
   }
+  const stepStarted = performance.now();
   emit({ type: 'start', variant: step.variant, n: step.n, warm: step.warm, round: step.round });
   await relay.reset();
   // Generous limits: the sequential variant needs n × rtt, and plain Node about n × rtt / 4.
@@ -104,6 +119,7 @@ for (let i = 0; i < plan.length; i++) {
   const row = step.variant.startsWith('gevent-')
     ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length), String(warm)], limit)
     : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs), String(warm)], limit);
+  took.set(keyOf(step), [...(took.get(keyOf(step)) ?? []), performance.now() - stepStarted]);
   const seen = await relay.reset();
   emit({ type: 'result', ...row, variant: step.variant, n: step.n, warm, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }
