@@ -6,12 +6,17 @@
 import dns from 'node:dns';
 
 const sends: number[] = [];
+const answers: number[] = [];
 const proto = dns.Resolver.prototype as unknown as Record<'resolve4' | 'resolve6', (...args: unknown[]) => unknown>;
 for (const method of ['resolve4', 'resolve6'] as const) {
   const original = proto[method];
   proto[method] = function (this: unknown, ...args: unknown[]) {
     sends.push(performance.now());
-    return original.apply(this, args);
+    const callback = args.pop() as (...results: unknown[]) => void;
+    return original.call(this, ...args, (...results: unknown[]) => {
+      answers.push(performance.now());
+      callback(...results);
+    });
   };
 }
 const { CaresQueries } = await import('../../src/resolver/query.js');
@@ -25,8 +30,11 @@ const answered = (outcomes: Array<{ addresses?: string[] }>): number => outcomes
 const warm = answered(await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.blind.test`, 'A').promise)));
 await new Promise((resolve) => setTimeout(resolve, queries.pacing.rto + 20));
 const from = sends.length;
+const firstAnswer = answers.length;
 const blind = answered(await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.blind.test`, 'AAAA').promise)));
-const blindSends = sends.slice(from).map((at) => at - sends[from]!);
+// Sent blind: before the first answer to this flight came back (on a slow machine, not all of it).
+const blindSends = sends.slice(from).filter((at) => at < answers[firstAnswer]!).map((at) => at - sends[from]!);
+const sent = sends.length - from;
 
 // Answers now clock the pace: in-flight questions after each turn while some wait.
 const again = Array.from({ length: 512 }, (_, i) => queries.ask(`c${i}.blind.test`, 'A'));
@@ -36,4 +44,4 @@ while (queries.pending > 0) {
   progress.push(queries.inFlight);
 }
 await Promise.all(again.map((a) => a.promise));
-console.log(JSON.stringify({ warm, blind, blindSends, progress }));
+console.log(JSON.stringify({ warm, blind, sent, blindSends, progress }));
