@@ -3,8 +3,9 @@
 // On a 2-core machine that CPU was taken from the variant measured and from the server, and the
 // Node relay forwarded queries at its own pace, so the server never saw the client's bursts.
 //
-// Usage: relay PORT UPSTREAM_PORT DELAY_MS  (both on 127.0.0.1). Prints "ready" once bound; each
-// line read on stdin prints the counters since the line before as JSON; end of stdin ends it.
+// Usage: relay PORT UPSTREAM_PORT DELAY_MS  (both on 127.0.0.1; PORT 0: any free one). Prints
+// "ready PORT" once bound; each line read on stdin prints the counters since the line before as
+// JSON; end of stdin ends it.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -96,7 +97,9 @@ int main(int argc, char **argv) {
     struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
     epoll_ctl(loop, EPOLL_CTL_ADD, fds[i], &e);
   }
-  printf("ready\n");
+  socklen_t length = sizeof local;
+  getsockname(front, (struct sockaddr *)&local, &length);
+  printf("ready %d\n", ntohs(local.sin_port));
   fflush(stdout);
   static unsigned char buf[65536];
   uint16_t next_id = 0;

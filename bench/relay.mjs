@@ -73,6 +73,7 @@ async function startNodeRelay({ host = '127.0.0.1', port = 53, upstream, rtt }) 
   await new Promise((resolve, reject) => { front.once('error', reject); front.bind(port, host, resolve); });
   await new Promise((resolve) => back.bind(0, '127.0.0.1', resolve));
   return {
+    port: front.address().port,
     /** Counters since the last reset, and a new round begins. */
     async reset() {
       const out = { ...stats };
@@ -96,9 +97,10 @@ function buildNativeRelay() {
   const binary = join(tmpdir(), `nodevent-relay-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
   if (existsSync(binary)) return { binary };
   const building = `${binary}.${process.pid}`;
-  for (const cc of ['cc', 'gcc', 'clang']) {
+  // g++ last, told the source is C: Debian's g++ brings gcc along, but not every system's does.
+  for (const [cc, ...flags] of [['cc'], ['gcc'], ['clang'], ['g++', '-x', 'c']]) {
     try {
-      execFileSync(cc, ['-O2', '-o', building, SOURCE], { stdio: 'ignore' });
+      execFileSync(cc, [...flags, '-O2', '-o', building, SOURCE], { stdio: 'ignore' });
       renameSync(building, binary);
       return { binary };
     } catch {
@@ -135,8 +137,9 @@ async function startNativeRelay(binary, { port = 53, upstream, rtt }) {
     else if (child.exitCode !== null) reject(new Error(`the relay exited (${child.exitCode})`));
     else waiting.push({ resolve, reject });
   });
-  await nextLine(); // "ready": bound and connected
+  const ready = await nextLine(); // "ready PORT": bound and connected
   return {
+    port: Number(ready.split(' ')[1]),
     /** Counters since the last reset, and a new round begins. */
     async reset() {
       child.stdin.write('stats\n');
@@ -152,9 +155,10 @@ async function startNativeRelay(binary, { port = 53, upstream, rtt }) {
 }
 
 /**
- * Starts the relay on 127.0.0.1:port in front of upstream: the native one unless `kind` is 'node'
- * or it cannot be built ('native' then throws). Returns `kind` (what runs, and why), `reset()` (the
- * counters since the last reset: queries, distinct, answers) and `close()`.
+ * Starts the relay on 127.0.0.1:port (0: any free port) in front of upstream: the native one unless
+ * `kind` is 'node' or it cannot be built ('native' then throws). Returns `kind` (what runs, and
+ * why), `port`, `reset()` (the counters since the last reset: queries, distinct, answers) and
+ * `close()`.
  */
 export async function startRelay({ kind = 'auto', ...options }) {
   if (kind !== 'node') {
