@@ -202,7 +202,9 @@ const NOTHING_ASKED: Asked = { release() {} };
  *   until its TTL ends.
  * - An adaptive window (see `Pacing`) caps the questions in flight: it grows while answers come
  *   back and halves on a loss. Questions go out in slices of the window, one event-loop turn
- *   apart, so that answers already back are read between slices instead of overflowing sockets.
+ *   apart, so that answers already back are read between slices instead of overflowing sockets;
+ *   sent blind (no answer for a retransmission timeout: a first flight), at least 4 ms apart, so
+ *   that they do not overflow the server's socket either.
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
@@ -394,10 +396,12 @@ export class CaresQueries {
     rawSetImmediate(this.#turnEnded);
   }
 
+  /** The turn's end (see `#endOfTurn`): one function for every turn, no closure each. */
   readonly #turnEnded = (): void => {
     if (this.pending > 0) {
       const now = performance.now();
       const wait = this.#sliceAt + SLICE_MS - now;
+      // Timers count whole milliseconds: less than one to wait is not worth a timer.
       if (wait >= 1 && !this.#pacing.clocked(now)) {
         rawSetTimeout(this.#turnEnded, wait);
         return;
