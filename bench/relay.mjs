@@ -107,7 +107,7 @@ function buildNativeRelay() {
       // not this compiler
     }
   }
-  return { error: 'no C compiler to build bench/relay.c (Debian: apt-get install gcc)' };
+  return { error: `bench/relay.c could not be built into ${tmpdir()} (no C compiler? Debian: apt-get install gcc)` };
 }
 
 /** The native relay (relay.c) on 127.0.0.1:port in front of upstream (on 127.0.0.1). */
