@@ -524,10 +524,9 @@ export class CaresQueries {
     return c;
   }
 
-  /** When what `c` has in flight is lost (ms, performance.now()). */
+  /** When what `c` has in flight is lost (ms, performance.now()): the RTO never exceeds MAX_TRY_MS. */
   #dueAt(c: Channel): number {
-    const { rto } = this.#pacing;
-    return c.lastSent + (c.backoff === 1 ? rto : Math.max(rto, Math.min(MAX_TRY_MS, rto * c.backoff)));
+    return c.lastSent + Math.min(MAX_TRY_MS, this.#pacing.rto * c.backoff);
   }
 
   /**
