@@ -60,11 +60,13 @@ export class Pacing {
   }
 
   /**
-   * Answers are coming back (the last one within a retransmission timeout of `now`, ms): they clock
-   * the questions sent. Before the first answer, or after a silence, questions go out blind.
+   * Whether answers clock the questions sent: one came back at or after `since` (ms, when the
+   * current slice began). Otherwise questions go out blind: before the first answer, after a
+   * silence, and also when a new flight begins just after the last one was answered in full (no
+   * answer is on its way to pace it, however recent the last one).
    */
-  clocked(now: number): boolean {
-    return now - this.#lastAnswer <= this.rto;
+  clocked(since: number): boolean {
+    return this.#lastAnswer >= since;
   }
 
   /** A question sent at `sentAt` went unanswered for a retransmission timeout, noticed at `now` (ms). */

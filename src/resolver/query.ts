@@ -18,8 +18,8 @@ export interface QueryOptions {
   perChannel?: number;
   /**
    * The most questions sent back to back (a slice): per event-loop turn, per 4 ms of a turn that
-   * lasts (a caller's long loop of lookups), and, sent blind (no answer came back for a
-   * retransmission timeout), no sooner than 4 ms after the slice before. @default 128, a burst a
+   * lasts (a caller's long loop of lookups), and, sent blind (no answer came back since the slice
+   * before), no sooner than 4 ms after it. @default 128, a burst a
    * server's default socket buffer (208 KB) holds
    */
   slice?: number;
@@ -203,8 +203,9 @@ const NOTHING_ASKED: Asked = { release() {} };
  * - An adaptive window (see `Pacing`) caps the questions in flight: it grows while answers come
  *   back and halves on a loss. Questions go out in slices of the window, one event-loop turn
  *   apart, so that answers already back are read between slices instead of overflowing sockets;
- *   sent blind (no answer for a retransmission timeout: a first flight), at least 4 ms apart, so
- *   that they do not overflow the server's socket either.
+ *   sent blind (no answer came back since the slice before: a first flight, one begun when
+ *   nothing was in flight, or after a silence), at least 4 ms apart, so that they do not overflow
+ *   the server's socket either.
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
@@ -245,6 +246,8 @@ export class CaresQueries {
   #sentThisTurn = 0;
   /** When the current slice began (ms, performance.now()). */
   #sliceAt = 0;
+  /** When the last slice was started at a turn's end or in a long turn (see `#startSlice`). */
+  #startedAt = 0;
   #turnArmed = false;
   #sweepAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
@@ -253,6 +256,8 @@ export class CaresQueries {
   retransmits = 0;
   /** Questions answered by a sending found lost before (the server was slower than the timeout). */
   lateAnswers = 0;
+  /** Slices held back to pace questions sent blind (for benchmarks and tests). */
+  heldSlices = 0;
 
   readonly #sendNow = (q: Question): void => this.#send(q);
 
@@ -296,6 +301,8 @@ export class CaresQueries {
       // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
       // the round trip then overlaps with the caller issuing its next lookups.
       if (this.#sentThisTurn < this.#slice && this.#inFlight < this.#pacing.window && this.pending === 0) {
+        // Nothing in flight: no answer is on its way to clock the flight this question begins.
+        if (this.#inFlight === 0) this.#startedAt = performance.now();
         this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
@@ -402,7 +409,10 @@ export class CaresQueries {
       const now = performance.now();
       const wait = this.#sliceAt + SLICE_MS - now;
       // Timers count whole milliseconds: less than one to wait is not worth a timer.
-      if (wait >= 1 && !this.#pacing.clocked(now)) {
+      // Answers clock it when one came back since the last slice started: those of this turn came
+      // before the question that armed it (sent from an answer's callback) set #sliceAt.
+      if (wait >= 1 && !this.#pacing.clocked(this.#startedAt)) {
+        this.heldSlices++;
         rawSetTimeout(this.#turnEnded, wait);
         return;
       }
@@ -420,6 +430,7 @@ export class CaresQueries {
   /** A new slice begins `now`: what waits goes first. */
   #startSlice(now: number): void {
     this.#sliceAt = now;
+    this.#startedAt = now;
     this.#sentThisTurn = 0;
     if (this.pending > 0) outsideScope(() => this.#pump(true));
   }

@@ -1,8 +1,9 @@
-// Times the sendings of a flight of questions sent blind (after a silence of one retransmission
-// timeout), and how the next flight, clocked by answers, goes out. The wire's resolve4/resolve6
-// are wrapped before the engine takes them. Runs without the coverage instrumentation of the
-// test runner, so that the wire goes at its real speed, against the test's server (another
-// process: its work does not slow the sending down). Prints one JSON line.
+// Times the sendings of flights of questions sent blind, and counts the slices held back while
+// answers clock the sending. A flight is blind when no answer is on its way to pace it: after a
+// silence of one retransmission timeout, and also right after the last flight was answered in
+// full. The wire's resolve4/resolve6 are wrapped before the engine takes them. Runs without the
+// coverage instrumentation of the test runner, so that the wire goes at its real speed, against
+// the test's server (another process: its work does not slow the sending down). Prints one JSON line.
 import dns from 'node:dns';
 
 const sends: number[] = [];
@@ -25,23 +26,37 @@ const n = 1000;
 // Slices of 32: a warm process sends 32 questions well within the 4 ms between two blind slices.
 const queries = new CaresQueries({ servers: () => [`127.0.0.1:${process.env.NODEVENT_TEST_DNS_PORT}`], slice: 32 });
 const answered = (outcomes: Array<{ addresses?: string[] }>): number => outcomes.filter((o) => o.addresses !== undefined).length;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-// A first flight warms the code up; then a silence of one retransmission timeout.
-const warm = answered(await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.blind.test`, 'A').promise)));
-await new Promise((resolve) => setTimeout(resolve, queries.pacing.rto + 20));
-const from = sends.length;
-const firstAnswer = answers.length;
-const blind = answered(await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.blind.test`, 'AAAA').promise)));
-// Sent blind: before the first answer to this flight came back (on a slow machine, not all of it).
-const blindSends = sends.slice(from).filter((at) => at < answers[firstAnswer]!).map((at) => at - sends[from]!);
-const sent = sends.length - from;
-
-// Answers now clock the pace: in-flight questions after each turn while some wait.
-const again = Array.from({ length: 512 }, (_, i) => queries.ask(`c${i}.blind.test`, 'A'));
-const progress = [queries.inFlight];
-while (queries.pending > 0) {
-  await new Promise((resolve) => setImmediate(resolve));
-  progress.push(queries.inFlight);
+/** Asks `type` of every name; the sendings made before its first answer, from the first one (ms). */
+async function flight(type: 'A' | 'AAAA'): Promise<{ answered: number; blindSends: number[] }> {
+  const from = sends.length;
+  const firstAnswer = answers.length;
+  const got = answered(await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.blind.test`, type).promise)));
+  // Sent blind: before the first answer to this flight came back (on a slow machine, not all of it).
+  return { answered: got, blindSends: sends.slice(from).filter((at) => at < answers[firstAnswer]!).map((at) => at - sends[from]!) };
 }
+
+// A first flight warms the code up.
+const warm = await flight('A');
+// The next one at once: the last answer has just come, but none is on its way.
+const next = await flight('AAAA');
+// Then a silence of one retransmission timeout.
+await new Promise((resolve) => setTimeout(resolve, queries.pacing.rto + 20));
+const sentBefore = sends.length;
+const afterSilence = flight('A');
+// Answers now come back and clock the sending: more questions asked then go a slice per turn
+// in which answers came back; a slice is held only in a turn without any.
+const mark = answers.length;
+while (answers.length === mark) await turn();
+const held = queries.heldSlices;
+const again = Array.from({ length: 512 }, (_, i) => queries.ask(`c${i}.blind.test`, 'A'));
+let turns = 0;
+while (queries.pending > 0) {
+  await turn();
+  turns++;
+}
+const clocked = { held: queries.heldSlices - held, turns };
 await Promise.all(again.map((a) => a.promise));
-console.log(JSON.stringify({ warm, blind, sent, blindSends, progress }));
+const silence = await afterSilence;
+console.log(JSON.stringify({ warm, next, silence, sent: sends.length - sentBefore, clocked }));
