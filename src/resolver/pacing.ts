@@ -60,8 +60,8 @@ export class Pacing {
   }
 
   /**
-   * Whether answers clock the questions sent: one came back at or after `since` (ms, when the
-   * current slice began). Otherwise questions go out blind: before the first answer, after a
+   * Whether answers clock the questions sent: one came back at or after `since` (ms: when the
+   * last slice started). Otherwise questions go out blind: before the first answer, after a
    * silence, and also when a new flight begins just after the last one was answered in full (no
    * answer is on its way to pace it, however recent the last one).
    */

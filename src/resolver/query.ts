@@ -19,8 +19,8 @@ export interface QueryOptions {
   /**
    * The most questions sent back to back (a slice): per event-loop turn, per 4 ms of a turn that
    * lasts (a caller's long loop of lookups), and, sent blind (no answer came back since the slice
-   * before), no sooner than 4 ms after it. @default 128, a burst a
-   * server's default socket buffer (208 KB) holds
+   * before), no sooner than 4 ms after it. @default 128, a burst a server's default socket buffer
+   * (208 KB) holds
    */
   slice?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
@@ -256,8 +256,6 @@ export class CaresQueries {
   retransmits = 0;
   /** Questions answered by a sending found lost before (the server was slower than the timeout). */
   lateAnswers = 0;
-  /** Slices held back to pace questions sent blind (for benchmarks and tests). */
-  heldSlices = 0;
 
   readonly #sendNow = (q: Question): void => this.#send(q);
 
@@ -412,7 +410,6 @@ export class CaresQueries {
       // Answers clock it when one came back since the last slice started: those of this turn came
       // before the question that armed it (sent from an answer's callback) set #sliceAt.
       if (wait >= 1 && !this.#pacing.clocked(this.#startedAt)) {
-        this.heldSlices++;
         rawSetTimeout(this.#turnEnded, wait);
         return;
       }
