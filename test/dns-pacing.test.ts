@@ -137,7 +137,7 @@ t.test('a question goes out in the call that asks it, at most a slice of 128 per
   t.equal(server.stats.queries, n, 'each asked once');
 });
 
-t.test('questions sent blind go in slices at least 4 ms apart; while answers return, they go out with them', async (t) => {
+t.test('questions sent blind go in slices at least 4 ms apart: after a silence, and right after the last flight was answered in full', async (t) => {
   const n = 1000;
   const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}.blind.test`, { A: [`10.4.${i >> 8}.${i & 255}`], AAAA: [`fd00::4:${i}`] }]));
   // A round trip longer than a blind flight (32 slices, at least 124 ms): it goes out before any answer.
@@ -150,8 +150,8 @@ t.test('questions sent blind go in slices at least 4 ms apart; while answers ret
       (err, out) => (err ? reject(err) : resolve(out)));
   });
   type Flight = { answered: number; blindSends: number[] };
-  const { warm, next, silence, sent, turns } = JSON.parse(stdout.trim().split('\n').pop()!) as {
-    warm: Flight; next: Flight; silence: Flight; sent: number; turns: number;
+  const { warm, next, silence, sent } = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    warm: Flight; next: Flight; silence: Flight; sent: number;
   };
   t.equal(warm.answered, 1000, 'a first flight, every question answered');
   // Slices (of 32 here) begin at least 4 ms apart (3 with the timer's rounding), so the 128th
@@ -167,8 +167,6 @@ t.test('questions sent blind go in slices at least 4 ms apart; while answers ret
   };
   spacing('a flight asked as soon as the last was answered in full (no answer on its way)', next);
   spacing('a flight after a silence of one timeout', silence);
-  // Sent blind, 16 slices of 32 would take 16 turns at least, 4 ms apart.
-  t.ok(turns <= 4, `asked while answers return, 512 questions went out with them, in ${turns} turns`);
-  t.equal(sent, 1512, 'each sent once');
-  t.equal(server.stats.queries, 3512, 'no question asked twice');
+  t.equal(sent, 1000, 'each sent once');
+  t.equal(server.stats.queries, 3000, 'no question asked twice');
 });
