@@ -406,9 +406,9 @@ export class CaresQueries {
     if (this.pending > 0) {
       const now = performance.now();
       const wait = this.#sliceAt + SLICE_MS - now;
+      // Held only when sent blind: no answer came back since the last slice started (#startedAt,
+      // not #sliceAt: an answer's callback that sends a question arms the turn after the answer).
       // Timers count whole milliseconds: less than one to wait is not worth a timer.
-      // Answers clock it when one came back since the last slice started: those of this turn came
-      // before the question that armed it (sent from an answer's callback) set #sliceAt.
       if (wait >= 1 && !this.#pacing.clocked(this.#startedAt)) {
         rawSetTimeout(this.#turnEnded, wait);
         return;

@@ -1,8 +1,9 @@
-// Times the sendings of flights of questions sent blind. A flight is blind when no answer is on its way to pace it: after a
-// silence of one retransmission timeout, and also right after the last flight was answered in
-// full. The wire's resolve4/resolve6 are wrapped before the engine takes them. Runs without the
-// coverage instrumentation of the test runner, so that the wire goes at its real speed, against
-// the test's server (another process: its work does not slow the sending down). Prints one JSON line.
+// Times the sendings of flights of questions sent blind. A flight is blind when no answer is on
+// its way to pace it: after a silence of one retransmission timeout, and also right after the last
+// flight was answered in full. The wire's resolve4/resolve6 are wrapped before the engine takes
+// them. Runs without the coverage instrumentation of the test runner, so that the wire goes at its
+// real speed, against the test's server (another process: its work does not slow the sending
+// down). Prints one JSON line.
 import dns from 'node:dns';
 
 const sends: number[] = [];
