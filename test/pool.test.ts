@@ -138,9 +138,11 @@ t.test('killing the spawner kills what it spawned in the pool', async (t) => {
 
 t.test('waitAvailable, join timeout and raiseError, priority', async (t) => {
   const pool = new Pool(1);
-  await pool.spawn(() => sleep(0.02));
+  const go = new Event();
+  await pool.spawn(() => go.wait());
   t.equal(await pool.waitAvailable({ timeout: 0.001 }), 0);
   t.equal(await pool.join({ timeout: 0.001 }), false);
+  go.set();
   t.equal(await pool.waitAvailable(), 1);
   const order: string[] = [];
   await pool.spawn(() => sleep(0.01));

@@ -198,10 +198,15 @@ t.test('test__pool.py::TestJoinSleep / TestJoinSleep_raise_error / TestJoinEmpty
     await g.kill();
   }
   t.equal(await new Pool(Infinity).join(), true, 'empty: true');
+  // gevent sleeps 0.1 s and joins for 0.01 s. Held by an event here instead, so that a stalled
+  // machine cannot end the job before the join's timer fires.
   const p = new Pool(1);
-  await p.spawn(() => sleep(0.01));
+  const go = new Event();
+  await p.spawn(() => go.wait());
   t.equal(p.length, 1);
   t.equal(await p.join({ timeout: 0.001 }), false);
+  t.equal(p.length, 1);
+  go.set();
   t.equal(await p.join(), true);
   t.equal(p.length, 0);
 });
