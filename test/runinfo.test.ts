@@ -205,11 +205,11 @@ t.test('NODEVENT_TRACK=1 tracks from load', async (t) => {
   const index = new URL('runtime/index.js', transpiledSrc(t, ['runtime', 'internal'])).href;
   const code = `
     const { spawn, sleep, runInfo, isTracking } = await import(${JSON.stringify(index)});
-    const g = spawn(() => sleep(0.05));
+    const g = spawn(() => sleep(60));
     await sleep(0);
     const [info] = runInfo();
     console.log(JSON.stringify({ tracking: isTracking(), name: info?.name === g.name, stack: info !== undefined && info.spawnStack !== null }));
-    await g;`;
+    await g.kill();`;
   const run = (value: string): Promise<string> => new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', code],
       { env: { ...process.env, NODEVENT_TRACK: value }, timeout: 30_000 },
