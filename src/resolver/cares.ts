@@ -7,7 +7,7 @@ import { HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
-import { sortAddresses } from './sort.js';
+import { familyOf, sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the
 // resolv.conf search list and ndots), the same AI_ADDRCONFIG / AI_V4MAPPED rules, glibc's
@@ -397,7 +397,7 @@ class Run implements OutcomeReceiver, LookupRun {
     sortAddresses(addresses).then((sorted) => {
       if (order === 'verbatim') return sorted;
       const first = order === 'ipv4first' ? 4 : 6;
-      return [...sorted.filter((a) => isIP(a) === first), ...sorted.filter((a) => isIP(a) !== first)];
+      return [...sorted.filter((a) => familyOf(a) === first), ...sorted.filter((a) => familyOf(a) !== first)];
     }).then((sorted) => this.#finish(null, sorted), (error: unknown) => this.#finish(error as Error, undefined));
   }
 

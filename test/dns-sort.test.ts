@@ -1,0 +1,55 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { sortAddresses } from '../src/resolver/sort.js';
+import { transpiledSrc } from './helpers/transpiled.js';
+
+// The destination sort asks the kernel for each address's source through one probing socket per
+// family, one probe after the other: each order must still be the one its own sources give.
+
+/** Loopback, this machine's own addresses, and addresses reached (if at all) through its routes. */
+function candidates(): string[] {
+  const own: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (!i.address.includes('%')) own.push(i.address);
+  }
+  return [...new Set(['127.0.0.1', '127.0.0.2', '::1', '192.0.2.55', '10.200.0.1', '169.254.9.9', '2001:db8::55', 'fd12:3456::1', 'fe80::9', ...own])];
+}
+
+t.test('sorts run at once give the orders they give one at a time', async (t) => {
+  const pool = candidates();
+  const lists: string[][] = [];
+  for (let i = 0; i < pool.length; i++) {
+    for (let j = 0; j < pool.length; j++) {
+      if (i !== j) lists.push([pool[i]!, pool[j]!], [pool[i]!, pool[j]!, pool[(i + j) % pool.length]!]);
+    }
+  }
+  const alone: string[][] = [];
+  for (const list of lists) alone.push(await sortAddresses([...list]));
+  const together = await Promise.all(lists.map((list) => sortAddresses([...list])));
+  t.same(together, alone, `${lists.length} lists`);
+  // A destination sort, not the input order: ::1 (precedence 50 in glibc's table) comes before
+  // 127.0.0.1 (10, as ::ffff:0:0/96).
+  t.same(await sortAddresses(['127.0.0.1', '::1']), ['::1', '127.0.0.1']);
+});
+
+t.test('an address list of one or none is returned as is, without a probe', async (t) => {
+  const one = ['10.200.0.1'];
+  t.equal(await sortAddresses(one), one);
+  t.same(await sortAddresses([]), []);
+});
+
+t.test('the probing sockets do not hold the process alive', async (t) => {
+  const url = new URL('resolver/sort.js', transpiledSrc(t, ['resolver'])).href;
+  const code = `
+    const { sortAddresses } = await import(${JSON.stringify(url)});
+    console.log(JSON.stringify(await sortAddresses(['127.0.0.1', '::1', '192.0.2.55', '2001:db8::55'])));`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', code], { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout.trim());
+    });
+  });
+  const order = JSON.parse(out) as string[];
+  t.same([...order].sort(), ['127.0.0.1', '192.0.2.55', '2001:db8::55', '::1'], 'the child sorted and exited by itself');
+});
