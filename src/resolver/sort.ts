@@ -115,7 +115,11 @@ class SourceProbe {
     // which nobody reads: without a stack trace it costs a fifth as much (the machine that has IPv6
     // addresses but no IPv6 route fails one probe per AAAA answer).
     const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    let lowered = false;
+    try {
+      Error.stackTraceLimit = 0;
+      lowered = true;
+    } catch { /* frozen intrinsics: the errors keep their stacks */ }
     try {
       const s = socket = this.#socket ?? this.#open();
       s.connect(9, probe.address, (error?: Error) => {
@@ -138,7 +142,7 @@ class SourceProbe {
       if (socket !== undefined) this.#discard(socket);
       done(null);
     } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+      if (lowered) Error.stackTraceLimit = stackTraceLimit;
     }
   }
 
