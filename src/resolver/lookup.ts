@@ -4,6 +4,7 @@ import { waitScope, type Scope } from '../runtime/scope.js';
 import { bound } from '../runtime/abortable.js';
 import { CaresLookup, type LookupDone, type LookupRequest } from './cares.js';
 import { CaresQueries, type QueryOptions } from './query.js';
+import { familyOf } from './sort.js';
 
 // `dns.promises.lookup`'s contract over the shared CaresLookup engine, usable patched or not: the
 // patch (src/patch/dns.ts) installs it, src/net's resolver calls it directly.
@@ -86,10 +87,8 @@ export function startLookup(req: LookupRequest, scope: Scope | undefined, done: 
   else lookupEngine().start(req, done, scope);
 }
 
-/** The family of an address the resolver gave (so surely an IP): no full parse needed. */
-export function familyOf(address: string): 4 | 6 {
-  return address.includes(':') ? 6 : 4;
-}
+// The patch and the socket module read an answer's family here (made in sort.ts, the lowest layer).
+export { familyOf };
 
 /** `{ address, family }` or, with `all`, the list of them. */
 export function shapeLookup(req: LookupRequest, addresses: string[]): dns.LookupAddress | dns.LookupAddress[] {

@@ -5,7 +5,10 @@ import { networkInterfaces } from 'node:os';
 // tables, /etc/gai.conf not read): Node's default "verbatim" order is this order, and it is why
 // `localhost` gives ::1 before 127.0.0.1 when the hosts file has both.
 
-/** The family of a valid IP address (Node's isIP tests IPv6 with a costly regular expression). */
+/**
+ * The family of an address the resolver gave, so surely an IP: no full parse (Node's isIP tests
+ * IPv6 with a costly regular expression).
+ */
 export const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
 /** `address` (of IP `family` 4 or 6) as 16 bytes, an IPv4 address mapped (::ffff:a.b.c.d). */
