@@ -44,13 +44,16 @@ t.test('the probing sockets do not hold the process alive', async (t) => {
   const url = new URL('resolver/sort.js', transpiledSrc(t, ['resolver'])).href;
   const code = `
     const { sortAddresses } = await import(${JSON.stringify(url)});
-    console.log(JSON.stringify(await sortAddresses(['127.0.0.1', '::1', '192.0.2.55', '2001:db8::55'])));`;
+    const order = await sortAddresses(['127.0.0.1', '::1', '192.0.2.55', '2001:db8::55']);
+    const holding = process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap' || r === 'Timeout');
+    console.log(JSON.stringify({ order, holding }));`;
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', code], { timeout: 60_000 }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
       else resolve(stdout.trim());
     });
   });
-  const order = JSON.parse(out) as string[];
+  const { order, holding } = JSON.parse(out) as { order: string[]; holding: string[] };
+  t.same(holding, [], 'right after the sort, no socket or timer of it keeps the loop alive (the probing socket is open, unref\'d)');
   t.same([...order].sort(), ['127.0.0.1', '192.0.2.55', '2001:db8::55', '::1'], 'the child sorted and exited by itself');
 });

@@ -246,7 +246,10 @@ export class CaresQueries {
   #sentThisTurn = 0;
   /** When the current slice began (ms, performance.now()). */
   #sliceAt = 0;
-  /** When the last slice was started at a turn's end or in a long turn (see `#startSlice`). */
+  /**
+   * When the last slice began: at a turn's end or in a long turn (see `#startSlice`), or with a
+   * question that begins a flight (nothing in flight). Answers since then clock what waits.
+   */
   #startedAt = 0;
   #turnArmed = false;
   #sweepAt = Infinity;

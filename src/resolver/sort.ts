@@ -175,27 +175,19 @@ class SourceProbe {
   }
 }
 
-// The interfaces' prefixes, read again after a second (networkInterfaces() lists them all each time).
-let prefixes: { at: number; byAddress: Map<string, number> } = { at: -Infinity, byAddress: new Map() };
-
 function ipv4PrefixLen(source: string): number {
-  const now = performance.now();
-  if (now - prefixes.at > 1000) {
-    const byAddress = new Map<string, number>();
-    for (const list of Object.values(networkInterfaces())) {
-      for (const i of list ?? []) if (i.family === 'IPv4' && i.cidr) byAddress.set(i.address, Number(i.cidr.split('/')[1]));
-    }
-    prefixes = { at: now, byAddress };
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.address === source && i.cidr) return Number(i.cidr.split('/')[1]);
   }
-  return prefixes.byAddress.get(source) ?? 32;
+  return 32;
 }
 
 const probes = { udp4: new SourceProbe('udp4'), udp6: new SourceProbe('udp6') };
 
 /** What the order reads of a source address. */
 interface Source { bytes: Uint8Array; scope: number; label: number; prefixLen: number }
-// A few sources serve every destination: each is parsed and classified once (for a second, as the
-// interfaces' prefixes are read).
+// A few sources serve every destination: each is parsed, classified and given its prefix once (for
+// a second: the interfaces may change).
 let sources = new Map<string, Source>();
 let sourcesAt = -Infinity;
 
