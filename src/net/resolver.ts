@@ -1,9 +1,9 @@
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { familyOf as addressFamily, lookupAddresses, maybeIP } from '../resolver/lookup.js';
+import { familyOf as addressFamily, ipFamily } from '../resolver/addresses.js';
+import { lookupAddresses } from '../resolver/lookup.js';
 import { getOriginal } from '../internal/registry.js';
-import { HOSTS_PATH, HostsFile, type HostsTable } from '../resolver/hosts.js';
+import { HOSTS_PATH, hostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { bound } from '../runtime/abortable.js';
 import { currentScope, waitScope, type Scope } from '../runtime/scope.js';
@@ -116,8 +116,6 @@ function validateHost(host: unknown, name = 'host'): string {
 // The hosts file: the DNS patch's, whose lines keep the official name and aliases that
 // gethostbyname_ex and gethostbyaddr report.
 
-const hostsFiles = new Map<string, HostsFile>();
-
 /** The hosts table's key for `host`: lower case, without a trailing dot. */
 function hostsKey(host: string): string {
   const key = host.toLowerCase();
@@ -125,10 +123,7 @@ function hostsKey(host: string): string {
 }
 
 function hostsTable(options: ResolveOptions): HostsTable {
-  const path = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
-  let file = hostsFiles.get(path);
-  if (file === undefined) hostsFiles.set(path, (file = new HostsFile(path)));
-  return file.table;
+  return hostsFile(options.hostsFile ?? globalHostsFile ?? HOSTS_PATH).table;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,7 +171,7 @@ interface Resolved {
  * `family`; undefined when a resolver must answer. Throws the gaierror of a literal that does not fit.
  */
 function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Resolved | undefined {
-  const literal = maybeIP(host) ? isIP(host) as 0 | 4 | 6 : 0;
+  const literal = ipFamily(host);
   if (literal !== 0) {
     if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
     if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${host}`, family: 6 }] };
@@ -188,7 +183,7 @@ function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: Reso
   if (lines === undefined) return undefined;
   const addresses: Resolved['addresses'] = [];
   for (const line of lines) {
-    const f = isIP(line.address) as 4 | 6;
+    const f = addressFamily(line.address);
     if ((family === 0 || family === f) && !addresses.some((a) => a.address === line.address)) addresses.push({ address: line.address, family: f });
   }
   return addresses.length > 0 ? { canonname: lines[0]!.official, addresses } : undefined;
@@ -289,9 +284,9 @@ export function gethostbyname(host: string, options: ResolveOptions = {}): Promi
 export async function gethostbyname_ex(host: string, options: ResolveOptions = {}): Promise<[hostname: string, aliases: string[], addresses: string[]]> {
   checkOptions(options);
   validateHost(host);
-  if (isIP(host) === 4) return [host, [], [host]];
+  if (ipFamily(host) === 4) return [host, [], [host]];
   const table = hostsTable(options);
-  const lines = table.lines.get(hostsKey(host))?.filter((l) => isIP(l.address) === 4);
+  const lines = table.lines.get(hostsKey(host))?.filter((l) => addressFamily(l.address) === 4);
   if (lines !== undefined && lines.length > 0) {
     const addresses = [...new Set(lines.map((l) => l.address))];
     return [lines[0]!.official, [...lines[0]!.aliases], addresses];
@@ -380,7 +375,7 @@ async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
   if (which === 'getaddrinfo') {
     const lookupService = (getOriginal('dns', 'promises.lookupService') as typeof dns.promises.lookupService | undefined) ?? dns.promises.lookupService;
     const { hostname } = await cancellable(lookupService(ip, 0));
-    if (hostname === ip || isIP(hostname) !== 0) throw Object.assign(new Error('no name'), { code: 'ENOTFOUND' });
+    if (hostname === ip || ipFamily(hostname) !== 0) throw Object.assign(new Error('no name'), { code: 'ENOTFOUND' });
     return [hostname];
   }
   const resolver = new dns.promises.Resolver();
@@ -402,7 +397,7 @@ async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
 export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): Promise<[hostname: string, aliases: string[], addresses: string[]]> {
   checkOptions(options);
   validateHost(ip, 'ip');
-  const address = isIP(ip) !== 0 ? ip : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
+  const address = ipFamily(ip) !== 0 ? ip : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
   const line = hostsTable(options).byAddress.get(address);
   if (line !== undefined) return [line.official, [...line.aliases], [address]];
   let names: string[];
@@ -436,7 +431,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
   validateHost(ip, 'sockaddr[0]');
   validatePort(port, 'sockaddr[1]');
   if (!Number.isInteger(flags) || flags < 0) throw outOfRange('flags', 'a non-negative integer of NI_* flags', flags);
-  if (isIP(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
+  if (ipFamily(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
   let host = ip;
   if ((flags & NI_NUMERICHOST) === 0) {
     try {

@@ -1,10 +1,10 @@
 import dgram from 'node:dgram';
-import { isIP } from 'node:net';
 import { validateAddress, wildcardHost, type Address } from './address.js';
 import { toBytes, validateSize } from './bytes.js';
 import { AF_INET6, SOCK_DGRAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
+import { ipFamily } from '../resolver/addresses.js';
 
 /** Options of a UDP socket. */
 export interface UdpSocketOptions extends SocketBaseOptions {
@@ -75,7 +75,7 @@ export class UdpSocket extends SocketBase {
   async #resolve(host: string, port: number): Promise<string> {
     if (host === '') return wildcardHost(this.family);
     if (host === '<broadcast>') return '255.255.255.255';
-    if (isIP(host) !== 0) return host;
+    if (ipFamily(host) !== 0) return host;
     return (await getaddrinfo(host, port, { family: this.family, type: SOCK_DGRAM }))[0]![4][0];
   }
 

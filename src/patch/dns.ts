@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { waitScope } from '../runtime/scope.js';
 import { invalidArgType } from '../internal/validate.js';
 import { isPatched, replace, restore, sync } from '../internal/registry.js';
-import { caresLookup, configureLookup, familyOf, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
+import { familyOf } from '../resolver/addresses.js';
+import { caresLookup, configureLookup, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
 import { bound } from '../runtime/abortable.js';
 
 export { caresLookup } from '../resolver/lookup.js';

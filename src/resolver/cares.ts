@@ -1,13 +1,13 @@
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { Scope } from '../runtime/scope.js';
-import { HostsFile } from './hosts.js';
+import { hostsFile, type HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
-import { familyOf, sortAddresses } from './sort.js';
+import { familyOf } from './addresses.js';
+import { sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the
 // resolv.conf search list and ndots), the same AI_ADDRCONFIG / AI_V4MAPPED rules, glibc's
@@ -90,7 +90,7 @@ export class CaresLookup {
 
   constructor(queries: CaresQueries, files: SystemFiles = {}) {
     this.queries = queries;
-    this.#hosts = new HostsFile(files.hosts);
+    this.#hosts = hostsFile(files.hosts);
     this.#resolvConf = new WatchedFile(files.resolvConf ?? RESOLV_CONF_PATH, parseResolvConf);
     this.#nsswitch = new WatchedFile(files.nsswitch ?? NSSWITCH_PATH, parseNsswitch);
     // A question is given up as glibc would: after resolv.conf's timeout × attempts.
@@ -163,7 +163,7 @@ export class CaresLookup {
       if (dots < ndots) return undefined;
     }
     const lines = this.#hosts.lookup(req.hostname);
-    if (lines !== undefined && (req.family === 0 || lines.some((a) => isIP(a) === req.family))) return undefined;
+    if (lines !== undefined && (req.family === 0 || lines.some((a) => familyOf(a) === req.family))) return undefined;
     return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
   }
 
@@ -179,9 +179,9 @@ export class CaresLookup {
     }
     const pick = (list: string[]): string[] => {
       if (family === 0) return list;
-      const want = list.filter((a) => isIP(a) === family);
+      const want = list.filter((a) => familyOf(a) === family);
       if (!v4mapped || (want.length > 0 && !both)) return want;
-      return [...want, ...list.filter((a) => isIP(a) === 4).map((a) => `::ffff:${a}`)];
+      return [...want, ...list.filter((a) => familyOf(a) === 4).map((a) => `::ffff:${a}`)];
     };
     let outcome = HOST_NOT_FOUND;
     for (const source of this.#nsswitch.value.sources) {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipFamily } from './addresses.js';
 import { WatchedFile } from './watchedfile.js';
 
 /** Where glibc's `files` source reads host names. */
@@ -30,7 +30,7 @@ function parseHosts(text: string): HostsTable {
   const table: HostsTable = { addresses: new Map(), lines: new Map(), byAddress: new Map() };
   for (const raw of text.split('\n')) {
     const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (address === undefined || official === undefined || isIP(address) === 0) continue;
+    if (address === undefined || official === undefined || ipFamily(address) === 0) continue;
     const line = { address, official, aliases };
     for (const name of [official, ...aliases]) {
       const key = name.toLowerCase();
@@ -66,4 +66,16 @@ export class HostsFile {
   lookup(name: string): string[] | undefined {
     return this.#file.value.addresses.get(name.toLowerCase());
   }
+}
+
+const shared = new Map<string, HostsFile>();
+
+/**
+ * The process's one `HostsFile` for `path`: the socket module and the patched lookup read the same
+ * file, and share its parse and its checks for changes.
+ */
+export function hostsFile(path: string = HOSTS_PATH): HostsFile {
+  let file = shared.get(path);
+  if (file === undefined) shared.set(path, (file = new HostsFile(path)));
+  return file;
 }

@@ -1,10 +1,9 @@
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { waitScope, type Scope } from '../runtime/scope.js';
 import { bound } from '../runtime/abortable.js';
 import { CaresLookup, type LookupDone, type LookupRequest } from './cares.js';
 import { CaresQueries, type QueryOptions } from './query.js';
-import { familyOf } from './sort.js';
+import { familyOf, ipFamily } from './addresses.js';
 
 // `dns.promises.lookup`'s contract over the shared CaresLookup engine, usable patched or not: the
 // patch (src/patch/dns.ts) installs it, src/net's resolver calls it directly.
@@ -26,15 +25,6 @@ export function lookupEngine(): CaresLookup {
   return engine;
 }
 
-/**
- * isIP(hostname) !== 0, cheaply for the usual name: an IPv4 literal ends with a digit, an IPv6
- * one has a colon; anything else is not an IP (Node's isIPv6 regular expression is costly).
- */
-export function maybeIP(hostname: string): boolean {
-  const last = hostname.charCodeAt(hostname.length - 1);
-  if ((last < 48 || last > 57) && !hostname.includes(':')) return false;
-  return isIP(hostname) !== 0;
-}
 
 const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
 
@@ -43,7 +33,7 @@ const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
  * arguments (so the error is Node's own), an empty hostname, an IP literal.
  */
 export function parseLookup(hostname: unknown, options: unknown): LookupRequest | null {
-  if (!hostname || typeof hostname !== 'string' || maybeIP(hostname)) return null;
+  if (!hostname || typeof hostname !== 'string' || ipFamily(hostname) !== 0) return null;
   const req: LookupRequest = { hostname, family: 0, hints: 0, all: false, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
   if (typeof options === 'number') {
     if (options !== 0 && options !== 4 && options !== 6) return null;
@@ -88,7 +78,6 @@ export function startLookup(req: LookupRequest, scope: Scope | undefined, done: 
 }
 
 // The patch and the socket module read an answer's family here (made in sort.ts, the lowest layer).
-export { familyOf };
 
 /** `{ address, family }` or, with `all`, the list of them. */
 export function shapeLookup(req: LookupRequest, addresses: string[]): dns.LookupAddress | dns.LookupAddress[] {

@@ -516,7 +516,12 @@ export class CaresQueries {
       } else {
         // c-ares' timeout only backs up the loss detection here; one try: the retries are ours.
         const resolver = new dns.Resolver({ timeout: CARES_TIMEOUT, tries: 1 });
-        if (servers !== undefined) resolver.setServers(turn === 0 ? servers : [...servers.slice(turn), ...servers.slice(0, turn)]);
+        if (servers !== undefined) {
+          const wanted = turn === 0 ? servers : [...servers.slice(turn), ...servers.slice(0, turn)];
+          // A new channel has read resolv.conf's servers itself: usually the list wanted, and
+          // setServers (which parses each address with Node's regular expressions) is then skipped.
+          if (resolver.getServers().join(',') !== wanted.join(',')) resolver.setServers(wanted);
+        }
         c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: false };
       }
       c.openedAt = now;

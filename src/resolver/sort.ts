@@ -1,15 +1,10 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
+import { familyOf } from './addresses.js';
 
 // Destination address selection as glibc's getaddrinfo does it (RFC 3484 with glibc's default
 // tables, /etc/gai.conf not read): Node's default "verbatim" order is this order, and it is why
 // `localhost` gives ::1 before 127.0.0.1 when the hosts file has both.
-
-/**
- * The family of an address the resolver gave, so surely an IP: no full parse (Node's isIP tests
- * IPv6 with a costly regular expression).
- */
-export const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
 /** `address` (of IP `family` 4 or 6) as 16 bytes, an IPv4 address mapped (::ffff:a.b.c.d). */
 function toBytes(address: string, family: number): Uint8Array {
