@@ -88,6 +88,13 @@ emit({
 });
 
 let budget = null;
+/**
+ * A step one of whose rounds took longer than this (ms) is not run again: gevent's ares resolver
+ * once took 78 s over 10,000 names, and repeating such a round would spend the time every other
+ * variant's rounds need. Its row keeps the rounds it had.
+ */
+const SLOW_MS = 20_000;
+const slow = new Set();
 // How long each step's runs took so far (ms, the child process's whole life): a round is
 // predicted from its own steps, since later rounds may have fewer (see the plan's rounds).
 const took = new Map();
@@ -95,7 +102,7 @@ const keyOf = (step) => `${step.variant} ${step.n} ${step.warm ?? 0}`;
 const predicted = (round) => {
   let ms = 0;
   for (const step of plan) {
-    if (step.round !== round) continue;
+    if (step.round !== round || slow.has(keyOf(step))) continue;
     const runs = took.get(keyOf(step)) ?? [];
     ms += runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : 0;
   }
@@ -103,6 +110,7 @@ const predicted = (round) => {
 };
 for (let i = 0; i < plan.length; i++) {
   const step = plan[i];
+  if (slow.has(keyOf(step))) continue;
   // A new round starts only if, at the pace its steps had in the rounds before, it would end
   // within the budget.
   const elapsed = performance.now() - started;
@@ -119,7 +127,13 @@ for (let i = 0; i < plan.length; i++) {
   const row = step.variant.startsWith('gevent-')
     ? await runChild(python, [geventScript, String(step.n), step.variant.slice('gevent-'.length), String(warm)], limit)
     : await runChild(process.execPath, [variantScript, step.variant, String(step.n), String(procs), String(warm)], limit);
-  took.set(keyOf(step), [...(took.get(keyOf(step)) ?? []), performance.now() - stepStarted]);
+  const stepMs = performance.now() - stepStarted;
+  took.set(keyOf(step), [...(took.get(keyOf(step)) ?? []), stepMs]);
+  const later = plan.filter((s, j) => j > i && keyOf(s) === keyOf(step)).length;
+  if (stepMs > SLOW_MS && later > 0) {
+    slow.add(keyOf(step));
+    emit({ type: 'slow', variant: step.variant, n: step.n, warm, ms: stepMs, skipped: later });
+  }
   const seen = await relay.reset();
   emit({ type: 'result', ...row, variant: step.variant, n: step.n, warm, round: step.round, queries: seen.queries, retransmits: seen.queries - seen.distinct });
 }

@@ -122,6 +122,7 @@ async function measureDns() {
   let relay = '';
   let gevent = '';
   let budget = null;
+  const slow = [];
   // Without a terminal (CI, logs) the bar is printed every 10 s instead of redrawn.
   const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {step}', hideCursor: true, clearOnComplete: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
   const script = fileURLToPath(new URL('./dns.mjs', import.meta.url));
@@ -149,6 +150,10 @@ async function measureDns() {
           bar.start(event.total, 0, { step: '' });
         } else if (event.type === 'start') bar.update({ step: `${event.variant} N=${event.n} round ${event.round + 1}` });
         else if (event.type === 'budget') budget = event;
+        else if (event.type === 'slow') {
+          slow.push(event);
+          bar.setTotal(bar.getTotal() - event.skipped);
+        }
         else if (event.type === 'result') {
           const { type, ...row } = event;
           rows.push(row);
@@ -165,7 +170,7 @@ async function measureDns() {
     process.off('SIGTERM', stop);
     ns.remove();
   }
-  return { rows, server, relay, gevent, namespace: ns.kind, budget };
+  return { rows, server, relay, gevent, namespace: ns.kind, budget, slow };
 }
 
 function family(variant) {
@@ -239,6 +244,7 @@ if (dnsResult.rows.length) {
   console.log(`\nserver: ${dnsResult.server}, behind a relay adding ${settings.rtt * 1000} ms: ${dnsResult.relay}; namespace: ${dnsResult.namespace}`);
   console.log(formatDns(dnsResult.summary));
   console.log(`\ngevent: ${dnsResult.gevent}`);
+  for (const s of dnsResult.slow) console.log(`not run again: ${s.variant} at N = ${s.n}${s.warm ? ' (warmed)' : ''}, whose round took ${fmt(s.ms)} (over 20 s): ${s.skipped} later round${s.skipped > 1 ? 's' : ''} skipped`);
   if (dnsResult.budget) console.log(`time budget (--budget ${settings.budget} s) spent: ${dnsResult.budget.rounds} of ${rounds} rounds at most (${dnsResult.budget.skipped} runs skipped)`);
   console.log('stalls: rounds over 1 s slower than the variant\'s best; retransmits: questions the relay saw more than once');
   console.log('in a round; drops: datagrams the kernel dropped in the namespace (full socket buffers)');

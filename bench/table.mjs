@@ -25,13 +25,17 @@ const variants = Object.keys(what).filter((v) => summary.some((r) => r.variant =
 const title = ([warm, n]) => `N = ${n.toLocaleString('en')}${warm ? `, batch ${warm + 1} of a process` : ''}`;
 console.log(`| variant | what it runs | ${columns.map(title).join(' | ')} |`);
 console.log(`|---|---|${columns.map(() => '---|').join('')}`);
+// The most rounds any variant had in a column: a row with fewer says so (raw c-ares at large N by
+// design, a variant whose round took too long to repeat).
+const mostRounds = new Map(columns.map(([warm, n]) => [`${warm} ${n}`, Math.max(...summary.filter((r) => r.n === n && (r.warm ?? 0) === warm).map((r) => r.rounds))]));
 for (const v of variants) {
   const cells = columns.map(([warm, n]) => {
     const r = summary.find((x) => x.variant === v && x.n === n && (x.warm ?? 0) === warm);
     if (r === undefined) return '';
     if (r.error) return r.error;
     const spread = r.rounds > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : '';
-    const extra = [r.failed ? `${r.failed} failed` : '', r.retransmits ? `${r.retransmits} retr.` : '', r.drops ? `${r.drops} drops` : ''].filter(Boolean).join(', ');
+    const most = mostRounds.get(`${warm} ${n}`) ?? r.rounds;
+    const extra = [r.rounds < most ? `${r.rounds} of ${most} rounds` : '', r.failed ? `${r.failed} failed` : '', r.retransmits ? `${r.retransmits} retr.` : '', r.drops ? `${r.drops} drops` : ''].filter(Boolean).join(', ');
     return `${fmt(r.ms)}${spread}${extra ? `; ${extra}` : ''}`;
   });
   console.log(`| ${v} | ${what[v]} | ${cells.join(' | ')} |`);
