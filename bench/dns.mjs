@@ -90,8 +90,8 @@ emit({
 let budget = null;
 /**
  * A step one of whose rounds took longer than this (ms) is not run again: gevent's ares resolver
- * took 77 s over 5,000 names in one round, and repeating such a round would spend the time every other
- * variant's rounds need. Its row keeps the rounds it had.
+ * took 77 s over 5,000 names in one round, and repeating such a round would spend the time every
+ * other variant's rounds need. Its row keeps the rounds it had.
  */
 const SLOW_MS = 20_000;
 const slow = new Set();
