@@ -63,7 +63,9 @@ t.test('ipFamily answers as net.isIP does', async (t) => {
   t.ok(counts[4] > 1000 && counts[6] > 1000 && counts[0] > 1000, `the corpus has literals of both families and non-literals: ${JSON.stringify(counts)}`);
 });
 
-t.test('a hosts file keeps the lines whose address is a literal, and skips the others', async (t) => {
+t.test('a hosts file keeps the lines whose address inet_pton reads, and skips the others', async (t) => {
+  // As glibc: checked with getaddrinfo in a network namespace whose /etc/hosts had these lines (a
+  // zone after an IPv6 address, as net.isIP allows it, makes glibc skip the line).
   const dir = mkdtempSync(join(tmpdir(), 'nodevent-hosts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'hosts');
@@ -83,7 +85,6 @@ t.test('a hosts file keeps the lines whose address is a literal, and skips the o
   t.same([...table.addresses].sort(), [
     ['four.test', ['10.1.2.3']],
     ['mapped.test', ['::ffff:10.1.2.4']],
-    ['scoped.test', ['fe80::3%lo']],
     ['six.test', ['fd00::3']],
   ]);
   t.equal(await gethostbyname('four.test', { hostsFile: path }), '10.1.2.3');

@@ -86,3 +86,11 @@ export function ipFamily(text: string): 0 | 4 | 6 {
   if (text.includes(':')) return isIPv6Text(text) ? 6 : 0;
   return isDottedQuad(text, 0, text.length) ? 4 : 0;
 }
+
+/**
+ * inet_pton's answer for `text`, as glibc reads the hosts file's addresses: `ipFamily`'s, except
+ * that an IPv6 literal with a zone (`fe80::1%eth0`) is no address (glibc skips such a line).
+ */
+export function ptonFamily(text: string): 0 | 4 | 6 {
+  return text.includes('%') ? 0 : ipFamily(text);
+}

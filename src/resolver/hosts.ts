@@ -1,4 +1,4 @@
-import { ipFamily } from './addresses.js';
+import { ptonFamily } from './addresses.js';
 import { WatchedFile } from './watchedfile.js';
 
 /** Where glibc's `files` source reads host names. */
@@ -30,7 +30,7 @@ function parseHosts(text: string): HostsTable {
   const table: HostsTable = { addresses: new Map(), lines: new Map(), byAddress: new Map() };
   for (const raw of text.split('\n')) {
     const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (address === undefined || official === undefined || ipFamily(address) === 0) continue;
+    if (address === undefined || official === undefined || ptonFamily(address) === 0) continue;
     const line = { address, official, aliases };
     for (const name of [official, ...aliases]) {
       const key = name.toLowerCase();

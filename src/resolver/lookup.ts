@@ -25,7 +25,6 @@ export function lookupEngine(): CaresLookup {
   return engine;
 }
 
-
 const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
 
 /**
@@ -76,8 +75,6 @@ export function startLookup(req: LookupRequest, scope: Scope | undefined, done: 
   if (scope?.aborted) done(scope.reason as Error);
   else lookupEngine().start(req, done, scope);
 }
-
-// The patch and the socket module read an answer's family here (made in sort.ts, the lowest layer).
 
 /** `{ address, family }` or, with `all`, the list of them. */
 export function shapeLookup(req: LookupRequest, addresses: string[]): dns.LookupAddress | dns.LookupAddress[] {
