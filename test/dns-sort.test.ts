@@ -57,3 +57,39 @@ t.test('the probing sockets do not hold the process alive', async (t) => {
   t.same(holding, [], 'right after the sort, no socket or timer of it keeps the loop alive (the probing socket is open, unref\'d)');
   t.same([...order].sort(), ['127.0.0.1', '192.0.2.55', '2001:db8::55', '::1'], 'the child sorted and exited by itself');
 });
+
+t.test('a kill of the greenlet whose sort opened the probing socket leaves its idle close in place', async (t) => {
+  // The socket is shared by every lookup's sort: the timer that closes it once idle must not be
+  // the greenlet's, which the timers patch would clear with the greenlet.
+  const lib = transpiledSrc(t, ['resolver', 'runtime', 'patch']);
+  const code = `
+    const { patchTimers } = await import(${JSON.stringify(new URL('patch/timers.js', lib).href)});
+    const { spawn, Event } = await import(${JSON.stringify(new URL('runtime/index.js', lib).href)});
+    const { sortAddresses } = await import(${JSON.stringify(new URL('resolver/sort.js', lib).href)});
+    const { readdirSync, readlinkSync } = await import('node:fs');
+    // The process's sockets, unref'd ones included: the probing socket, disconnected, is in no
+    // /proc/net table. Counted beside those the child started with (its stdio).
+    const sockets = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try { return readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; }
+    }).length;
+    const base = sockets();
+    const open = () => sockets() - base;
+    patchTimers();
+    const sorted = new Event();
+    const g = spawn(async () => { await sortAddresses(['127.0.0.1', '127.0.0.2']); sorted.set(); await new Event().wait(); });
+    await sorted.wait();
+    await g.kill();
+    const before = open();
+    const deadline = Date.now() + 15_000;
+    while (open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    console.log(JSON.stringify({ before, after: open() }));`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', code], { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout.trim());
+    });
+  });
+  const { before, after } = JSON.parse(out) as { before: number; after: number };
+  t.equal(before, 1, 'the probing socket was open when the greenlet was killed');
+  t.equal(after, 0, 'and was closed once idle all the same');
+});

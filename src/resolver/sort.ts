@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
+import { rawClearInterval, rawSetInterval } from '../internal/timers.js';
 import { familyOf } from './addresses.js';
 
 // Destination address selection as glibc's getaddrinfo does it (RFC 3484 with glibc's default
@@ -154,7 +155,9 @@ class SourceProbe {
     });
     socket.unref();
     this.#socket = socket;
-    this.#idleTimer ??= setInterval(() => {
+    // The runtime's own interval: the socket serves every lookup's sort, so the timer that closes
+    // it must not belong to the greenlet whose sort opened it (the timers patch would clear it).
+    this.#idleTimer ??= rawSetInterval(() => {
       if (!this.#busy && performance.now() - this.#usedAt >= IDLE_MS && this.#socket !== undefined) this.#discard(this.#socket);
     }, IDLE_MS).unref();
     return socket;
@@ -163,7 +166,7 @@ class SourceProbe {
   #discard(socket: dgram.Socket): void {
     if (this.#socket === socket) this.#socket = undefined;
     if (this.#socket === undefined && this.#idleTimer !== undefined) {
-      clearInterval(this.#idleTimer);
+      rawClearInterval(this.#idleTimer);
       this.#idleTimer = undefined;
     }
     try { socket.close(); } catch { /* closed already */ }
