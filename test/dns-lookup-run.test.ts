@@ -100,3 +100,21 @@ t.test('a scope that disposes of the lookup: done gets the reason, once, and the
   for (let i = 0; i < 20 && queries.inFlight > 0; i++) await new Promise((resolve) => setImmediate(resolve));
   t.equal(queries.inFlight, 0, 'the disposed lookup\'s question was cancelled');
 });
+
+t.test('a question Node refuses to send fails at once and leaves nothing in flight', async (t) => {
+  // Node 22 and later throw on a NUL byte in the name. The lookups hand such names to getaddrinfo;
+  // a question asked directly must still end, not stay counted in flight and be sent again from a
+  // timer, where the throw would end the process.
+  const server = await startDnsServer({ records: { 'ok.run.test': { A: ['10.9.0.9'] } } });
+  t.teardown(() => server.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const outcome = await new Promise<{ addresses?: string[]; code?: string }>((resolve) => queries.listen('bad\u0000.run.test', 'A', resolve));
+  if (Number(process.versions.node.split('.')[0]) >= 22) t.equal(outcome.code, 'EBADNAME', 'refused by Node');
+  else t.ok(outcome.code !== undefined || outcome.addresses !== undefined, 'Node 20 sends the name up to its NUL byte');
+  t.equal(queries.inFlight, 0);
+  t.equal(queries.pending, 0);
+  // The engine goes on: the next question is answered.
+  const next = await new Promise<{ addresses?: string[] }>((resolve) => queries.listen('ok.run.test', 'A', resolve));
+  t.same(next.addresses, ['10.9.0.9']);
+  t.ok(new CaresLookup(queries).needsOriginal('bad\u0000.run.test'), 'a lookup leaves such a name to getaddrinfo');
+});

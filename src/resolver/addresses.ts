@@ -94,3 +94,52 @@ export function ipFamily(text: string): 0 | 4 | 6 {
 export function ptonFamily(text: string): 0 | 4 | 6 {
   return text.includes('%') ? 0 : ipFamily(text);
 }
+
+/** The largest value of the last part of an inet_aton address after 0, 1, 2 or 3 dotted parts. */
+const LAST_PART_MAX = [0xffffffff, 0xffffff, 0xffff, 0xff];
+
+/**
+ * The dotted quad glibc's `inet_aton` reads in `text` (exactly: nothing may follow), or undefined.
+ * getaddrinfo takes these as IPv4 addresses before any lookup: `127.1`, `2130706433`, `0x7f000001`
+ * and `0177.0.0.1` are all 127.0.0.1. Each of one to four parts is a C number (decimal, `0x` hex,
+ * leading-zero octal); the last one fills the bytes the others left.
+ */
+export function inetAton(text: string): string | undefined {
+  const bytes: number[] = [];
+  let i = 0;
+  let value: number;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (!(c >= 0x30 && c <= 0x39)) return undefined;
+    let base = 10;
+    if (c === 0x30) {
+      // strtoul: `0x` is hex only when a hex digit follows; else the part is 0 and the `x` is left over.
+      if ((text.charCodeAt(i + 1) | 0x20) === 0x78 && isHex(text.charCodeAt(i + 2))) {
+        base = 16;
+        i += 2;
+      } else base = 8;
+    }
+    value = 0;
+    for (;; i++) {
+      const d = text.charCodeAt(i);
+      let digit: number;
+      if (d >= 0x30 && d <= 0x39) digit = d - 0x30;
+      else if (base === 16 && isHex(d)) digit = (d | 0x20) - 0x61 + 10;
+      else break;
+      if (digit >= base) break;
+      value = value * base + digit;
+      if (value > 0xffffffff) return undefined;
+    }
+    if (text.charCodeAt(i) !== 0x2e) break;
+    if (bytes.length > 2 || value > 0xff) return undefined;
+    bytes.push(value);
+    i++;
+  }
+  if (i !== text.length || value > LAST_PART_MAX[bytes.length]!) return undefined;
+  const parts = bytes.length;
+  for (let k = 3; k >= parts; k--) {
+    bytes[k] = value % 256;
+    value = Math.floor(value / 256);
+  }
+  return bytes.join('.');
+}

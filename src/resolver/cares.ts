@@ -6,7 +6,7 @@ import { hostsFile, type HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
-import { familyOf } from './addresses.js';
+import { familyOf, inetAton } from './addresses.js';
 import { sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the
@@ -99,11 +99,16 @@ export class CaresLookup {
 
   /**
    * True when c-ares cannot give getaddrinfo's answer for `hostname`: a nsswitch source other than
-   * files and dns that may own the name, `[...]` actions, an active /etc/gai.conf, a non-ASCII name.
+   * files and dns that may own the name, `[...]` actions, an active /etc/gai.conf, a non-ASCII name
+   * or one with a NUL byte, an IPv4 address in one of inet_aton's short forms (`127.1`).
    */
   needsOriginal(hostname: string): boolean {
+    // A NUL byte too: Node 20 ends the name there for getaddrinfo, later lines throw; c-ares would throw
+    // on a question already counted in flight.
     // eslint-disable-next-line no-control-regex
-    if (/[^\x00-\x7f]/.test(hostname)) return true;
+    if (/[^\x01-\x7f]/.test(hostname)) return true;
+    // 127.1, 0x7f000001: addresses to getaddrinfo (inet_aton), never asked of DNS.
+    if (inetAton(hostname) !== undefined) return true;
     if (this.#gaiConf.value) return true;
     const nsswitch = this.#nsswitch.value;
     if (nsswitch.hasActions) return true;

@@ -714,8 +714,18 @@ export class CaresQueries {
     };
     // TTLs only when cached: without them c-ares' answers are plain strings, one object less each.
     const query = q.type === 'A' ? resolve4 : resolve6;
-    if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
-    else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+    try {
+      if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
+      else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
+    } catch (error) {
+      // Refused before it went out (a name Node will not send: later lines throw on a NUL byte). Not
+      // in flight, and never asked again: this may run in a timer, where a throw ends the process.
+      channel.live.delete(q);
+      if (q.channel === channel) q.channel = undefined;
+      this.#inFlight--;
+      this.#drained(channel);
+      this.#finish(q, { code: (error as NodeJS.ErrnoException).code === 'ERR_INVALID_ARG_VALUE' ? 'EBADNAME' : 'EBADQUERY' });
+    }
   }
 
   /** Settles `q` with an answer: the server's error, or the addresses (kept for their TTL with `cache`). */
