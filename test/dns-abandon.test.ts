@@ -28,6 +28,25 @@ t.test("the README's first snippet + killAll exits within 1.5 s after its joinAl
   t.ok(exitedAt - joinedAt < 1500, `exited ${exitedAt - joinedAt} ms after joinAll returned`);
 });
 
+for (const kind of ['http', 'fetch']) {
+  t.test(`a killed greenlet's ${kind} request cancels its lookup; a live request for the same name is answered`, async (t) => {
+    // An agent connects outside the requester's scope (the connection is the agent's), but the
+    // lookup is the request's: before, it ran on until resolv.conf's patience (about 10 s).
+    const late = await startDnsServer({ records: { 'late.test': { A: ['127.0.0.1'] } }, neverAnswer: ['never.test'], rtt: 0.3 });
+    t.teardown(() => late.close());
+    const child = fileURLToPath(new URL('./helpers/abandoned-request-child.ts', import.meta.url));
+    const loader = import.meta.resolve('@tapjs/typescript/import');
+    const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
+      execFile(process.execPath, ['--import', loader, child, kind], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(late.port) } },
+        (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
+    });
+    const { at, body, killed } = JSON.parse(stdout.trim().split('\n').pop()!) as { at: number; body: string; killed: string[] };
+    t.same(killed, ['GreenletExit', 'GreenletExit']);
+    t.equal(body, 'ok', 'the request nobody killed got its answer');
+    t.ok(exitedAt - at < 1500, `exited ${exitedAt - at} ms after the last request`);
+  });
+}
+
 t.test('a question stays in flight while one asker waits, and is cancelled when the last gives up', async (t) => {
   const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], channels: 1 });
   const before = server.stats.queries;

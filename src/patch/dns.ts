@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import { promisify } from 'node:util';
-import { waitScope } from '../runtime/scope.js';
+import { waitScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType } from '../internal/validate.js';
 import { isPatched, replace, restore, sync } from '../internal/registry.js';
 import { familyOf } from '../resolver/addresses.js';
@@ -43,10 +43,32 @@ const RESOLVE_NAMES = ['resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolve
 // binds them again from Resolver.prototype: patching the prototypes keeps them cancellable then.
 let moduleLevel: { target: object; name: string; fn: unknown }[] = [];
 
+// The scope that owns the lookups started now, in place of the caller's (see `lookupsOwnedBy`).
+let lookupOwner: Scope | undefined;
+
+/**
+ * Runs `fn` (outside every scope) with the lookups it starts owned by `scope`: an agent connects
+ * for a request outside the requester's scope, since the connection outlives the request, but
+ * the connection's lookup is for that request only, and a kill of its greenlet must cancel it.
+ * @internal
+ */
+export function lookupsOwnedBy<R>(scope: Scope, fn: () => R): R {
+  const before = lookupOwner;
+  lookupOwner = scope;
+  try {
+    return fn();
+  } finally {
+    lookupOwner = before;
+  }
+}
+
+/** The scope a lookup started now belongs to. */
+const lookupScope = (): Scope | undefined => lookupOwner ?? waitScope();
+
 /** Wraps a callback-style dns function so that, in a scope, its callback gets the abort reason at once. */
-function cancellableCallback(fn: AnyFn): AnyFn {
+function cancellableCallback(fn: AnyFn, scopeOf: () => Scope | undefined = waitScope): AnyFn {
   return function (this: unknown, ...args: unknown[]) {
-    const scope = waitScope();
+    const scope = scopeOf();
     const cb = args[args.length - 1];
     if (scope === undefined || typeof cb !== 'function') return fn.apply(this, args);
     let done = false;
@@ -72,7 +94,7 @@ function cancellablePromise(fn: AnyFn): AnyFn {
   };
 }
 
-const cancellableOriginalLookup = cancellableCallback(original.lookup);
+const cancellableOriginalLookup = cancellableCallback(original.lookup, lookupScope);
 
 /** The patched `dns.lookup`: Node's callback contract, c-ares underneath. */
 function lookup(this: unknown, hostname: unknown, options: unknown, callback?: unknown): object {
@@ -80,7 +102,7 @@ function lookup(this: unknown, hostname: unknown, options: unknown, callback?: u
   const req = typeof cb === 'function' ? parseLookup(hostname, typeof options === 'function' ? undefined : options) : null;
   // eslint-disable-next-line prefer-rest-params
   if (req === null || lookupEngine().needsOriginal(req.hostname)) return cancellableOriginalLookup.apply(this, [...arguments]) as object;
-  startLookup(req, waitScope(), (err, addresses) => {
+  startLookup(req, lookupScope(), (err, addresses) => {
     if (err !== null) process.nextTick(cb as Callback, err);
     else if (req.all) process.nextTick(cb as Callback, null, shapeLookup(req, addresses!));
     else process.nextTick(cb as Callback, null, addresses![0], req.family || familyOf(addresses![0]!));

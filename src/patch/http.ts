@@ -3,12 +3,15 @@ import https from 'node:https';
 import net from 'node:net';
 import { outsideScope, owningScope } from '../runtime/scope.js';
 import { markShared } from './net.js';
+import { lookupsOwnedBy } from './dns.js';
 import { DestroyOnAbort } from './owner.js';
 import { isPatched, replace, restore } from '../internal/registry.js';
 
 // The request, not the connection, belongs to the greenlet. An agent's sockets are created outside
 // every scope and marked shared, so a kill never reaches a pooled socket directly: destroying the
 // request destroys the socket only if it was serving that request (what req.destroy does anyway).
+// The lookup of a connection being made for a request is that request's: a kill cancels it, and
+// the socket, still connecting, ends with the lookup's error (the agent drops it from its pool).
 
 function ownRequest(req: http.ClientRequest): http.ClientRequest {
   const scope = owningScope();
@@ -32,7 +35,9 @@ function patchModule(name: 'http' | 'https', mod: typeof http | typeof https): v
   const proto = mod.Agent.prototype as unknown as { createConnection: CreateConnection };
   const createConnection = proto.createConnection;
   replace(name, proto, 'createConnection', function patchedCreateConnection(this: http.Agent, ...args: unknown[]) {
-    const socket = outsideScope(() => createConnection.apply(this, args));
+    // The connection is the agent's; the lookup it starts is the request's (see lookupsOwnedBy).
+    const requester = owningScope();
+    const socket = outsideScope(() => (requester === undefined ? createConnection.apply(this, args) : lookupsOwnedBy(requester, () => createConnection.apply(this, args))));
     if (socket instanceof net.Socket) markShared(socket);
     return socket;
   }, 'Agent.prototype.createConnection');
