@@ -26,15 +26,44 @@ export interface LookupRequest {
 const HOST_NOT_FOUND = 1;
 const TRY_AGAIN = 2;
 const NO_DATA = 4;
-// TRY_AGAIN because of a SERVFAIL answer (not a timeout): glibc reports it as EAI_AGAIN, except
-// for family 4 (its gethostbyname3_r path), where it becomes EAI_NONAME.
-const SERVFAIL_AGAIN = 5;
+
+/**
+ * One candidate name's failure, as res_query leaves it: h_errno; `servfail`, the reply kept says
+ * SERVFAIL (res_search then goes on to the next search domain; REFUSED or a timeout end the list);
+ * `failed`, res_send got no usable reply from any server (SERVFAIL, REFUSED, NOTIMP, timeout) and
+ * left errno ETIMEDOUT, where an answered query (NXDOMAIN, NODATA) leaves errno 0.
+ */
+type Failure = { herrno: number; servfail: boolean; failed: boolean };
+/** A failed res_search: its final h_errno, and `failed` of its last query (the errno it returns with). */
+type Searched = { herrno: number; failed: boolean };
+
+/** Replies that end a question: an answer, though without addresses. */
+const isAnswer = (code: string): boolean => code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EBADNAME';
+/** Replies res_send does not take (it asks the next server): send_dg's SERVFAIL, NOTIMP, REFUSED. */
+const isRejected = (code: string): boolean => code === 'ESERVFAIL' || code === 'EREFUSED' || code === 'ENOTIMP';
 
 const errnoOf = (name: string): number => {
   for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
   return -3008;
 };
 const EAI = { NONAME: errnoOf('EAI_NONAME'), NODATA: errnoOf('EAI_NODATA'), AGAIN: errnoOf('EAI_AGAIN') };
+
+/**
+ * getaddrinfo's `no_data` for a failed search through nss_dns (gethosts, get_nss_addresses in
+ * sysdeps/posix/getaddrinfo.c): EAI_AGAIN for TRY_AGAIN, EAI_NODATA for NO_DATA, else 0 (EAI_NONAME).
+ * Families 0 and 6 take it as is.
+ */
+const noData = (herrno: number): number => (herrno === TRY_AGAIN ? EAI.AGAIN : herrno === NO_DATA ? EAI.NODATA : 0);
+
+/**
+ * getaddrinfo's error for a failed AF_INET search: its try_simple_gethostbyname calls
+ * gethostbyname2_r, which fails (EAI_AGAIN for TRY_AGAIN) only when nss_dns said UNAVAIL, i.e. when
+ * res_search returned with errno ETIMEDOUT: its last query got no usable reply. Else h_errno
+ * decides: NO_DATA is EAI_NODATA, anything else (TRY_AGAIN too) EAI_NONAME. (HOST_NOT_FOUND with
+ * the last query failed gives EAI_NONAME when errno was 0 as getaddrinfo was called, EAI_NODATA
+ * otherwise; the former is taken.)
+ */
+const inetError = (s: Searched): number => (s.herrno === NO_DATA ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. */
 function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
@@ -63,7 +92,6 @@ type Walk<R> = Generator<Ask, R, QueryOutcome[]>;
 const A: readonly Type[] = ['A'];
 const AAAA: readonly Type[] = ['AAAA'];
 const A_AAAA: readonly Type[] = ['A', 'AAAA'];
-const AAAA_A: readonly Type[] = ['AAAA', 'A'];
 
 /** A lookup's callback: getaddrinfo's error, or the addresses in order. */
 export type LookupDone = (err: Error | null, addresses?: string[]) => void;
@@ -188,20 +216,19 @@ export class CaresLookup {
       if (!v4mapped || (want.length > 0 && !both)) return want;
       return [...want, ...list.filter((a) => familyOf(a) === 4).map((a) => `::ffff:${a}`)];
     };
-    let outcome = HOST_NOT_FOUND;
+    let error = EAI.NONAME;
     for (const source of this.#nsswitch.value.sources) {
       if (source === 'files') {
         const found = pick(this.#hosts.lookup(req.hostname) ?? []);
         if (found.length > 0) return found;
       } else if (source === 'dns') {
-        const result = yield* this.#search(req.hostname, family, v4mapped, both);
+        const result = family === 6 ? yield* this.#search6(req.hostname, v4mapped, both) : yield* this.#search(req.hostname, family === 4 ? A : A_AAAA);
         if (Array.isArray(result)) return result;
-        outcome = result;
+        error = typeof result === 'number' ? result : family === 4 ? inetError(result) : noData(result.herrno) || EAI.NONAME;
         // glibc: dns "unavailable" (TRY_AGAIN) ends the walk only with [UNAVAIL=return]; NOTFOUND goes on.
       }
     }
-    const again = outcome === TRY_AGAIN || (outcome === SERVFAIL_AGAIN && family !== 4);
-    throw getaddrinfoError(again ? EAI.AGAIN : outcome === NO_DATA ? EAI.NODATA : EAI.NONAME, req.hostname);
+    throw getaddrinfoError(error, req.hostname);
   }
 
   #seen(): { v4: boolean; v6: boolean } {
@@ -220,64 +247,79 @@ export class CaresLookup {
     return this.#ifaces;
   }
 
-  /** glibc's res_search: the name as is and with each search domain, in ndots order. */
-  *#search(hostname: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean): Walk<string[] | number> {
+  /**
+   * getaddrinfo's AF_INET6 lookup (gethosts in sysdeps/posix/getaddrinfo.c): a res_search of AAAA,
+   * then, with AI_V4MAPPED, a res_search of A of its own when no AAAA was found (always with AI_ALL).
+   * The addresses, or getaddrinfo's error.
+   */
+  *#search6(hostname: string, v4mapped: boolean, both: boolean): Walk<string[] | number> {
+    const six = yield* this.#search(hostname, AAAA);
+    if (!v4mapped || (Array.isArray(six) && !both)) return Array.isArray(six) ? six : noData(six.herrno) || EAI.NONAME;
+    const four = yield* this.#search(hostname, A);
+    const mapped = Array.isArray(four) ? four.map((a) => `::ffff:${a}`) : [];
+    if (Array.isArray(six)) return mapped.length > 0 ? [...six, ...mapped] : six;
+    if (Array.isArray(four)) return mapped;
+    // Both failed: EAI_AGAIN if both were TRY_AGAIN, EAI_NODATA if both were TRY_AGAIN or NO_DATA.
+    const n6 = noData(six.herrno), n4 = noData(four.herrno);
+    if (n6 === 0 || n4 === 0) return EAI.NONAME;
+    return n6 === EAI.AGAIN && n4 === EAI.AGAIN ? EAI.AGAIN : EAI.NODATA;
+  }
+
+  /** glibc's res_search (__res_context_search): the name as is and with each search domain, in ndots order. */
+  *#search(hostname: string, types: readonly Type[]): Walk<string[] | Searched> {
     const { search, ndots } = this.#resolvConf.value;
     let dots = 0;
     for (let at = hostname.indexOf('.'); at !== -1; at = hostname.indexOf('.', at + 1)) dots++;
     const trailingDot = hostname.endsWith('.');
     let saved = -1;
     let triedAsIs = false;
-    let last = HOST_NOT_FOUND;
+    let last: Failure = { herrno: HOST_NOT_FOUND, servfail: false, failed: false };
     if (dots >= ndots || trailingDot) {
-      const r = yield* this.#queryDomain(hostname, family, v4mapped, both);
+      const r = yield* this.#queryDomain(hostname, types);
       if (Array.isArray(r)) return r;
-      saved = last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
+      last = r;
+      saved = r.herrno;
       triedAsIs = true;
-      if (trailingDot) return saved;
+      if (trailingDot) return r;
     }
     let gotNodata = false, gotServfail = false, rootOnList = false;
     for (const domain of search) {
       if (domain === '' || domain === '.') rootOnList = true;
-      const r = yield* this.#queryDomain(rootOnList ? hostname : `${hostname}.${domain}`, family, v4mapped, both);
+      const r = yield* this.#queryDomain(rootOnList ? hostname : `${hostname}.${domain}`, types);
       if (Array.isArray(r)) return r;
-      last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
+      last = r;
       if (r.herrno === NO_DATA) gotNodata = true;
       else if (r.herrno === TRY_AGAIN && r.servfail) gotServfail = true;
       else if (r.herrno !== HOST_NOT_FOUND) break;
     }
     if (!(triedAsIs || rootOnList)) {
-      const r = yield* this.#queryDomain(hostname, family, v4mapped, both);
+      const r = yield* this.#queryDomain(hostname, types);
       if (Array.isArray(r)) return r;
-      last = r.servfail ? SERVFAIL_AGAIN : r.herrno;
+      last = r;
     }
-    if (saved !== -1) return saved;
-    if (gotNodata) return NO_DATA;
-    if (gotServfail) return SERVFAIL_AGAIN;
-    return last;
+    // h_errno: the as-is query's, else NO_DATA if one said so, else TRY_AGAIN if one said SERVFAIL,
+    // else the last one's. errno (`failed`) is always the last query's.
+    const herrno = saved !== -1 ? saved : gotNodata ? NO_DATA : gotServfail ? TRY_AGAIN : last.herrno;
+    return { herrno, failed: last.failed };
   }
 
-  /** One candidate name: A and/or AAAA asked together, as glibc's gethostbyname4_r does. */
-  *#queryDomain(name: string, family: 0 | 4 | 6, v4mapped: boolean, both: boolean): Walk<string[] | { herrno: number; servfail: boolean }> {
-    const types = family === 4 ? A : family === 6 ? (both ? AAAA_A : AAAA) : A_AAAA;
-    let outcomes = yield { name, types };
-    // The common answer, one type, addresses: as is (no copy, no mapping).
-    if (outcomes.length === 1 && types[0] === (family === 6 ? 'AAAA' : 'A') && outcomes[0]!.addresses?.length) return outcomes[0]!.addresses;
-    if (family === 6 && v4mapped && !both && !outcomes.some((o) => o.addresses?.length)) {
-      const a = yield { name, types: A };
-      if (a[0]?.addresses?.length) return a[0].addresses.map((x) => `::ffff:${x}`);
-      outcomes = [...outcomes, ...a];
-    }
+  /** One candidate name: its types asked together, as res_query asks A and AAAA (gethostbyname4_r). */
+  *#queryDomain(name: string, types: readonly Type[]): Walk<string[] | Failure> {
+    const outcomes = yield { name, types };
+    // The common answer, one type, addresses: as is (no copy).
+    if (outcomes.length === 1 && outcomes[0]!.addresses?.length) return outcomes[0]!.addresses;
     const addresses: string[] = [];
-    outcomes.forEach((o, i) => {
-      for (const x of o.addresses ?? []) addresses.push(family === 6 && types[i] === 'A' ? `::ffff:${x}` : x);
-    });
+    for (const o of outcomes) if (o.addresses) addresses.push(...o.addresses);
     if (addresses.length > 0) return addresses;
-    const codes = outcomes.map((o) => o.code ?? 'ENODATA');
-    if (codes.includes('ESERVFAIL')) return { herrno: TRY_AGAIN, servfail: true };
-    if (codes.some((c) => c !== 'ENOTFOUND' && c !== 'ENODATA' && c !== 'EBADNAME')) return { herrno: TRY_AGAIN, servfail: false };
-    if (codes.includes('ENODATA')) return { herrno: NO_DATA, servfail: false };
-    return { herrno: HOST_NOT_FOUND, servfail: false };
+    let codes = outcomes.map((o) => o.code ?? 'ENODATA');
+    // A and AAAA together: a reply send_dg does not take (SERVFAIL, REFUSED, NOTIMP) for one of them
+    // is set aside when the other was answered; the answered one alone is the outcome (glibc's
+    // behaviour when the A reply comes first, the usual order).
+    if (codes.length === 2 && codes.some(isAnswer) && codes.some(isRejected)) codes = codes.filter(isAnswer);
+    if (codes.includes('ESERVFAIL')) return { herrno: TRY_AGAIN, servfail: true, failed: true };
+    if (codes.some((c) => !isAnswer(c))) return { herrno: TRY_AGAIN, servfail: false, failed: true };
+    if (codes.includes('ENODATA')) return { herrno: NO_DATA, servfail: false, failed: false };
+    return { herrno: HOST_NOT_FOUND, servfail: false, failed: false };
   }
 }
 

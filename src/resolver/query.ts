@@ -125,6 +125,8 @@ class Question {
   tries = 0;
   /** Times found lost. */
   losses = 0;
+  /** Servers that rejected it (SERVFAIL, REFUSED, NOTIMP): as res_send, it goes on to the next. */
+  rejected = 0;
   /** The server it was first sent to (see `Channel.turn`); each loss moves it on to the next. */
   turn = 0;
   /**
@@ -658,7 +660,7 @@ export class CaresQueries {
     // Each loss moves it on to the next server, as glibc's attempts go through the nameservers:
     // one that is down costs a timeout of ours, not c-ares' (a lost sending stays in flight).
     const servers = this.#serversNow();
-    const turn = servers === undefined || servers.length < 2 ? 0 : (q.turn + q.losses) % servers.length;
+    const turn = servers === undefined || servers.length < 2 ? 0 : (q.turn + q.losses + q.rejected) % servers.length;
     const channel = this.#channel(now, 2 ** Math.min(q.backoff, 16), turn);
     q.channel = channel;
     channel.live.add(q);
@@ -706,7 +708,14 @@ export class CaresQueries {
         this.#pacing.answered(at - now, at);
         // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
         if (this.#pacing.rto < rto) this.#rearm();
-        if (q.outcome === undefined) this.#settle(q, err, records);
+        if (q.outcome === undefined) {
+          // glibc's send_dg does not take a SERVFAIL, REFUSED or NOTIMP reply: it asks the next
+          // server, and fails (errno ETIMEDOUT) once every server has said so. Node's c-ares channels
+          // report these replies as they are (ARES_FLAG_NOCHECKRESP): the next server is ours to ask.
+          const servers = this.#serversNow();
+          if ((code === 'ESERVFAIL' || code === 'EREFUSED' || code === 'ENOTIMP') && q.waiters !== 0 && servers !== undefined && ++q.rejected < servers.length) this.#retries.push(q);
+          else this.#settle(q, err, records);
+        }
       }
       if (channel.moot) this.#cancelIfMoot(channel);
       this.#drained(channel);

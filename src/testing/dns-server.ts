@@ -31,8 +31,10 @@ export interface DnsServerOptions {
   slow?: Map<string, number> | Record<string, number>;
   /** Names whose queries are dropped: the client waits until its own timeout. */
   neverAnswer?: Iterable<string>;
-  /** Names answered with SERVFAIL. */
+  /** Names answered with SERVFAIL; `name/A` or `name/AAAA` for that type only. */
   servfail?: Iterable<string>;
+  /** Names answered with REFUSED; `name/A` or `name/AAAA` for that type only. */
+  refused?: Iterable<string>;
   /** TTL of every answer, in seconds. @default 60 */
   ttl?: number;
   /**
@@ -81,6 +83,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   for (const [name, record] of source) records.set(norm(name), record);
   const never = new Set([...(options.neverAnswer ?? [])].map(norm));
   const servfail = new Set([...(options.servfail ?? [])].map(norm));
+  const refused = new Set([...(options.refused ?? [])].map(norm));
   const slow = new Map<string, number>();
   for (const [name, seconds] of options.slow instanceof Map ? options.slow : Object.entries(options.slow ?? {})) {
     slow.set(norm(name), secondsToMs(seconds, `options.slow['${name}']`, false) ?? 0);
@@ -141,7 +144,9 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
       id: query.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE,
       questions: [question], answers: [],
     };
-    if (servfail.has(name)) return { ...reply, flags: reply.flags! | 2 };
+    const typed = `${name}/${question.type.toLowerCase()}`;
+    if (servfail.has(name) || servfail.has(typed)) return { ...reply, flags: reply.flags! | 2 };
+    if (refused.has(name) || refused.has(typed)) return { ...reply, flags: reply.flags! | 5 };
     let current = name;
     for (let hops = 0; hops < 8; hops++) {
       const record = records.get(current);

@@ -12,15 +12,21 @@ const records = {
   'redis.svc.test': { A: ['10.0.0.4'] },
   'db.other.test': { A: ['10.0.0.5'], AAAA: ['fd00::5'] },
   'hostsonly.test': { A: ['10.9.9.9'] },
+  'sfa.test': {}, 'sfa6.test': { AAAA: ['fd00::6'] }, 'sf6.test': {}, 'sf6a.test': { A: ['10.0.0.6'] },
+  'mix.test': { A: ['10.0.0.7'] }, 'mix.test.svc.test': { AAAA: ['fd00::7'] },
 };
+// broken.test: SERVFAIL for both types; sfa*: for A only; sf6*: for AAAA only; refused.test: REFUSED.
+// sfnx.test: SERVFAIL from the first nameserver only (the second, where resolv.conf lists one, says NXDOMAIN).
+const rcodes = { servfail: ['broken.test', 'sfa.test/A', 'sfa6.test/A', 'sf6.test/AAAA', 'sf6a.test/AAAA'], refused: ['refused.test'] };
 const servers = [
-  await startDnsServer({ port: 53, records, servfail: ['broken.test'] }),
-  await startDnsServer({ port: 53, host: '::1', records, servfail: ['broken.test'] }),
+  await startDnsServer({ port: 53, records, ...rcodes, servfail: [...rcodes.servfail, 'sfnx.test'] }),
+  await startDnsServer({ port: 53, host: '::1', records, ...rcodes }),
 ];
 
 const hostnames = ['127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test',
   'a.test', 'A.Test.', 'alias.test', 'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'nx', 'db',
-  'db.other', 'broken.test', 'a.test.', 'localhost.'];
+  'db.other', 'broken.test', 'a.test.', 'localhost.', 'broken', 'sfa.test', 'sfa6.test', 'sf6.test', 'sf6a.test',
+  'refused.test', 'sfnx.test', 'mix.test'];
 const optionSets: (dns.LookupOptions | undefined)[] = [
   undefined, { family: 4 }, { family: 6 }, { all: true }, { all: true, family: 6 }, { family: 6, hints: dns.V4MAPPED },
   { all: true, family: 6, hints: dns.V4MAPPED | dns.ALL }, { all: true, hints: dns.ADDRCONFIG }, { family: 4, hints: dns.ADDRCONFIG },
