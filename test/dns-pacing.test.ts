@@ -52,6 +52,20 @@ t.test('a name never answered amid steady traffic: asked again with a doubled ti
   t.equal(queries.pacing.losses, 0, 'one question lost alone among answered ones is no congestion: the window was never cut');
 });
 
+t.test('a name never answered, asked A and AAAA together after answers: backed off as one name, the window not cut', async (t) => {
+  // Both questions of the name are lost together: that is the name's loss, not a dropped burst.
+  // Before, each sending went again after the 100 ms floor (16 sendings in 1.5 s), and the window was cut.
+  const server = await startDnsServer({ records: { 'warm.test': { A: ['10.4.9.1'] } }, neverAnswer: ['never.both.test'] });
+  t.teardown(() => server.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], patience: () => 1500 });
+  for (let i = 0; i < 3; i++) t.same(await queries.ask('warm.test', 'A').promise, { addresses: ['10.4.9.1'] });
+  const asked = [queries.ask('never.both.test', 'A'), queries.ask('never.both.test', 'AAAA')];
+  t.same(await Promise.all(asked.map((a) => a.promise)), [{ code: 'ETIMEOUT' }, { code: 'ETIMEOUT' }]);
+  // Lost after 100, 200, 400, 800 ms: 4 sendings of each type in 1.5 s, 5 if the timeout was above its floor.
+  t.ok(server.stats.dropped <= 10, `each loss doubled its timeout: ${server.stats.dropped} sendings of the two questions in 1.5 s`);
+  t.equal(queries.pacing.losses, 0, 'one name lost is no congestion: the window was never cut');
+});
+
 t.test('a name answered slower than the timeout: its first sending, left in flight when found lost, still answers it', async (t) => {
   // A first answer at once: the timeout is then the 100 ms floor, and the slow name is found lost
   // every 100 ms. Had each sending found lost been cancelled, the 300 ms answer would be thrown

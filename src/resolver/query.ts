@@ -75,8 +75,9 @@ interface Channel {
    */
   backoff: number;
   /**
-   * Found lost with at most a quarter of its questions unanswered: those were lost on their own
-   * (a name nobody answers, or answered slower than the timeout), not in a dropped burst.
+   * Found lost with at most a quarter of its questions unanswered, or with only questions of one
+   * name unanswered: those were lost on their own (a name nobody answers, or answered slower than
+   * the timeout), not in a dropped burst.
    */
   isolated: boolean;
 }
@@ -182,15 +183,30 @@ const TIMED_OUT: QueryOutcome = { code: 'ETIMEOUT' };
  */
 const SLICE_MS = 4;
 /**
- * Whether a channel found lost means the server is overwhelmed: two of the questions it lost were
- * never lost before. A full socket drops a run of questions; one question alone unanswered among
+ * Whether a channel found lost means the server is overwhelmed: it lost questions never lost before
+ * of two names or more. A full socket drops a run of questions; one question alone unanswered among
  * answered ones is more likely a name nobody answers (its authoritative server down), and one such
  * name, or the same names asked again, must not slow every other lookup down.
  */
 function congested(c: Channel): boolean {
-  let fresh = 0;
-  for (const q of c.live) if (q.losses === 0 && ++fresh === 2) return true;
+  let fresh: string | undefined;
+  for (const q of c.live) {
+    if (q.losses !== 0) continue;
+    // The A and AAAA questions of one name (family 0) are that name's loss, counted once.
+    if (fresh === undefined) fresh = q.name;
+    else if (q.name !== fresh) return true;
+  }
   return false;
+}
+
+/** Whether what `c` has in flight is all of one name (its A and AAAA questions, say). */
+function oneName(c: Channel): boolean {
+  let name: string | undefined;
+  for (const q of c.live) {
+    if (name === undefined) name = q.name;
+    else if (q.name !== name) return false;
+  }
+  return true;
 }
 /** The longest wait for one sending, ms: glibc's per-try timeout. */
 const MAX_TRY_MS = 5000;
@@ -623,7 +639,9 @@ export class CaresQueries {
     if (c.live.size === c.sent && c.turn === this.#firstTurn && c.serversKey === this.#serversKey && servers !== undefined && servers.length > 1) {
       this.#firstTurn = (this.#firstTurn + 1) % servers.length;
     }
-    c.isolated = c.live.size * 4 <= c.sent;
+    // A name nobody answers, alone on its channel (asked again alone, or after a quiet spell), is
+    // lost on its own however few questions the channel carried.
+    c.isolated = c.live.size * 4 <= c.sent || oneName(c);
     if (congested(c)) this.#pacing.lost(c.openedAt, now);
     this.#inFlight -= c.live.size;
     const patience = this.patience();
