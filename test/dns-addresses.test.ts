@@ -88,6 +88,8 @@ t.test('a hosts file keeps the lines whose address inet_pton reads, and skips th
     ['six.test', ['fd00::3']],
   ]);
   t.equal(await gethostbyname('four.test', { hostsFile: path }), '10.1.2.3');
+  // As glibc reads the file for IPv4 (checked with gethostbyname_ex in a namespace).
+  t.equal(await gethostbyname('mapped.test', { hostsFile: path }), '10.1.2.4', 'a v4-mapped line is its IPv4 address');
   t.same((await getaddrinfo('six.test', 80, { type: SOCK_STREAM, hostsFile: path })).map((e) => [e[0], e[4][0]]), [[10, 'fd00::3']]);
 });
 

@@ -1,4 +1,5 @@
 import t from 'tap';
+import dns from 'node:dns';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createNetns, netnsUnavailable } from '../src/testing/netns.js';
@@ -19,7 +20,8 @@ if (reason !== null) {
   for (const [config, resolvConf] of Object.entries(configs)) t.test(`patched dns.lookup gives getaddrinfo's answers and errors: ${config}`, async (t) => {
     const ns = createNetns(`nodevent-dns-${process.pid}`, {
       'resolv.conf': resolvConf,
-      hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n',
+      hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n'
+        + '10.7.7.7 twice.test\n10.7.7.7 twice.test\n0:0::1 twice.test loop6.test\n::FFFF:a07:708 mapped.test\n::ffff:0:10.7.7.9 translated.test\n',
       'nsswitch.conf': 'hosts: files dns\n',
     });
     t.teardown(ns.remove);
@@ -34,8 +36,9 @@ if (reason !== null) {
     t.ok(results.length > 200);
     let successes = 0, errors = 0;
     for (const r of results) {
-      // glibc lists ::ffff:127.0.0.1 twice for `localhost` with V4MAPPED|ALL; nodevent lists it once.
-      if (/^localhost$/i.test(r.host) && (r.options as { hints?: number } | undefined)?.hints === 24) continue;
+      // A v4-mapped address on a hosts-file line, asked with family 6 and V4MAPPED alone: glibc says
+      // ENOTFOUND (with ALL, or without hints, it gives the address). Not reproduced; docs/dns.md.
+      if (r.host === 'mapped.test' && (r.options as { hints?: number } | undefined)?.hints === dns.V4MAPPED) continue;
       t.same(r.patched, r.original, `${r.host} ${JSON.stringify(r.options) ?? ''}`);
       if ((r.original as { error?: unknown }).error) errors++; else successes++;
     }

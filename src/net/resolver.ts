@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import { hostname as osHostname } from 'node:os';
-import { familyOf as addressFamily, ipFamily } from '../resolver/addresses.js';
+import { familyOf as addressFamily, hostsInet4, ipFamily } from '../resolver/addresses.js';
 import { lookupAddresses } from '../resolver/lookup.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, hostsFile, type HostsTable } from '../resolver/hosts.js';
@@ -183,8 +183,15 @@ function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: Reso
   if (lines === undefined) return undefined;
   const addresses: Resolved['addresses'] = [];
   for (const line of lines) {
+    // As glibc's files source: every line counts (an address twice if two lines give it), and for
+    // IPv4 the IPv6 loopback is 127.0.0.1 and a v4-mapped address its IPv4 one.
+    if (family === 4) {
+      const address = hostsInet4(line.address);
+      if (address !== undefined) addresses.push({ address, family: 4 });
+      continue;
+    }
     const f = addressFamily(line.address);
-    if ((family === 0 || family === f) && !addresses.some((a) => a.address === line.address)) addresses.push({ address: line.address, family: f });
+    if (family === 0 || family === f) addresses.push({ address: line.address, family: f });
   }
   return addresses.length > 0 ? { canonname: lines[0]!.official, addresses } : undefined;
 }

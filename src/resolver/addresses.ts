@@ -143,3 +143,52 @@ export function inetAton(text: string): string | undefined {
   }
   return bytes.join('.');
 }
+
+/**
+ * An address as getaddrinfo's caller sees it once Node formats it (libuv's inet_ntop): an IPv6
+ * address in lower case with its longest run of zero groups as `::`, and an IPv4 address mapped
+ * or embedded in IPv6 written dotted (`::ffff:10.0.0.1`). `address` is one inet_pton reads, as
+ * the hosts file gives it (`0:0::1`, `::FFFF:a00:1`).
+ */
+export function canonicalAddress(address: string): string {
+  if (!address.includes(':')) return address;
+  // WHATWG URL parses every spelling (a dotted tail too) and writes the groups in hex.
+  const [head = '', tail] = new URL(`http://[${address}]`).hostname.slice(1, -1).split('::');
+  const groups = (text: string): number[] => (text === '' ? [] : text.split(':').map((g) => parseInt(g, 16)));
+  const words = tail === undefined ? groups(head) : [...groups(head), ...new Array<number>(8 - groups(head).length - groups(tail).length).fill(0), ...groups(tail)];
+  let bestAt = -1, bestLength = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) { bestAt = i; bestLength = j - i; }
+    i = j;
+  }
+  if (bestLength < 2) bestAt = -1;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestAt !== -1 && i >= bestAt && i < bestAt + bestLength) {
+      if (i === bestAt) text += ':';
+      continue;
+    }
+    if (i !== 0) text += ':';
+    if (i === 6 && bestAt === 0 && (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))) {
+      text += `${words[6]! >> 8}.${words[6]! & 255}.${words[7]! >> 8}.${words[7]! & 255}`;
+      return text;
+    }
+    text += words[i]!.toString(16);
+  }
+  if (bestAt !== -1 && bestAt + bestLength === 8) text += ':';
+  return text;
+}
+
+/**
+ * What glibc's `files` source makes of a hosts-file address (see `canonicalAddress`) for an IPv4
+ * lookup: an IPv4 address as it is, the IPv6 loopback as 127.0.0.1, a v4-mapped address as its
+ * IPv4 address; undefined for any other IPv6 address (the line is no IPv4 one).
+ */
+export function hostsInet4(address: string): string | undefined {
+  if (!address.includes(':')) return address;
+  if (address === '::1') return '127.0.0.1';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : undefined;
+}

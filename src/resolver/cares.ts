@@ -6,7 +6,7 @@ import { hostsFile, type HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
-import { familyOf, inetAton } from './addresses.js';
+import { familyOf, hostsInet4, inetAton } from './addresses.js';
 import { sortAddresses } from './sort.js';
 
 // getaddrinfo, redone over c-ares: the same sources in nsswitch order (files, then dns with the
@@ -196,7 +196,7 @@ export class CaresLookup {
       if (dots < ndots) return undefined;
     }
     const lines = this.#hosts.lookup(req.hostname);
-    if (lines !== undefined && (req.family === 0 || lines.some((a) => familyOf(a) === req.family))) return undefined;
+    if (lines !== undefined && (req.family === 0 || lines.some((a) => (req.family === 4 ? hostsInet4(a) !== undefined : familyOf(a) === 6)))) return undefined;
     return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
   }
 
@@ -212,9 +212,11 @@ export class CaresLookup {
     }
     const pick = (list: string[]): string[] => {
       if (family === 0) return list;
-      const want = list.filter((a) => familyOf(a) === family);
+      if (family === 4) return list.flatMap((a) => hostsInet4(a) ?? []);
+      const want = list.filter((a) => familyOf(a) === 6);
       if (!v4mapped || (want.length > 0 && !both)) return want;
-      return [...want, ...list.filter((a) => familyOf(a) === 4).map((a) => `::ffff:${a}`)];
+      // The IPv4 lookup's addresses (see hostsInet4: ::1 gives ::ffff:127.0.0.1), mapped.
+      return [...want, ...list.flatMap((a) => hostsInet4(a) ?? []).map((a) => `::ffff:${a}`)];
     };
     let error = EAI.NONAME;
     for (const source of this.#nsswitch.value.sources) {

@@ -1,4 +1,4 @@
-import { ptonFamily } from './addresses.js';
+import { canonicalAddress, ptonFamily } from './addresses.js';
 import { WatchedFile } from './watchedfile.js';
 
 /** Where glibc's `files` source reads host names. */
@@ -13,7 +13,7 @@ export interface HostLine {
 
 /** The hosts file, indexed for forward lookups, `gethostbyname_ex` and reverse lookups. */
 export interface HostsTable {
-  /** Lowercased name (official or alias) → its addresses, in file order, without repeats. */
+  /** Lowercased name (official or alias) → its addresses, in file order, one per line (repeats kept). */
   addresses: Map<string, string[]>;
   /** Lowercased name → every line that names it, in file order. */
   lines: Map<string, HostLine[]>;
@@ -29,17 +29,20 @@ export interface HostsTable {
 function parseHosts(text: string): HostsTable {
   const table: HostsTable = { addresses: new Map(), lines: new Map(), byAddress: new Map() };
   for (const raw of text.split('\n')) {
-    const [address, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (address === undefined || official === undefined || ptonFamily(address) === 0) continue;
+    const [written, official, ...aliases] = raw.replace(/#.*/, '').trim().split(/\s+/);
+    if (written === undefined || official === undefined || ptonFamily(written) === 0) continue;
+    // As getaddrinfo gives it back: `0:0::1` is `::1`.
+    const address = canonicalAddress(written);
     const line = { address, official, aliases };
-    for (const name of [official, ...aliases]) {
-      const key = name.toLowerCase();
+    // Each line counts once per name it gives, even when it repeats an address another line gave:
+    // glibc lists 10.0.0.1 twice for a name on two `10.0.0.1` lines.
+    for (const key of new Set([official, ...aliases].map((name) => name.toLowerCase()))) {
       const lines = table.lines.get(key);
       if (lines === undefined) table.lines.set(key, [line]);
       else lines.push(line);
       const addresses = table.addresses.get(key);
       if (addresses === undefined) table.addresses.set(key, [address]);
-      else if (!addresses.includes(address)) addresses.push(address);
+      else addresses.push(address);
     }
     if (!table.byAddress.has(address)) table.byAddress.set(address, line);
   }

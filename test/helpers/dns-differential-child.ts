@@ -26,7 +26,7 @@ const servers = [
 const hostnames = ['127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test',
   'a.test', 'A.Test.', 'alias.test', 'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'nx', 'db',
   'db.other', 'broken.test', 'a.test.', 'localhost.', 'broken', 'sfa.test', 'sfa6.test', 'sf6.test', 'sf6a.test',
-  'refused.test', 'sfnx.test', 'mix.test'];
+  'refused.test', 'sfnx.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'translated.test'];
 const optionSets: (dns.LookupOptions | undefined)[] = [
   undefined, { family: 4 }, { family: 6 }, { all: true }, { all: true, family: 6 }, { family: 6, hints: dns.V4MAPPED },
   { all: true, family: 6, hints: dns.V4MAPPED | dns.ALL }, { all: true, hints: dns.ADDRCONFIG }, { family: 4, hints: dns.ADDRCONFIG },
