@@ -10,6 +10,7 @@ const GAI_MESSAGES: Record<number, [code: string, message: string]> = {
   [-6]: ['EAI_FAMILY', 'ai_family not supported'],
   [-7]: ['EAI_SOCKTYPE', 'ai_socktype not supported'],
   [-8]: ['EAI_SERVICE', 'Servname not supported for ai_socktype'],
+  [-9]: ['EAI_ADDRFAMILY', 'Address family for hostname not supported'],
   [-11]: ['EAI_SYSTEM', 'System error'],
 };
 
@@ -30,6 +31,8 @@ export const EAI_FAMILY = -6;
 export const EAI_SOCKTYPE = -7;
 /** `gaierror` errno: the service is not known for the socket type. @example `err instanceof gaierror && err.errno === EAI_SERVICE` */
 export const EAI_SERVICE = -8;
+/** `gaierror` errno: the host has no address of the family asked (an IPv6 literal asked for IPv4). @example `err instanceof gaierror && err.errno === EAI_ADDRFAMILY` */
+export const EAI_ADDRFAMILY = -9;
 /** `gaierror` errno: some other system error. @example `err instanceof gaierror && err.errno === EAI_SYSTEM` */
 export const EAI_SYSTEM = -11;
 

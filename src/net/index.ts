@@ -6,7 +6,7 @@ export {
 export { getdefaulttimeout, setdefaulttimeout } from './defaulttimeout.js';
 export type { Address } from './address.js';
 export {
-  BlockingIOError, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE,
+  BlockingIOError, EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE,
   EAI_SOCKTYPE, EAI_SYSTEM, GaiError, HOST_NOT_FOUND, HostError, IncompleteReadError, NO_DATA, NO_RECOVERY,
   SocketTimeout, TRY_AGAIN, gaierror, herror, timeout,
 } from './errors.js';

@@ -1,4 +1,5 @@
 import dns from 'node:dns';
+import util from 'node:util';
 import { hostname as osHostname } from 'node:os';
 import { familyOf as addressFamily, hostsInet4, ipFamily } from '../resolver/addresses.js';
 import { lookupAddresses } from '../resolver/lookup.js';
@@ -16,7 +17,7 @@ import {
   SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
 } from './constants.js';
 import {
-  EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
+  EAI_ADDRFAMILY, EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
   HOST_NOT_FOUND, NO_RECOVERY, TRY_AGAIN, gaierror, herror,
 } from './errors.js';
 import { findService, getservbyport, type ServicesOptions } from './services.js';
@@ -118,8 +119,8 @@ function validateHost(host: unknown, name = 'host'): string {
 
 /** The hosts table's key for `host`: lower case, without a trailing dot. */
 function hostsKey(host: string): string {
-  const key = host.toLowerCase();
-  return key.endsWith('.') ? key.slice(0, -1) : key;
+  // As glibc's files source: `localhost.` is not `localhost` (it goes to DNS).
+  return host.toLowerCase();
 }
 
 function hostsTable(options: ResolveOptions): HostsTable {
@@ -133,6 +134,9 @@ type LookupAll = (hostname: string, options: dns.LookupAllOptions) => Promise<dn
 
 // Taken at load: if the DNS patch replaces dns.promises.lookup later, the registry still has it.
 const loadedLookup = dns.promises.lookup as unknown as LookupAll;
+
+/** The errno of Node's ENOTFOUND when getaddrinfo said EAI_NODATA (libuv's UV_EAI_NODATA). */
+const UV_EAI_NODATA = [...util.getSystemErrorMap()].find(([, [name]]) => name === 'EAI_NODATA')?.[0];
 
 function originalLookup(): LookupAll {
   return (getOriginal('dns', 'promises.lookup') as LookupAll | undefined) ?? loadedLookup;
@@ -152,7 +156,8 @@ function toGaierror(error: unknown, host: string, scope: Scope | undefined): unk
   if (isAbort(error, scope) || error instanceof gaierror) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const errno =
-    code === 'ENOTFOUND' || code === 'EAI_NONAME' ? EAI_NONAME
+    code === 'ENOTFOUND' ? ((error as NodeJS.ErrnoException).errno === UV_EAI_NODATA ? EAI_NODATA : EAI_NONAME)
+    : code === 'EAI_NONAME' ? EAI_NONAME
     : code === 'EAI_AGAIN' || code === 'ETIMEOUT' || code === 'ECONNREFUSED' ? EAI_AGAIN
     : code === 'ENODATA' || code === 'EAI_NODATA' ? EAI_NODATA
     : code === 'ESERVFAIL' || code === 'EREFUSED' || code === 'EAI_FAIL' ? EAI_FAIL
@@ -175,7 +180,8 @@ function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: Reso
   if (literal !== 0) {
     if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
     if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${host}`, family: 6 }] };
-    throw new gaierror(EAI_FAMILY, host, `: '${host}' is not an IPv${family} address`);
+    // glibc: EAI_ADDRFAMILY, which Python's gethostbyname reports for '::1'.
+    throw new gaierror(EAI_ADDRFAMILY, host, `: '${host}' is not an IPv${family} address`);
   }
   if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
   if (host === '') throw new gaierror(EAI_NONAME, host);
