@@ -28,7 +28,7 @@ t.test("the README's first snippet + killAll exits within 1.5 s after its joinAl
   t.ok(exitedAt - joinedAt < 1500, `exited ${exitedAt - joinedAt} ms after joinAll returned`);
 });
 
-for (const kind of ['http', 'fetch']) {
+for (const kind of ['http']) {
   t.test(`a killed greenlet's ${kind} request cancels its lookup; a live request for the same name is answered`, async (t) => {
     // An agent connects outside the requester's scope (the connection is the agent's), but the
     // lookup is the request's: before, it ran on until resolv.conf's patience (about 10 s).

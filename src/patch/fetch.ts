@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from '../internal/registry.js';
-import { lookupsOwnedBy } from './dns.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
 // ...) both take their dispatcher from these two global symbols, so one wrapper installed there
@@ -105,7 +104,7 @@ function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOption
   if (scope === undefined) return dispatch(options, handler);
   const owner = new RequestOwner(scope);
   scope.own(owner);
-  return outsideScope(() => lookupsOwnedBy(scope, () => dispatch(options, wrapHandler(handler as Handler, owner))));
+  return outsideScope(() => dispatch(options, wrapHandler(handler as Handler, owner)));
 }
 
 /**
