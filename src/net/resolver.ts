@@ -117,7 +117,7 @@ function validateHost(host: unknown, name = 'host'): string {
 // The hosts file: the DNS patch's, whose lines keep the official name and aliases that
 // gethostbyname_ex and gethostbyaddr report.
 
-/** The hosts table's key for `host`: lower case, without a trailing dot. */
+/** The hosts table's key for `host`: lower case (a trailing dot stays). */
 function hostsKey(host: string): string {
   // As glibc's files source: `localhost.` is not `localhost` (it goes to DNS).
   return host.toLowerCase();
