@@ -16,13 +16,17 @@ if (reason !== null) {
   const configs = {
     'search domains': 'nameserver 127.0.0.1\nsearch svc.test other.test\noptions ndots:1 timeout:1 attempts:1\n',
     'two nameservers, no search domain': 'nameserver 127.0.0.1\nnameserver ::1\noptions ndots:1 timeout:1 attempts:1\n',
+    // An indented line is ignored; the root in the list; no single label asked as it is; no AAAA.
+    'root in the search list, no-tld-query, no-aaaa': 'nameserver 127.0.0.1\n options ndots:3\nsearch svc.test . other.test\noptions timeout:1 attempts:1 no-tld-query no-aaaa\n',
   };
+  // The last `hosts:` line counts: dns before files there (the last source's failure is the error).
+  const nsswitch = (config: string): string => (config.startsWith('root') ? 'hosts: files dns\nhosts: dns files\n' : 'hosts: files dns\n');
   for (const [config, resolvConf] of Object.entries(configs)) t.test(`patched dns.lookup gives getaddrinfo's answers and errors: ${config}`, async (t) => {
     const ns = createNetns(`nodevent-dns-${process.pid}`, {
       'resolv.conf': resolvConf,
       hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n'
         + '10.7.7.7 twice.test\n10.7.7.7 twice.test\n0:0::1 twice.test loop6.test\n::FFFF:a07:708 mapped.test\n::ffff:0:10.7.7.9 translated.test\n',
-      'nsswitch.conf': 'hosts: files dns\n',
+      'nsswitch.conf': nsswitch(config),
     });
     t.teardown(ns.remove);
     const child = fileURLToPath(new URL('./helpers/dns-differential-child.ts', import.meta.url));

@@ -153,9 +153,19 @@ t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (
   await new Promise((r) => setTimeout(r, 150));
   t.same(hosts.lookup('two.test'), ['10.0.0.2']);
   t.equal(hosts.lookup('one.test'), undefined);
-  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { search: ['b.test', 'c.test'], ndots: 3, timeout: 1, attempts: 2 });
-  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { search: ['y.test'], ndots: 1, timeout: 5, attempts: 2 });
-  t.same(parseResolvConf('options attempts:9 timeout:0\n'), { search: [], ndots: 1, timeout: 1, attempts: 5 }, 'clamped as glibc does');
+  const conf = { noTldQuery: false, noAaaa: false };
+  t.same(parseResolvConf('domain a.test\nsearch b.test c.test.\noptions ndots:3 timeout:1\n'), { ...conf, search: ['b.test', 'c.test'], ndots: 3, timeout: 1, attempts: 2 });
+  t.same(parseResolvConf('search x.test\ndomain y.test\n'), { ...conf, search: ['y.test'], ndots: 1, timeout: 5, attempts: 2 });
+  t.same(parseResolvConf('options attempts:9 timeout:0\n'), { ...conf, search: [], ndots: 1, timeout: 1, attempts: 5 }, 'clamped as glibc does');
+  // As glibc's res_init: an indented line is no line; `.` is the root, kept in its place; without
+  // a search list the host name's domain is one; LOCALDOMAIN replaces the list, RES_OPTIONS adds options.
+  t.same(parseResolvConf(' options ndots:3\n\tsearch a.test\nsearch . b.test\noptions no-tld-query\n').search, ['', 'b.test']);
+  t.same(parseResolvConf(' options ndots:3\noptions no-tld-query no-aaaa\n'), { noTldQuery: true, noAaaa: true, search: [], ndots: 1, timeout: 5, attempts: 2 });
+  t.same(parseResolvConf('options ndots:2\n', { hostname: 'vm.svc.test' }).search, ['svc.test'], 'the host name\'s domain');
+  t.same(parseResolvConf('search a.test\n', { hostname: 'vm.svc.test' }).search, ['a.test']);
+  t.same(parseResolvConf('search a.test\n', { hostname: 'vm', localdomain: 'x.test y.test' }).search, ['x.test', 'y.test'], 'LOCALDOMAIN');
+  t.same(parseResolvConf('options ndots:2\n', { resOptions: 'ndots:4 attempts:1' }).ndots, 4, 'RES_OPTIONS');
+  t.same(parseNsswitch('hosts: files dns\nhosts: dns\n').sources, ['dns'], 'the last hosts: line');
   t.same(parseNsswitch('hosts: files mdns4_minimal [NOTFOUND=return] dns\n'), { sources: ['files', 'mdns4_minimal', 'dns'], hasActions: false });
   t.same(parseNsswitch('hosts: files [NOTFOUND=return] dns\n').hasActions, true);
   t.same(parseNsswitch('passwd: files\nhosts:  files dns\n'), { sources: ['files', 'dns'], hasActions: false });

@@ -4,7 +4,7 @@ import { getSystemErrorMap } from 'node:util';
 import type { Scope } from '../runtime/scope.js';
 import { hostsFile, type HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
-import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf } from './resolvconf.js';
+import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf, systemResolvContext } from './resolvconf.js';
 import { WatchedFile } from './watchedfile.js';
 import { familyOf, hostsInet4, inetAton } from './addresses.js';
 import { sortAddresses } from './sort.js';
@@ -105,6 +105,19 @@ export interface LookupRun {
   cancel(): void;
 }
 
+/**
+ * glibc's res_hnok, which nss_dns applies before asking anything: letters, digits, `-` and `_` in
+ * dot-separated labels, not beginning with `-`. (Dots themselves are left to c-ares.)
+ */
+function hostnameOk(name: string): boolean {
+  if (name.charCodeAt(0) === 0x2d) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x2d || c === 0x5f || c === 0x2e)) return false;
+  }
+  return true;
+}
+
 /** getaddrinfo over c-ares (see the file's head comment). */
 export class CaresLookup {
   readonly queries: CaresQueries;
@@ -119,7 +132,7 @@ export class CaresLookup {
   constructor(queries: CaresQueries, files: SystemFiles = {}) {
     this.queries = queries;
     this.#hosts = hostsFile(files.hosts);
-    this.#resolvConf = new WatchedFile(files.resolvConf ?? RESOLV_CONF_PATH, parseResolvConf);
+    this.#resolvConf = new WatchedFile(files.resolvConf ?? RESOLV_CONF_PATH, (text) => parseResolvConf(text, systemResolvContext()));
     this.#nsswitch = new WatchedFile(files.nsswitch ?? NSSWITCH_PATH, parseNsswitch);
     // A question is given up as glibc would: after resolv.conf's timeout × attempts.
     queries.patience = () => { const { timeout, attempts } = this.#resolvConf.value; return timeout * attempts * 1000; };
@@ -189,7 +202,8 @@ export class CaresLookup {
   #firstAsk(req: LookupRequest): readonly Type[] | undefined {
     // `needsOriginal` was asked by the caller, and left #plain for the nsswitch.conf it read.
     if (req.hints !== 0 || this.#plainFor !== this.#nsswitch.value || !this.#plain) return undefined;
-    const { search, ndots } = this.#resolvConf.value;
+    const { search, ndots, noTldQuery, noAaaa } = this.#resolvConf.value;
+    if (noTldQuery || noAaaa || !hostnameOk(req.hostname)) return undefined;
     if (search.length > 0 && !req.hostname.endsWith('.')) {
       let dots = 0;
       for (let at = req.hostname.indexOf('.'); at !== -1 && dots < ndots; at = req.hostname.indexOf('.', at + 1)) dots++;
@@ -203,13 +217,14 @@ export class CaresLookup {
   /** @internal getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
   *_walk(req: LookupRequest): Walk<string[]> {
     let family = req.family;
-    const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
-    const both = v4mapped && (req.hints & dns.ALL) !== 0;
     if ((req.hints & dns.ADDRCONFIG) !== 0) {
       const { v4, v6 } = this.#seen();
       if (family === 0 && (v4 || v6) && v4 !== v6) family = v4 ? 4 : 6;
       else if ((family === 4 && !v4) || (family === 6 && !v6)) throw getaddrinfoError(EAI.NONAME, req.hostname);
     }
+    // After ADDRCONFIG: a host with IPv6 only turns family 0 into 6, and V4MAPPED then applies.
+    const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
+    const both = v4mapped && (req.hints & dns.ALL) !== 0;
     const pick = (list: string[]): string[] => {
       if (family === 0) return list;
       if (family === 4) return list.flatMap((a) => hostsInet4(a) ?? []);
@@ -223,7 +238,14 @@ export class CaresLookup {
       if (source === 'files') {
         const found = pick(this.#hosts.lookup(req.hostname) ?? []);
         if (found.length > 0) return found;
+        // The last source's failure is getaddrinfo's (`hosts: dns files`: NOTFOUND from files).
+        error = EAI.NONAME;
       } else if (source === 'dns') {
+        // nss_dns asks nothing for a name res_hnok refuses (`-a.test`, `a*b.test`): NOTFOUND.
+        if (!hostnameOk(req.hostname)) {
+          error = EAI.NONAME;
+          continue;
+        }
         const result = family === 6 ? yield* this.#search6(req.hostname, v4mapped, both) : yield* this.#search(req.hostname, family === 4 ? A : A_AAAA);
         if (Array.isArray(result)) return result;
         error = typeof result === 'number' ? result : family === 4 ? inetError(result) : noData(result.herrno) || EAI.NONAME;
@@ -268,8 +290,11 @@ export class CaresLookup {
   }
 
   /** glibc's res_search (__res_context_search): the name as is and with each search domain, in ndots order. */
-  *#search(hostname: string, types: readonly Type[]): Walk<string[] | Searched> {
-    const { search, ndots } = this.#resolvConf.value;
+  *#search(hostname: string, asked: readonly Type[]): Walk<string[] | Searched> {
+    const { search, ndots, noTldQuery, noAaaa } = this.#resolvConf.value;
+    // `options no-aaaa`: no AAAA question goes out; it counts as answered without data.
+    const types = noAaaa ? asked.filter((type) => type !== 'AAAA') : asked;
+    if (types.length === 0) return { herrno: NO_DATA, failed: false };
     let dots = 0;
     for (let at = hostname.indexOf('.'); at !== -1; at = hostname.indexOf('.', at + 1)) dots++;
     const trailingDot = hostname.endsWith('.');
@@ -286,15 +311,17 @@ export class CaresLookup {
     }
     let gotNodata = false, gotServfail = false, rootOnList = false;
     for (const domain of search) {
-      if (domain === '' || domain === '.') rootOnList = true;
-      const r = yield* this.#queryDomain(rootOnList ? hostname : `${hostname}.${domain}`, types);
+      // The root (`search .`): the name as it is, in its place in the list.
+      if (domain === '') rootOnList = true;
+      const r = yield* this.#queryDomain(domain === '' ? hostname : `${hostname}.${domain}`, types);
       if (Array.isArray(r)) return r;
       last = r;
       if (r.herrno === NO_DATA) gotNodata = true;
       else if (r.herrno === TRY_AGAIN && r.servfail) gotServfail = true;
       else if (r.herrno !== HOST_NOT_FOUND) break;
     }
-    if (!(triedAsIs || rootOnList)) {
+    // Asked as it is last, unless it was already, or (no-tld-query) it has no dot and the list was searched.
+    if (!(triedAsIs || rootOnList) && (dots > 0 || search.length === 0 || !noTldQuery)) {
       const r = yield* this.#queryDomain(hostname, types);
       if (Array.isArray(r)) return r;
       last = r;
