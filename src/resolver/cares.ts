@@ -292,9 +292,10 @@ export class CaresLookup {
   /** glibc's res_search (__res_context_search): the name as is and with each search domain, in ndots order. */
   *#search(hostname: string, asked: readonly Type[]): Walk<string[] | Searched> {
     const { search, ndots, noTldQuery, noAaaa } = this.#resolvConf.value;
-    // `options no-aaaa`: no AAAA question goes out; it counts as answered without data.
-    const types = noAaaa ? asked.filter((type) => type !== 'AAAA') : asked;
-    if (types.length === 0) return { herrno: NO_DATA, failed: false };
+    // `options no-aaaa`: no AAAA question goes out. Asked alone, A goes in its place, and only
+    // tells whether the name exists (addresses: NO_DATA), as glibc 2.36 does.
+    const existence = noAaaa && !asked.includes('A');
+    const types = !noAaaa ? asked : existence ? A : asked.filter((type) => type !== 'AAAA');
     let dots = 0;
     for (let at = hostname.indexOf('.'); at !== -1; at = hostname.indexOf('.', at + 1)) dots++;
     const trailingDot = hostname.endsWith('.');
@@ -302,7 +303,7 @@ export class CaresLookup {
     let triedAsIs = false;
     let last: Failure = { herrno: HOST_NOT_FOUND, servfail: false, failed: false };
     if (dots >= ndots || trailingDot) {
-      const r = yield* this.#queryDomain(hostname, types);
+      const r = yield* this.#queryDomain(hostname, types, existence);
       if (Array.isArray(r)) return r;
       last = r;
       saved = r.herrno;
@@ -313,7 +314,7 @@ export class CaresLookup {
     for (const domain of search) {
       // The root (`search .`): the name as it is, in its place in the list.
       if (domain === '') rootOnList = true;
-      const r = yield* this.#queryDomain(domain === '' ? hostname : `${hostname}.${domain}`, types);
+      const r = yield* this.#queryDomain(domain === '' ? hostname : `${hostname}.${domain}`, types, existence);
       if (Array.isArray(r)) return r;
       last = r;
       if (r.herrno === NO_DATA) gotNodata = true;
@@ -322,7 +323,7 @@ export class CaresLookup {
     }
     // Asked as it is last, unless it was already, or (no-tld-query) it has no dot and the list was searched.
     if (!(triedAsIs || rootOnList) && (dots > 0 || search.length === 0 || !noTldQuery)) {
-      const r = yield* this.#queryDomain(hostname, types);
+      const r = yield* this.#queryDomain(hostname, types, existence);
       if (Array.isArray(r)) return r;
       last = r;
     }
@@ -333,8 +334,9 @@ export class CaresLookup {
   }
 
   /** One candidate name: its types asked together, as res_query asks A and AAAA (gethostbyname4_r). */
-  *#queryDomain(name: string, types: readonly Type[]): Walk<string[] | Failure> {
+  *#queryDomain(name: string, types: readonly Type[], existence = false): Walk<string[] | Failure> {
     const outcomes = yield { name, types };
+    if (existence && outcomes[0]!.addresses !== undefined) return { herrno: NO_DATA, servfail: false, failed: false };
     // The common answer, one type, addresses: as is (no copy).
     if (outcomes.length === 1 && outcomes[0]!.addresses?.length) return outcomes[0]!.addresses;
     const addresses: string[] = [];
