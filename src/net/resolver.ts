@@ -1,8 +1,8 @@
 import dns from 'node:dns';
-import util from 'node:util';
 import { hostname as osHostname } from 'node:os';
 import { familyOf as addressFamily, hostsInet4, ipFamily } from '../resolver/addresses.js';
 import { lookupAddresses } from '../resolver/lookup.js';
+import { EAI as UV_EAI } from '../resolver/cares.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, hostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
@@ -135,9 +135,6 @@ type LookupAll = (hostname: string, options: dns.LookupAllOptions) => Promise<dn
 // Taken at load: if the DNS patch replaces dns.promises.lookup later, the registry still has it.
 const loadedLookup = dns.promises.lookup as unknown as LookupAll;
 
-/** The errno of Node's ENOTFOUND when getaddrinfo said EAI_NODATA (libuv's UV_EAI_NODATA). */
-const UV_EAI_NODATA = [...util.getSystemErrorMap()].find(([, [name]]) => name === 'EAI_NODATA')?.[0];
-
 function originalLookup(): LookupAll {
   return (getOriginal('dns', 'promises.lookup') as LookupAll | undefined) ?? loadedLookup;
 }
@@ -156,7 +153,7 @@ function toGaierror(error: unknown, host: string, scope: Scope | undefined): unk
   if (isAbort(error, scope) || error instanceof gaierror) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const errno =
-    code === 'ENOTFOUND' ? ((error as NodeJS.ErrnoException).errno === UV_EAI_NODATA ? EAI_NODATA : EAI_NONAME)
+    code === 'ENOTFOUND' ? ((error as NodeJS.ErrnoException).errno === UV_EAI.NODATA ? EAI_NODATA : EAI_NONAME)
     : code === 'EAI_NONAME' ? EAI_NONAME
     : code === 'EAI_AGAIN' || code === 'ETIMEOUT' || code === 'ECONNREFUSED' ? EAI_AGAIN
     : code === 'ENODATA' || code === 'EAI_NODATA' ? EAI_NODATA

@@ -154,8 +154,9 @@ export function canonicalAddress(address: string): string {
   if (!address.includes(':')) return address;
   // WHATWG URL parses every spelling (a dotted tail too) and writes the groups in hex.
   const [head = '', tail] = new URL(`http://[${address}]`).hostname.slice(1, -1).split('::');
-  const groups = (text: string): number[] => (text === '' ? [] : text.split(':').map((g) => parseInt(g, 16)));
-  const words = tail === undefined ? groups(head) : [...groups(head), ...new Array<number>(8 - groups(head).length - groups(tail).length).fill(0), ...groups(tail)];
+  const groups = (text: string | undefined): number[] => (text ? text.split(':').map((g) => parseInt(g, 16)) : []);
+  const before = groups(head), after = groups(tail);
+  const words = [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
   let bestAt = -1, bestLength = 0;
   for (let i = 0; i < 8;) {
     if (words[i] !== 0) { i++; continue; }

@@ -46,7 +46,8 @@ const errnoOf = (name: string): number => {
   for (const [errno, [n]] of getSystemErrorMap()) if (n === name) return errno;
   return -3008;
 };
-const EAI = { NONAME: errnoOf('EAI_NONAME'), NODATA: errnoOf('EAI_NODATA'), AGAIN: errnoOf('EAI_AGAIN') };
+/** libuv's errno values of the getaddrinfo errors Node reports (ENOTFOUND carries NONAME or NODATA). */
+export const EAI = { NONAME: errnoOf('EAI_NONAME'), NODATA: errnoOf('EAI_NODATA'), AGAIN: errnoOf('EAI_AGAIN') };
 
 /**
  * getaddrinfo's `no_data` for a failed search through nss_dns (gethosts, get_nss_addresses in
