@@ -16,33 +16,50 @@ const until = async (what: () => boolean): Promise<void> => {
   while (!what()) await new Promise((r) => setTimeout(r, 5));
 };
 
-t.test("the README's first snippet + killAll exits within 1.5 s after its joinAll timeout", async (t) => {
-  const child = fileURLToPath(new URL('./helpers/readme-snippet-child.ts', import.meta.url));
+/** Runs a helper program (test/helpers) against the DNS server on `port`: its last line, and when it exited. */
+async function runChild(name: string, args: string[], port: number): Promise<{ out: Record<string, unknown>; exitedAt: number }> {
+  const child = fileURLToPath(new URL(`./helpers/${name}`, import.meta.url));
   const loader = import.meta.resolve('@tapjs/typescript/import');
   const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
-    execFile(process.execPath, ['--import', loader, child], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(server.port) } },
+    execFile(process.execPath, ['--import', loader, child, ...args], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(port) } },
       (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
   });
-  const { at: joinedAt, values } = JSON.parse(stdout.trim().split('\n').pop()!) as { at: number; values: unknown[] };
+  return { out: JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>, exitedAt };
+}
+
+t.test("the README's first snippet + killAll exits within 1.5 s after its joinAll timeout", async (t) => {
+  const { out, exitedAt } = await runChild('readme-snippet-child.ts', [], server.port);
+  const { at: joinedAt, values } = out as { at: number; values: unknown[] };
   t.same(values, ['10.0.0.7', null], 'one name answered, the other never');
   t.ok(exitedAt - joinedAt < 1500, `exited ${exitedAt - joinedAt} ms after joinAll returned`);
 });
 
-for (const kind of ['http']) {
+for (const kind of ['http', 'fetch']) {
   t.test(`a killed greenlet's ${kind} request cancels its lookup; a live request for the same name is answered`, async (t) => {
     // An agent connects outside the requester's scope (the connection is the agent's), but the
-    // lookup is the request's: before, it ran on until resolv.conf's patience (about 10 s).
+    // lookup is the request's (http) or its origin's waiting requests' (fetch): before, it ran on
+    // until resolv.conf's patience (about 10 s).
     const late = await startDnsServer({ records: { 'late.test': { A: ['127.0.0.1'] } }, neverAnswer: ['never.test'], rtt: 0.3 });
     t.teardown(() => late.close());
-    const child = fileURLToPath(new URL('./helpers/abandoned-request-child.ts', import.meta.url));
-    const loader = import.meta.resolve('@tapjs/typescript/import');
-    const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
-      execFile(process.execPath, ['--import', loader, child, kind], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(late.port) } },
-        (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
-    });
-    const { at, body, killed } = JSON.parse(stdout.trim().split('\n').pop()!) as { at: number; body: string; killed: string[] };
+    const { out, exitedAt } = await runChild('abandoned-request-child.ts', [kind], late.port);
+    const { at, body, killed } = out as { at: number; body: string; killed: string[] };
     t.same(killed, ['GreenletExit', 'GreenletExit']);
     t.equal(body, 'ok', 'the request nobody killed got its answer');
+    t.ok(exitedAt - at < 1500, `exited ${exitedAt - at} ms after the last request`);
+  });
+}
+
+// undici's connect serves whichever request its client has queued, and fails them all when it
+// fails: its lookup is given up only once no request of the origin waits, and taken up again when
+// one comes.
+for (const kind of ['together', 'later', 'outside']) {
+  t.test(`fetch over one connection per origin (${kind}): a kill never fails a live request's connect`, async (t) => {
+    const late = await startDnsServer({ records: { 'late.test': { A: ['127.0.0.1'] } }, rtt: 0.3 });
+    t.teardown(() => late.close());
+    const { out, exitedAt } = await runChild('shared-connect-child.ts', [kind], late.port);
+    const { killed, live, at } = out as { killed: string; live: string; at: number };
+    t.equal(killed, 'GreenletExit');
+    t.equal(live, 'ok', 'the live request got its answer over the connect the killed one began');
     t.ok(exitedAt - at < 1500, `exited ${exitedAt - at} ms after the last request`);
   });
 }

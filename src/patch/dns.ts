@@ -6,6 +6,7 @@ import { isPatched, replace, restore, sync } from '../internal/registry.js';
 import { familyOf } from '../resolver/addresses.js';
 import { caresLookup, configureLookup, lookupEngine, parseLookup, shapeLookup, startLookup } from '../resolver/lookup.js';
 import { bound } from '../runtime/abortable.js';
+import type { LookupDone, LookupRequest } from '../resolver/cares.js';
 
 export { caresLookup } from '../resolver/lookup.js';
 
@@ -43,18 +44,27 @@ const RESOLVE_NAMES = ['resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolve
 // binds them again from Resolver.prototype: patching the prototypes keeps them cancellable then.
 let moduleLevel: { target: object; name: string; fn: unknown }[] = [];
 
-// The scope that owns the lookups started now, in place of the caller's (see `lookupsOwnedBy`).
-let lookupOwner: Scope | undefined;
+/** Starts, in place of the patched lookup, the lookups begun while it owns them (see `lookupsOwnedBy`). */
+export interface LookupHolder {
+  startLookup(req: LookupRequest, done: LookupDone): void;
+}
+
+// What owns the lookups started now, in place of the caller's scope (see `lookupsOwnedBy`).
+let lookupOwner: Scope | LookupHolder | undefined;
+
+const isHolder = (owner: Scope | LookupHolder): owner is LookupHolder => 'startLookup' in owner;
 
 /**
- * Runs `fn` (outside every scope) with the lookups it starts owned by `scope`: an agent connects
- * for a request outside the requester's scope, since the connection outlives the request, but
- * the connection's lookup is for that request only, and a kill of its greenlet must cancel it.
+ * Runs `fn` (outside every scope) with the lookups it starts owned by `owner`. An agent connects
+ * for a request outside the requester's scope, since the connection outlives the request, but the
+ * connection's lookup is for that request only, and a kill of its greenlet must cancel it: the
+ * owner is then the requester's scope. undici connects for an origin's waiting requests together:
+ * the owner is then a holder that decides how long the c-ares lookups run (connectlookups.ts).
  * @internal
  */
-export function lookupsOwnedBy<R>(scope: Scope, fn: () => R): R {
+export function lookupsOwnedBy<R>(owner: Scope | LookupHolder, fn: () => R): R {
   const before = lookupOwner;
-  lookupOwner = scope;
+  lookupOwner = owner;
   try {
     return fn();
   } finally {
@@ -62,8 +72,8 @@ export function lookupsOwnedBy<R>(scope: Scope, fn: () => R): R {
   }
 }
 
-/** The scope a lookup started now belongs to. */
-const lookupScope = (): Scope | undefined => lookupOwner ?? waitScope();
+/** The scope a lookup started now belongs to (none under a holder: getaddrinfo cannot be held). */
+const lookupScope = (): Scope | undefined => (lookupOwner === undefined ? waitScope() : isHolder(lookupOwner) ? undefined : lookupOwner);
 
 /** Wraps a callback-style dns function so that, in a scope, its callback gets the abort reason at once. */
 function cancellableCallback(fn: AnyFn, scopeOf: () => Scope | undefined = waitScope): AnyFn {
@@ -102,11 +112,14 @@ function lookup(this: unknown, hostname: unknown, options: unknown, callback?: u
   const req = typeof cb === 'function' ? parseLookup(hostname, typeof options === 'function' ? undefined : options) : null;
   // eslint-disable-next-line prefer-rest-params
   if (req === null || lookupEngine().needsOriginal(req.hostname)) return cancellableOriginalLookup.apply(this, [...arguments]) as object;
-  startLookup(req, lookupScope(), (err, addresses) => {
+  const done: LookupDone = (err, addresses) => {
     if (err !== null) process.nextTick(cb as Callback, err);
     else if (req.all) process.nextTick(cb as Callback, null, shapeLookup(req, addresses!));
     else process.nextTick(cb as Callback, null, addresses![0], req.family || familyOf(addresses![0]!));
-  });
+  };
+  const owner = lookupOwner;
+  if (owner !== undefined && isHolder(owner)) owner.startLookup(req, done);
+  else startLookup(req, owner ?? waitScope(), done);
   return {};
 }
 // util.promisify(dns.lookup) resolves { address, family }, as it does for Node's own.

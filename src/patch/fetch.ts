@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from '../internal/registry.js';
+import { lookupsOwnedBy } from './dns.js';
+import { heldOriginLookups, originLookups, type OriginLookups } from './connectlookups.js';
 
 // Node 20's global fetch (its bundled undici) and the installed undici 7 (fetch, request, stream,
 // ...) both take their dispatcher from these two global symbols, so one wrapper installed there
@@ -35,36 +37,74 @@ type Fn = (...args: unknown[]) => unknown;
 
 const ENDS = new Set<PropertyKey>(['onComplete', 'onError', 'onUpgrade', 'onResponseEnd', 'onResponseError', 'onRequestUpgrade']);
 
-class RequestOwner implements ScopeResource {
+/** What a wrapped handler reports: the request started on a connection, or ended. */
+interface RequestWatch {
+  started(abort: (reason: unknown) => void): void;
+  done(): void;
+}
+
+/** A request dispatched outside greenlets while its origin holds connect lookups: it waits too. */
+class RequestWait implements RequestWatch {
+  #origin: OriginLookups | undefined;
+  constructor(origin: OriginLookups) {
+    this.#origin = origin;
+    origin.enter();
+  }
+
+  started(): void {
+    this.done();
+  }
+
+  done(): void {
+    const origin = this.#origin;
+    this.#origin = undefined;
+    origin?.leave();
+  }
+}
+
+class RequestOwner implements ScopeResource, RequestWatch {
   readonly scope: Scope;
   #abort: ((reason: unknown) => void) | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
-  constructor(scope: Scope) {
+  /** Its origin, while the request waits for a connection (see connectlookups.ts). */
+  #waiting: OriginLookups | undefined;
+  constructor(scope: Scope, origin: OriginLookups) {
     this.scope = scope;
+    this.#waiting = origin;
+    origin.enter();
   }
 
   dispose(reason: unknown): void {
     this.#aborted = true;
     this.#reason = reason;
+    this.#stopWaiting();
     this.#abort?.(reason);
   }
 
   /** undici gave the handler its abort function (legacy onConnect or onRequestStart). */
   started(abort: (reason: unknown) => void): void {
+    this.#stopWaiting();
     this.#abort = abort;
     if (this.#aborted) abort(this.#reason);
   }
 
   done(): void {
+    this.#stopWaiting();
     this.#abort = undefined;
     this.scope.disown(this);
+  }
+
+  #stopWaiting(): void {
+    const origin = this.#waiting;
+    this.#waiting = undefined;
+    origin?.leave();
   }
 }
 
 // A proxy keeps the handler's own shape (undici checks which API it implements) and calls its
 // methods on the handler itself, so handlers with private fields keep working.
-function wrapHandler(handler: Handler, owner: RequestOwner): Handler {
+function wrapHandler(handler: Handler, owner: RequestWatch): Handler {
   const cache = new Map<PropertyKey, Fn>();
   return new Proxy(handler, {
     get(target, prop) {
@@ -99,12 +139,47 @@ function wrapHandler(handler: Handler, owner: RequestOwner): Handler {
   });
 }
 
+/** The origin a request goes to, as one key for the ways undici is given it. */
+function originKey(origin: unknown): string {
+  if (origin instanceof URL) return origin.origin;
+  if (typeof origin !== 'string') return '';
+  // fetch gives the same string for every request to a host: parsed once.
+  if (origin === lastOrigin) return lastKey;
+  let key = origin;
+  try {
+    key = new URL(origin).origin;
+  } catch {
+    // kept as given
+  }
+  lastOrigin = origin;
+  lastKey = key;
+  return key;
+}
+let lastOrigin: string | undefined;
+let lastKey = '';
+
 function scopedDispatch(dispatch: DispatchFn, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
   const scope = owningScope();
-  if (scope === undefined) return dispatch(options, handler);
-  const owner = new RequestOwner(scope);
+  if (scope === undefined) {
+    // Counted while it waits only when some connect of its origin is held (see connectlookups.ts):
+    // it may be queued behind that connect.
+    const held = heldOriginLookups(originKey(options.origin));
+    return held === undefined ? dispatch(options, handler) : dispatchWatched(dispatch, options, handler, new RequestWait(held));
+  }
+  const origin = originLookups(originKey(options.origin));
+  const owner = new RequestOwner(scope, origin);
   scope.own(owner);
-  return outsideScope(() => dispatch(options, wrapHandler(handler as Handler, owner)));
+  // The connect this dispatch may begin is the dispatcher's, and its lookup the origin's.
+  return outsideScope(() => lookupsOwnedBy(origin, () => dispatchWatched(dispatch, options, handler, owner)));
+}
+
+function dispatchWatched(dispatch: DispatchFn, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, watch: RequestWatch): boolean {
+  try {
+    return dispatch(options, wrapHandler(handler as Handler, watch));
+  } catch (error) {
+    watch.done();
+    throw error;
+  }
 }
 
 /**
