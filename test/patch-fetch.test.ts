@@ -2,7 +2,7 @@ import t from 'tap';
 import http from 'node:http';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { spawn, sleep, withTimeout, GreenletExit, Timeout } from '../src/runtime/index.js';
-import { patchFetch, unpatchFetch } from '../src/patch/fetch.js';
+import { patchFetch, scopeInterceptor, unpatchFetch } from '../src/patch/fetch.js';
 import { patchNet, unpatchNet } from '../src/patch/net.js';
 import { listenLoopback, slowHttpServer, until } from './helpers/servers.js';
 
@@ -73,3 +73,37 @@ t.test('a scope that is already aborted owns nothing new: a request started in i
   const result = await (g as unknown as { enter<R>(fn: () => R): R }).enter(() => fetch(`${url}/fast`).then(() => 'ok', (err: Error) => err));
   t.equal(result, 'ok');
 });
+
+for (const api of ['fetch', 'request'] as const) {
+  t.test(`a request whose greenlet died while it was queued is dropped without the connection (${api})`, async (t) => {
+    // One connection: the first request holds it, the second (killed) waits behind it. Aborting the
+    // second once started would close the connection under the third, another greenlet's.
+    const { Agent } = await import('undici');
+    let connections = 0;
+    const release: Array<() => void> = [];
+    const server = http.createServer((req, res) => {
+      if (req.url === '/hold') release.push(() => res.end('held'));
+      else res.end(req.url);
+    });
+    server.on('connection', () => connections++);
+    const url = `http://127.0.0.1:${await listenLoopback(t, server)}`;
+    const agent = new Agent({ connections: 1 });
+    t.teardown(() => agent.close());
+    const dispatcher = agent.compose(scopeInterceptor());
+    const call = (path: string): Promise<string> => (api === 'request'
+      ? undiciRequest(`${url}${path}`, { dispatcher }).then((r) => r.body.text())
+      : fetch(`${url}${path}`, { dispatcher } as RequestInit).then((r) => r.text()));
+    const first = spawn(call, '/hold');
+    await until(() => release.length === 1);
+    const killed = spawn(call, '/killed');
+    await sleep(0.02);
+    await killed.kill();
+    const third = spawn(call, '/third');
+    await sleep(0.02);
+    release[0]!();
+    t.equal(await first, 'held');
+    t.equal(await third, '/third');
+    t.ok(killed.value instanceof GreenletExit);
+    t.equal(connections, 1, 'the connection served the first and third requests');
+  });
+}

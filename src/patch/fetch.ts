@@ -37,8 +37,13 @@ type Fn = (...args: unknown[]) => unknown;
 
 const ENDS = new Set<PropertyKey>(['onComplete', 'onError', 'onUpgrade', 'onResponseEnd', 'onResponseError', 'onRequestUpgrade']);
 
-/** What a wrapped handler reports: the request started on a connection, or ended. */
+/** What a wrapped handler reports: the request starts on a connection, started, or ended. */
 interface RequestWatch {
+  /**
+   * The request is about to start. Throws when it must not: undici then fails it before writing
+   * anything, and the connection goes on to the next request.
+   */
+  admit(): void;
   started(abort: (reason: unknown) => void): void;
   done(): void;
 }
@@ -49,6 +54,10 @@ class RequestWait implements RequestWatch {
   constructor(origin: OriginLookups) {
     this.#origin = origin;
     origin.enter();
+  }
+
+  admit(): void {
+    // made outside greenlets: nothing kills it
   }
 
   started(): void {
@@ -80,6 +89,17 @@ class RequestOwner implements ScopeResource, RequestWatch {
     this.#reason = reason;
     this.#stopWaiting();
     this.#abort?.(reason);
+  }
+
+  /**
+   * Its greenlet died while the request was queued: the request is refused with the reason as its
+   * turn comes. Aborting it once started would destroy the connection (undici's abort of a request
+   * in progress), which the next request queued on it (another greenlet's) then has to make again.
+   */
+  admit(): void {
+    if (!this.#aborted) return;
+    this.#stopWaiting();
+    throw this.#reason;
   }
 
   /** undici gave the handler its abort function (legacy onConnect or onRequestStart). */
@@ -115,12 +135,14 @@ function wrapHandler(handler: Handler, owner: RequestWatch): Handler {
       const method = value as Fn;
       if (prop === 'onConnect') {
         fn = (abort, ...rest) => {
+          owner.admit();
           const result = method.call(target, abort, ...rest);
           owner.started(abort as (reason: unknown) => void);
           return result;
         };
       } else if (prop === 'onRequestStart') {
         fn = (controller, ...rest) => {
+          owner.admit();
           const result = method.call(target, controller, ...rest);
           owner.started((reason) => (controller as { abort(reason: unknown): void }).abort(reason));
           return result;
