@@ -149,6 +149,8 @@ export function patchDns(options: PatchDnsOptions = {}): void {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   if (isPatched('dns')) return;
   configureLookup(options);
+  // Patching is start-up: the engine reads the system configuration now, not on the first lookup.
+  lookupEngine().prime();
   replace('dns', dns, 'lookup', lookup);
   replace('dns', dns.promises, 'lookup', caresLookup, 'promises.lookup');
   moduleLevel = [];

@@ -140,6 +140,17 @@ export class CaresLookup {
   }
 
   /**
+   * Reads the system configuration (hosts file, resolv.conf, nsswitch.conf, gai.conf) now rather
+   * than on the first lookup, which then sends its question about 2 ms sooner.
+   */
+  prime(): void {
+    void this.#hosts.table;
+    void this.#resolvConf.value;
+    void this.#nsswitch.value;
+    void this.#gaiConf.value;
+  }
+
+  /**
    * True when c-ares cannot give getaddrinfo's answer for `hostname`: a nsswitch source other than
    * files and dns that may own the name, `[...]` actions, an active /etc/gai.conf, a non-ASCII name
    * or one with a NUL byte, an IPv4 address in one of inet_aton's short forms (`127.1`).
