@@ -105,6 +105,9 @@ const LAST_PART_MAX = [0xffffffff, 0xffffff, 0xffff, 0xff];
  * leading-zero octal); the last one fills the bytes the others left.
  */
 export function inetAton(text: string): string | undefined {
+  // Most names start with a letter: nothing to read (and nothing allocated) for them.
+  const first = text.charCodeAt(0);
+  if (!(first >= 0x30 && first <= 0x39)) return undefined;
   const bytes: number[] = [];
   let i = 0;
   let value: number;

@@ -40,6 +40,8 @@ const { resolve4, resolve6, cancel } = dns.Resolver.prototype;
 
 type Ttl = { address: string; ttl: number };
 const WITH_TTL = { ttl: true } as const;
+/** An answer kept for its TTL (with `cache`). */
+type Cached = { expires: number; addresses: string[] };
 
 /** A c-ares channel: one `Resolver` (one socket) and the questions it has in flight. */
 interface Channel {
@@ -247,8 +249,11 @@ export class CaresQueries {
   #queueHead = 0;
   readonly #retries: Question[] = [];
   #inFlight = 0;
-  readonly #questions = new Map<string, Question>();
-  readonly #cache: Map<string, { expires: number; addresses: string[] }> | undefined;
+  // Per type, keyed by the lowercased name: no key string built per question.
+  readonly #questionsA = new Map<string, Question>();
+  readonly #questionsAAAA = new Map<string, Question>();
+  readonly #cacheA: Map<string, Cached> | undefined;
+  readonly #cacheAAAA: Map<string, Cached> | undefined;
   readonly #servers: (() => string[]) | undefined;
   #servers_: string[] | undefined;
   #serversKey = '';
@@ -256,6 +261,8 @@ export class CaresQueries {
   #firstTurn = 0;
   /** Channels with questions in flight, in the order they were filled. */
   readonly #active = new Set<Channel>();
+  /** The channel added to `#active` last (its last entry, while it is in it). */
+  #lastActive: Channel | undefined;
   #idle: Channel[] = [];
   #current: Channel | undefined;
   #doomed: Channel[] = [];
@@ -285,7 +292,8 @@ export class CaresQueries {
     this.#perChannel = options.perChannel ?? 128;
     this.#slice = options.slice ?? 128;
     this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
-    this.#cache = options.cache === true ? new Map() : undefined;
+    this.#cacheA = options.cache === true ? new Map() : undefined;
+    this.#cacheAAAA = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
     this.patience = options.patience ?? (() => 10_000);
   }
@@ -295,22 +303,24 @@ export class CaresQueries {
    * cache). Call `release()` when no longer interested (done or cancelled).
    */
   listen(name: string, type: 'A' | 'AAAA', listener: OutcomeListener, index = 0): Asked {
-    const key = type === 'A' ? `A ${name.toLowerCase()}` : `AAAA ${name.toLowerCase()}`;
-    if (this.#cache !== undefined) {
-      const cached = this.#cache.get(key);
+    const key = name.toLowerCase();
+    const cache = type === 'A' ? this.#cacheA : this.#cacheAAAA;
+    if (cache !== undefined) {
+      const cached = cache.get(key);
       if (cached !== undefined) {
         if (cached.expires > Date.now()) {
           new Waiter(undefined, listener, index, undefined).deliver({ addresses: cached.addresses });
           return NOTHING_ASKED;
         }
-        this.#cache.delete(key);
+        cache.delete(key);
       }
     }
-    let q = this.#questions.get(key);
+    const questions = type === 'A' ? this.#questionsA : this.#questionsAAAA;
+    let q = questions.get(key);
     const asked = q === undefined;
     if (q === undefined) {
       q = new Question(name, type, key);
-      this.#questions.set(key, q);
+      questions.set(key, q);
     }
     q.waiters++;
     const waiter = new Waiter(q, listener, index, this);
@@ -364,8 +374,14 @@ export class CaresQueries {
     return { window: Math.floor(p.window), srtt: p.srtt, rto: p.rto, losses: p.losses };
   }
 
+  /** `q` is no longer the question new askers of its name and type join. */
+  #forget(q: Question): void {
+    const questions = q.type === 'A' ? this.#questionsA : this.#questionsAAAA;
+    if (questions.get(q.key) === q) questions.delete(q.key);
+  }
+
   #finish(q: Question, outcome: QueryOutcome): void {
-    if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
+    this.#forget(q);
     if (q.stale !== undefined) this.#unstale(q);
     // Settled by an earlier sending while a later one is in flight: no sending nobody waits for
     // may hold the process, so that one's channel is cancelled once nothing on it is wanted
@@ -397,7 +413,7 @@ export class CaresQueries {
     if (q.outcome !== undefined) return;
     // Nobody waits: a queued question is dropped when its turn comes; one in flight is cancelled
     // with its channel, once the current turn has released everything it will release.
-    if (this.#questions.get(q.key) === q) this.#questions.delete(q.key);
+    this.#forget(q);
     if (q.stale !== undefined) this.#unstale(q);
     const channel = q.channel;
     if (channel === undefined || channel.doomed || channel.lost) return;
@@ -577,9 +593,13 @@ export class CaresQueries {
     }
     c.sent++;
     c.lastSent = now;
-    // Re-inserted at the end: the set stays in the order the channels were filled.
-    this.#active.delete(c);
-    this.#active.add(c);
+    // Re-inserted at the end: the set stays in the order the channels were filled (the channel
+    // filled last is usually this one already).
+    if (c !== this.#lastActive) {
+      this.#active.delete(c);
+      this.#active.add(c);
+      this.#lastActive = c;
+    }
     this.#armSweep(this.#dueAt(c));
     return c;
   }
@@ -595,8 +615,14 @@ export class CaresQueries {
    */
   #drained(c: Channel): void {
     if (c.live.size !== 0) return;
-    this.#active.delete(c);
+    this.#deactivate(c);
     if (!c.lost && c !== this.#current && c.serversKey === this.#serversKey) this.#idle.push(c);
+  }
+
+  /** `c` has nothing in flight: out of `#active`. */
+  #deactivate(c: Channel): void {
+    this.#active.delete(c);
+    if (c === this.#lastActive) this.#lastActive = undefined;
   }
 
   #cancel(c: Channel): void {
@@ -724,7 +750,7 @@ export class CaresQueries {
             this.#settle(q, err, records);
           }
         }
-        if (channel.live.size === 0) this.#active.delete(channel);
+        if (channel.live.size === 0) this.#deactivate(channel);
         return;
       }
       if (q.channel === channel) q.channel = undefined;
@@ -768,7 +794,7 @@ export class CaresQueries {
     // TTLs only when cached: without them c-ares' answers are plain strings, one object less each.
     const query = q.type === 'A' ? resolve4 : resolve6;
     try {
-      if (this.#cache === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
+      if (this.#cacheA === undefined) (query as (this: dns.Resolver, name: string, cb: (err: NodeJS.ErrnoException | null, r: string[]) => void) => void).call(channel.resolver, q.name, done);
       else query.call(channel.resolver, q.name, WITH_TTL, done as (err: NodeJS.ErrnoException | null, r: unknown) => void);
     } catch (error) {
       // Refused before it went out (a name Node will not send: later lines throw on a NUL byte). Not
@@ -787,7 +813,7 @@ export class CaresQueries {
       this.#finish(q, { code: err.code ?? 'EBADRESP' });
       return;
     }
-    if (this.#cache === undefined) {
+    if (this.#cacheA === undefined) {
       this.#finish(q, { addresses: records as string[] });
       return;
     }
@@ -795,7 +821,7 @@ export class CaresQueries {
     if (records.length > 0) {
       let ttl = Infinity;
       for (const r of records as Ttl[]) ttl = Math.min(ttl, r.ttl);
-      if (ttl > 0) this.#cache.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
+      if (ttl > 0) (q.type === 'A' ? this.#cacheA : this.#cacheAAAA)!.set(q.key, { expires: Date.now() + ttl * 1000, addresses });
     }
     this.#finish(q, { addresses });
   }
