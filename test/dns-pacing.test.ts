@@ -184,35 +184,3 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   t.equal(sent, 1000, 'each sent once');
   t.equal(server.stats.queries, 3000, 'no question asked twice');
 });
-
-t.test('questions asked in greenlets are answered outside every greenlet, and one given up at once is never sent', async (t) => {
-  // c-ares calls an answer back in the context its question was sent from: a question sent from a
-  // greenlet would run its answer, and whatever that answer sends next for other greenlets, in it.
-  const { spawn, joinAll } = await import('../src/runtime/index.js');
-  const { currentScope } = await import('../src/runtime/scope.js');
-  const server = await startDnsServer({ records: { 'a.ctx.test': { A: ['10.3.0.1'] }, 'b.ctx.test': { A: ['10.3.0.2'] } }, rtt: 0.02 });
-  t.teardown(() => server.close());
-  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
-  const scopes: unknown[] = [];
-  const ask = (name: string): Promise<unknown> => new Promise((resolve) => {
-    queries.listen(name, 'A', (outcome) => {
-      scopes.push(currentScope());
-      resolve(outcome.addresses);
-    });
-  });
-  const greenlets = [spawn(ask, 'a.ctx.test'), spawn(ask, 'b.ctx.test')];
-  await joinAll(greenlets, { raiseError: true });
-  t.same(greenlets.map((g) => g.value), [['10.3.0.1'], ['10.3.0.2']]);
-  t.same(scopes, [undefined, undefined], 'each answer came back in no greenlet');
-  // Given up in the same turn it was asked (its greenlet killed, say): never sent.
-  const before = server.stats.queries;
-  const outcome = await spawn(() => {
-    const asked = queries.ask('never.ctx.test', 'A');
-    asked.release();
-    return asked.promise;
-  });
-  t.same(outcome, { code: 'ECANCELLED' });
-  t.equal(queries.inFlight, 0, 'nothing left in flight');
-  await new Promise((r) => setTimeout(r, 50));
-  t.equal(server.stats.queries, before, 'nothing sent');
-});

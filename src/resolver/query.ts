@@ -1,5 +1,5 @@
 import dns from 'node:dns';
-import { currentScope, outsideScope } from '../runtime/scope.js';
+import { currentScope, outsideScope, scopeStorage, type Scope } from '../runtime/scope.js';
 import { rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { Pacing } from './pacing.js';
 
@@ -285,8 +285,7 @@ export class CaresQueries {
   /** Questions answered by a sending found lost before (the server was slower than the timeout). */
   lateAnswers = 0;
 
-  /** Questions asked in greenlets, counted in flight, that the pump sends next (see `listen`). */
-  #soon: Question[] = [];
+  readonly #sendNow = (q: Question): void => this.#send(q);
 
   constructor(options: QueryOptions = {}) {
     this.#perChannel = options.perChannel ?? 128;
@@ -336,14 +335,8 @@ export class CaresQueries {
         this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
-        else {
-          // Asked in a greenlet: sent by the pump at this microtask checkpoint, outside every scope
-          // (c-ares calls the answer back in the context it was sent from, which must be no
-          // greenlet's), all together: entering a context per question costs more than the send
-          // itself saves by going first. Counted in flight from now.
-          this.#inFlight++;
-          this.#soon.push(q);
-        }
+        // Outside the asker's scope (the answer's callback must not run in it), without a closure.
+        else scopeStorage.run(undefined as unknown as Scope, this.#sendNow, q);
       } else this.#queue.push(q);
       this.#schedule();
     }
@@ -429,27 +422,8 @@ export class CaresQueries {
       this.#pumping = false;
       // New questions: the servers are read again before they go, so dns.setServers() applies.
       this.#servers_ = undefined;
-      outsideScope(this.#sendQueued);
+      outsideScope(() => this.#pump(true));
     });
-  }
-
-  /** Sends what `listen` left to the pump, then what the slice has room for (outside every scope). */
-  readonly #sendQueued = (): void => {
-    this.#sendSoon();
-    this.#pump(true);
-  };
-
-  /** Sends the questions `listen` left to the pump (see there). */
-  #sendSoon(): void {
-    const soon = this.#soon;
-    if (soon.length === 0) return;
-    this.#soon = [];
-    for (const q of soon) {
-      this.#inFlight--;
-      // Every asker gave up meanwhile: nothing to send.
-      if (q.waiters === 0) this.#finish(q, CANCELLED);
-      else this.#send(q);
-    }
   }
 
   /**
@@ -492,7 +466,7 @@ export class CaresQueries {
     this.#sliceAt = now;
     this.#startedAt = now;
     this.#sentThisTurn = 0;
-    if (this.pending > 0 || this.#soon.length > 0) outsideScope(this.#sendQueued);
+    if (this.pending > 0) outsideScope(() => this.#pump(true));
   }
 
   /**
