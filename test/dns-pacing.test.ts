@@ -184,3 +184,24 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   t.equal(sent, 1000, 'each sent once');
   t.equal(server.stats.queries, 3000, 'no question asked twice');
 });
+
+t.test('questions asked in greenlets are answered outside every greenlet', async (t) => {
+  // c-ares calls an answer back in the context its question was sent from: a question sent from a
+  // greenlet would run its answer, and whatever that answer sends next for other greenlets, in it.
+  const { spawn, joinAll } = await import('../src/runtime/index.js');
+  const { currentScope } = await import('../src/runtime/scope.js');
+  const server = await startDnsServer({ records: { 'a.ctx.test': { A: ['10.3.0.1'] }, 'b.ctx.test': { A: ['10.3.0.2'] } }, rtt: 0.02 });
+  t.teardown(() => server.close());
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
+  const scopes: unknown[] = [];
+  const ask = (name: string): Promise<unknown> => new Promise((resolve) => {
+    queries.listen(name, 'A', (outcome) => {
+      scopes.push(currentScope());
+      resolve(outcome.addresses);
+    });
+  });
+  const greenlets = [spawn(ask, 'a.ctx.test'), spawn(ask, 'b.ctx.test')];
+  await joinAll(greenlets, { raiseError: true });
+  t.same(greenlets.map((g) => g.value), [['10.3.0.1'], ['10.3.0.2']]);
+  t.same(scopes, [undefined, undefined], 'each answer came back in no greenlet');
+});
