@@ -66,7 +66,7 @@ const noData = (herrno: number): number => (herrno === TRY_AGAIN ? EAI.AGAIN : h
  */
 const inetError = (s: Searched): number => (s.herrno === NO_DATA ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
 
-/** An error shaped as Node's DNSException for a failed getaddrinfo. */
+/** An error shaped as Node's DNSException for a failed getaddrinfo. @internal */
 export function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
   const code = errno === EAI.NONAME || errno === EAI.NODATA ? 'ENOTFOUND' : errno === EAI.AGAIN ? 'EAI_AGAIN' : 'EAI_FAIL';
   const err: NodeJS.ErrnoException = new Error(`getaddrinfo ${code} ${hostname}`);
