@@ -93,13 +93,15 @@ for (const api of ['fetch', 'request'] as const) {
     const call = (path: string): Promise<string> => (api === 'request'
       ? undiciRequest(`${url}${path}`, { dispatcher }).then((r) => r.body.text())
       : fetch(`${url}${path}`, { dispatcher } as RequestInit).then((r) => r.text()));
+    // Requests on the origin's one client: running plus queued.
+    const size = (): number => (agent.stats as Record<string, { size: number }>)[url]?.size ?? 0;
     const first = spawn(call, '/hold');
     await until(() => release.length === 1);
     const killed = spawn(call, '/killed');
-    await sleep(0.02);
+    await until(() => size() === 2);
     await killed.kill();
     const third = spawn(call, '/third');
-    await sleep(0.02);
+    await until(() => size() === 3);
     release[0]!();
     t.equal(await first, 'held');
     t.equal(await third, '/third');

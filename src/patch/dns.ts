@@ -117,9 +117,8 @@ function lookup(this: unknown, hostname: unknown, options: unknown, callback?: u
     else if (req.all) process.nextTick(cb as Callback, null, shapeLookup(req, addresses!));
     else process.nextTick(cb as Callback, null, addresses![0], req.family || familyOf(addresses![0]!));
   };
-  const owner = lookupOwner;
-  if (owner !== undefined && isHolder(owner)) owner.startLookup(req, done);
-  else startLookup(req, owner ?? waitScope(), done);
+  if (lookupOwner !== undefined && isHolder(lookupOwner)) lookupOwner.startLookup(req, done);
+  else startLookup(req, lookupScope(), done);
   return {};
 }
 // util.promisify(dns.lookup) resolves { address, family }, as it does for Node's own.
