@@ -1,8 +1,7 @@
 import t from 'tap';
 import dns from 'node:dns';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createNetns, netnsUnavailable } from '../src/testing/netns.js';
+import { runInNetns } from './helpers/netns-child.js';
 
 // getaddrinfo reaches a test DNS server only through /etc/resolv.conf, so the comparison runs in a
 // child process inside a private network namespace whose /etc files are ours.
@@ -29,13 +28,7 @@ if (reason !== null) {
       'nsswitch.conf': nsswitch(config),
     });
     t.teardown(ns.remove);
-    const child = fileURLToPath(new URL('./helpers/dns-differential-child.ts', import.meta.url));
-    const loader = import.meta.resolve('@tapjs/typescript/import');
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, '--import', loader, child], {
-        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, timeout: 90_000, maxBuffer: 1 << 24,
-      }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
-    });
+    const out = await runInNetns(ns, 'dns-differential-child.ts', 90_000);
     const results = JSON.parse(out) as { host: string; options: unknown; original: unknown; patched: unknown }[];
     t.ok(results.length > 200);
     let successes = 0, errors = 0;

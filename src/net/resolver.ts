@@ -1,8 +1,8 @@
 import dns from 'node:dns';
 import { hostname as osHostname } from 'node:os';
-import { familyOf as addressFamily, hostsInet4, ipFamily } from '../resolver/addresses.js';
-import { lookupAddresses } from '../resolver/lookup.js';
-import { EAI as UV_EAI } from '../resolver/cares.js';
+import { canonicalAddress, familyOf as addressFamily, hostsInet4, inetAton, ipFamily } from '../resolver/addresses.js';
+import { lookupAddresses, lookupEngine } from '../resolver/lookup.js';
+import { CANONNAME_HINT, EAI as UV_EAI } from '../resolver/cares.js';
 import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, hostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
@@ -12,7 +12,7 @@ import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
 import { validatePort, type Address } from './address.js';
 import {
-  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
+  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
   SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
 } from './constants.js';
@@ -169,19 +169,49 @@ interface Resolved {
 }
 
 /**
- * What `host` is without asking a resolver: an IP literal, or a name the hosts file has for
- * `family`; undefined when a resolver must answer. Throws the gaierror of a literal that does not fit.
+ * `host` as an address literal, as getaddrinfo reads it (inet_pton, then inet_aton's short forms
+ * such as `127.1`): its address for `family`, undefined when it is not a literal. Throws the
+ * gaierror of a literal that does not fit the family.
  */
-function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Resolved | undefined {
-  const literal = ipFamily(host);
-  if (literal !== 0) {
-    if (family === 0 || family === literal) return { canonname: host, addresses: [{ address: host, family: literal }] };
-    if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${host}`, family: 6 }] };
-    // glibc: EAI_ADDRFAMILY, which Python's gethostbyname reports for '::1'.
-    throw new gaierror(EAI_ADDRFAMILY, host, `: '${host}' is not an IPv${family} address`);
+function literalHost(host: string, family: 0 | 4 | 6, flags: number): Resolved | undefined {
+  let literal = ipFamily(host);
+  let address = host;
+  if (literal === 6) {
+    // As inet_ntop writes it back (`0:0::1` is `::1`); a scope (`fe80::1%eth0`) stays on the text.
+    if (!host.includes('%')) address = canonicalAddress(host);
+  } else if (literal === 0) {
+    const short = inetAton(host);
+    if (short === undefined) return undefined;
+    literal = 4;
+    address = short;
   }
+  if (family === 0 || family === literal) return { canonname: host, addresses: [{ address, family: literal }] };
+  if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${address}`, family: 6 }] };
+  // glibc: a v4-mapped IPv6 literal asked for IPv4 is its IPv4 address.
+  if (family === 4 && address.startsWith('::ffff:') && address.includes('.')) return { canonname: host, addresses: [{ address: address.slice(7), family: 4 }] };
+  // glibc: EAI_ADDRFAMILY, which Python's gethostbyname reports for '::1'.
+  throw new gaierror(EAI_ADDRFAMILY, host, `: '${host}' is not an IPv${family} address`);
+}
+
+/** The hosts file the caller named (`options.hostsFile`, `setHostsFile`), or undefined for /etc/hosts. */
+function namedHostsFile(options: ResolveOptions): string | undefined {
+  const path = options.hostsFile ?? globalHostsFile ?? undefined;
+  return path === HOSTS_PATH ? undefined : path;
+}
+
+/**
+ * What `host` is without asking a resolver: an IP literal, or, for the `getaddrinfo` resolver
+ * with a hosts file of the caller's (glibc reads only /etc/hosts), a name that file has for
+ * `family`; undefined when the resolver must answer. The `cares` resolver reads the hosts file
+ * itself, in nsswitch.conf's order, as getaddrinfo does. Throws the gaierror of a literal that does
+ * not fit.
+ */
+function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, which: ResolverName): Resolved | undefined {
+  const literal = literalHost(host, family, flags);
+  if (literal !== undefined) return literal;
   if ((flags & AI_NUMERICHOST) !== 0) throw new gaierror(EAI_NONAME, host, `: '${host}' is not a numeric address (AI_NUMERICHOST)`);
   if (host === '') throw new gaierror(EAI_NONAME, host);
+  if (which === 'cares' || namedHostsFile(options) === undefined) return undefined;
   const lines = hostsTable(options).lines.get(hostsKey(host));
   if (lines === undefined) return undefined;
   const addresses: Resolved['addresses'] = [];
@@ -199,45 +229,54 @@ function knownHost(host: string, family: 0 | 4 | 6, flags: number, options: Reso
   return addresses.length > 0 ? { canonname: lines[0]!.official, addresses } : undefined;
 }
 
+/** The resolver a call uses: its `options.resolver`, else the global one. */
+function resolverOf(options: ResolveOptions): ResolverName {
+  return options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
+}
+
 /**
- * Asks the resolver for `host` (not a literal, not in the hosts file) and settles with
- * `shape(addresses)`, or rejects with a gaierror (or the scope's reason: a kill or a timeout ends
- * the wait at once). One promise, no async layers: a fan-out has thousands of these in flight.
+ * Asks the resolver for `host` (not a literal) and settles with `shape(addresses, canonname)`, or
+ * rejects with a gaierror (or the scope's reason: a kill or a timeout ends the wait at once).
+ * `canonname` is the name that had the addresses (a search domain's, a hosts-file line's official
+ * name), else `host`. One promise, no async layers: a fan-out has thousands of these in flight.
  */
-function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, shape: (found: string[]) => T): Promise<T> {
-  const which = options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
+function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, which: ResolverName, shape: (found: string[], canonname: string) => T): Promise<T> {
   let hints = 0;
   if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
   if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
+  if ((flags & AI_ALL) !== 0) hints |= dns.ALL;
   const scope = waitScope();
   if (which === 'cares') {
+    const engineHints = (flags & AI_CANONNAME) !== 0 ? hints | CANONNAME_HINT : hints;
     return new Promise((resolve, reject) => {
-      lookupAddresses(host, family, hints, scope, (err, found) => {
+      lookupAddresses(host, family, engineHints, scope, (err, found, canonname) => {
         if (err !== null) reject(toGaierror(err, host, scope));
         else if (found!.length === 0) reject(new gaierror(EAI_NODATA, host));
-        else resolve(shape(found!));
-      });
+        else resolve(shape(found!, canonname ?? host));
+      }, namedHostsFile(options));
     });
   }
   return bound(originalLookup()(host, { all: true, family, hints }), scope).then((found) => {
     if (found.length === 0) throw new gaierror(EAI_NODATA, host);
-    return shape(found.map((a) => a.address));
+    return shape(found.map((a) => a.address), host);
   }, (error: unknown) => {
     throw toGaierror(error, host, scope);
   });
 }
 
-/** Addresses of `host` for `family` (0, 4 or 6): IP literal, hosts file, then the resolver. */
+/** Addresses of `host` for `family` (0, 4 or 6): an IP literal, else the resolver's. */
 function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
+  const which = resolverOf(options);
   let known: Resolved | undefined;
   try {
-    known = knownHost(host, family, flags, options);
+    known = knownHost(host, family, flags, options, which);
   } catch (error) {
     return Promise.reject(error);
   }
   if (known !== undefined) return Promise.resolve(known);
-  return askResolver(host, family, flags, options, (found) => ({
-    canonname: host,
+  return askResolver(host, family, flags, options, which, (found, canonname) => ({
+    // getaddrinfo's canonical name has no trailing dot.
+    canonname: canonname.length > 1 && canonname.endsWith('.') ? canonname.slice(0, -1) : canonname,
     addresses: found.map((address) => ({ address, family: family || addressFamily(address) })),
   }));
 }
@@ -251,8 +290,9 @@ function familyOf(af: number): 0 | 4 | 6 {
 }
 
 /**
- * The IPv4 address of `host`, Python's `socket.gethostbyname`: an IP literal as is, then the hosts
- * file, then the resolver. Rejects with a `gaierror` carrying the host.
+ * The IPv4 address of `host`, Python's `socket.gethostbyname`: an IP literal as is, else the first
+ * address of getaddrinfo for IPv4 (the hosts file and DNS, in nsswitch.conf's order, with the
+ * `cares` resolver). Rejects with a `gaierror` carrying the host.
  *
  * @example
  * ```ts
@@ -271,9 +311,10 @@ export function gethostbyname(host: string, options: ResolveOptions = {}): Promi
     validateHost(host);
     if (host === '') return Promise.resolve('0.0.0.0');
     if (host === '<broadcast>') return Promise.resolve('255.255.255.255');
-    const known = knownHost(host, 4, 0, options);
+    const which = resolverOf(options);
+    const known = knownHost(host, 4, 0, options, which);
     if (known !== undefined) return Promise.resolve(known.addresses[0]!.address);
-    return askResolver(host, 4, 0, options, firstAddress);
+    return askResolver(host, 4, 0, options, which, firstAddress);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -281,9 +322,11 @@ export function gethostbyname(host: string, options: ResolveOptions = {}): Promi
 
 /**
  * `[hostname, aliases, addresses]` of `host` (IPv4), Python's `socket.gethostbyname_ex`. For a
- * hosts-file name, `hostname` is the line's official name and `aliases` the other names on it;
- * for a DNS name `hostname` is the name asked and `aliases` is empty (Node's lookup gives no
- * CNAME chain). Keeps Python's name with the underscore.
+ * hosts-file name, as glibc's files source gives it: `hostname` is the official name of the first
+ * line naming it, `aliases` every other name on those lines, `addresses` one per line (the IPv6
+ * loopback as 127.0.0.1). For a DNS name, `hostname` is the name that had the addresses (with its
+ * search domain) and `aliases` is empty: Node's c-ares gives no CNAME chain. Keeps Python's name
+ * with the underscore.
  *
  * @example
  * ```ts
@@ -295,14 +338,21 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   checkOptions(options);
   validateHost(host);
   if (ipFamily(host) === 4) return [host, [], [host]];
-  const table = hostsTable(options);
-  const lines = table.lines.get(hostsKey(host))?.filter((l) => addressFamily(l.address) === 4);
-  if (lines !== undefined && lines.length > 0) {
-    const addresses = [...new Set(lines.map((l) => l.address))];
-    return [lines[0]!.official, [...lines[0]!.aliases], addresses];
-  }
+  // Python asks getaddrinfo first (its errors are gaierrors), then gethostbyname_r for the names,
+  // which takes no IPv6 literal and of inet_aton's forms only digits and dots; '' is the wildcard
+  // to the first and nothing to the second.
+  if (host === '') throw new herror(NO_RECOVERY, host);
   const { canonname, addresses } = await resolveHost(host, 4, 0, options);
-  return [canonname, [], addresses.map((a) => a.address)];
+  if (ipFamily(host) === 6 || (inetAton(host) !== undefined && !/^[0-9.]+$/.test(host))) throw new herror(HOST_NOT_FOUND, host);
+  const lines = hostsTable(options).lines.get(hostsKey(host));
+  const inet = lines?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
+  if (inet.length === 0) return [canonname, [], addresses.map((a) => a.address)];
+  const official = inet[0]!.official;
+  const aliases: string[] = [];
+  for (const line of inet) {
+    for (const name of [line.official, ...line.aliases]) if (name !== official && !aliases.includes(name)) aliases.push(name);
+  }
+  return [official, aliases, inet.map((l) => hostsInet4(l.address)!)];
 }
 
 /**
@@ -327,6 +377,14 @@ export async function getaddrinfo(host: string | null, port: number | string | n
     if (!Number.isInteger(value)) throw invalidArgType(name, 'an integer', value);
   }
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) throw new gaierror(EAI_FAMILY, host ?? null, `: family ${family}`);
+  // AI_ADDRCONFIG, first of all as glibc applies it (to literals and a null host too): a family
+  // the host has no address of (loopback aside) is EAI_NONAME; with only one, AF_UNSPEC means it.
+  let want = familyOf(family);
+  if ((flags & AI_ADDRCONFIG) !== 0) {
+    const { v4, v6 } = lookupEngine().configured();
+    if (want === 0 && v4 !== v6) want = v4 ? 4 : 6;
+    else if ((want === 4 && !v4) || (want === 6 && !v6)) throw new gaierror(EAI_NONAME, host ?? null);
+  }
   if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: type ${type}`);
 
   // The socket types to list, each with its protocol and port.
@@ -365,10 +423,9 @@ export async function getaddrinfo(host: string | null, port: number | string | n
       { address: passive ? '::' : '::1', family: 6 },
       { address: passive ? '0.0.0.0' : '127.0.0.1', family: 4 },
     ];
-    const f = familyOf(family);
-    resolved = { canonname: '', addresses: all.filter((a) => f === 0 || a.family === f) };
+    resolved = { canonname: '', addresses: all.filter((a) => want === 0 || a.family === want) };
   } else {
-    resolved = await resolveHost(host, familyOf(family), flags, options);
+    resolved = await resolveHost(host, want, flags, options);
   }
   const entries: AddrInfo[] = [];
   for (const { address, family: f } of resolved.addresses) {

@@ -94,8 +94,23 @@ const A: readonly Type[] = ['A'];
 const AAAA: readonly Type[] = ['AAAA'];
 const A_AAAA: readonly Type[] = ['A', 'AAAA'];
 
-/** A lookup's callback: getaddrinfo's error, or the addresses in order. */
-export type LookupDone = (err: Error | null, addresses?: string[]) => void;
+/**
+ * @internal A hint of the socket module's getaddrinfo, beside Node's: AI_CANONNAME was asked. glibc
+ * then answers AF_INET through its general path, whose error for a failed search is as for AF_UNSPEC.
+ */
+export const CANONNAME_HINT = 1 << 30;
+
+/**
+ * A lookup's callback: getaddrinfo's error, or the addresses in order and the name that had them
+ * (AI_CANONNAME's, before CNAMEs: the search domain's name that answered, or the official name of
+ * the hosts-file line).
+ */
+export type LookupDone = (err: Error | null, addresses?: string[], canonname?: string) => void;
+
+/** @internal Where the walk leaves the name that had the addresses when a hosts-file line answered. */
+export interface CanonnameHolder {
+  canonname: string | undefined;
+}
 
 /** What a lookup is owned by while it runs: a greenlet's scope, of which it needs these two. */
 export type LookupScope = Pick<Scope, 'own' | 'disown'>;
@@ -200,7 +215,7 @@ export class CaresLookup {
     const run = new Run(this, req, done, scope);
     const first = this.#firstAsk(req);
     // The walk's first question is asked without the walk: most lookups end with its answer.
-    if (first === undefined) run.walk(this._walk(req));
+    if (first === undefined) run.walk(this._walk(req, run));
     else run.askFirst(first);
     if (scope !== undefined && !run.over) scope.own(run);
     return run;
@@ -226,11 +241,14 @@ export class CaresLookup {
     return req.family === 4 ? A : req.family === 6 ? AAAA : A_AAAA;
   }
 
-  /** @internal getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its errors. */
-  *_walk(req: LookupRequest): Walk<string[]> {
+  /**
+   * @internal getaddrinfo's walk of the nsswitch sources: the addresses found (unsorted); throws its
+   * errors. A hosts-file answer leaves its line's official name in `holder`.
+   */
+  *_walk(req: LookupRequest, holder?: CanonnameHolder): Walk<string[]> {
     let family = req.family;
     if ((req.hints & dns.ADDRCONFIG) !== 0) {
-      const { v4, v6 } = this.#seen();
+      const { v4, v6 } = this.configured();
       if (family === 0 && (v4 || v6) && v4 !== v6) family = v4 ? 4 : 6;
       else if ((family === 4 && !v4) || (family === 6 && !v6)) throw getaddrinfoError(EAI.NONAME, req.hostname);
     }
@@ -249,7 +267,10 @@ export class CaresLookup {
     for (const source of this.#nsswitch.value.sources) {
       if (source === 'files') {
         const found = pick(this.#hosts.lookup(req.hostname) ?? []);
-        if (found.length > 0) return found;
+        if (found.length > 0) {
+          if (holder !== undefined) holder.canonname = this.#hosts.table.lines.get(req.hostname.toLowerCase())?.[0]?.official ?? req.hostname;
+          return found;
+        }
         // The last source's failure is getaddrinfo's (`hosts: dns files`: NOTFOUND from files).
         error = EAI.NONAME;
       } else if (source === 'dns') {
@@ -260,14 +281,18 @@ export class CaresLookup {
         }
         const result = family === 6 ? yield* this.#search6(req.hostname, v4mapped, both) : yield* this.#search(req.hostname, family === 4 ? A : A_AAAA);
         if (Array.isArray(result)) return result;
-        error = typeof result === 'number' ? result : family === 4 ? inetError(result) : noData(result.herrno) || EAI.NONAME;
+        error = typeof result === 'number' ? result : family === 4 && (req.hints & CANONNAME_HINT) === 0 ? inetError(result) : noData(result.herrno) || EAI.NONAME;
         // glibc: dns "unavailable" (TRY_AGAIN) ends the walk only with [UNAVAIL=return]; NOTFOUND goes on.
       }
     }
     throw getaddrinfoError(error, req.hostname);
   }
 
-  #seen(): { v4: boolean; v6: boolean } {
+  /**
+   * Whether the host has an IPv4 and an IPv6 address configured, as AI_ADDRCONFIG sees it (glibc's
+   * __check_pf: loopback addresses do not count). Read again at most once a second.
+   */
+  configured(): { v4: boolean; v6: boolean } {
     const now = performance.now();
     if (now - this.#ifaces.at > 1000) {
       let v4 = false, v6 = false;
@@ -373,8 +398,12 @@ const NO_OUTCOMES: QueryOutcome[] = [];
  * It receives its questions' outcomes itself and is the scope's resource itself: no closure or
  * helper object per lookup, since thousands are in flight at once in a fan-out.
  */
-class Run implements OutcomeReceiver, LookupRun {
+class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
   over = false;
+  /** The name of the first question answered with addresses, or the hosts-file line's official name. */
+  canonname: string | undefined = undefined;
+  /** The name asked now. */
+  #name = '';
   #walk: Walk<string[]> | undefined = undefined;
   // The group asked now (one or two types of one name): its askers and the outcomes so far.
   #asked0: Asked | undefined = undefined;
@@ -412,6 +441,7 @@ class Run implements OutcomeReceiver, LookupRun {
 
   /** Asks `types` of `name` together; their outcomes come to `outcome`. */
   #ask(name: string, types: readonly Type[]): void {
+    this.#name = name;
     const got = new Array<QueryOutcome>(types.length);
     this.#got = got;
     this.#left = types.length;
@@ -432,6 +462,7 @@ class Run implements OutcomeReceiver, LookupRun {
     const got = this.#got;
     got[index] = outcome;
     if (--this.#left !== 0 || this.over) return;
+    if (this.canonname === undefined) for (const o of got) if (o.addresses !== undefined && o.addresses.length > 0) this.canonname = this.#name;
     this.#release();
     this.#got = NO_OUTCOMES;
     const first = this.#first;
@@ -443,7 +474,7 @@ class Run implements OutcomeReceiver, LookupRun {
     let addresses: string[] | undefined;
     for (const o of got) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
     if (addresses !== undefined) this.ordered(addresses);
-    else this.walk(this.engine._walk(this.req), { name: this.req.hostname, types: first, outcomes: got });
+    else this.walk(this.engine._walk(this.req, this), { name: this.req.hostname, types: first, outcomes: got });
   }
 
   #advance(outcomes: QueryOutcome[]): void {
@@ -496,7 +527,7 @@ class Run implements OutcomeReceiver, LookupRun {
     this.over = true;
     this.#release();
     this.scope?.disown(this);
-    this.done(error, addresses);
+    this.done(error, addresses, this.canonname);
   }
 
   #release(): void {

@@ -4,6 +4,7 @@ import { bound } from '../runtime/abortable.js';
 import { CaresLookup, type LookupDone, type LookupRequest } from './cares.js';
 import { CaresQueries, type QueryOptions } from './query.js';
 import { familyOf, ipFamily } from './addresses.js';
+import { HOSTS_PATH } from './hosts.js';
 
 // `dns.promises.lookup`'s contract over the shared CaresLookup engine, usable patched or not: the
 // patch (src/patch/dns.ts) installs it, src/net's resolver calls it directly.
@@ -12,6 +13,8 @@ import { familyOf, ipFamily } from './addresses.js';
 const originalPromisesLookup = dns.promises.lookup as (hostname: unknown, options?: unknown) => Promise<unknown>;
 
 let engine: CaresLookup | undefined;
+/** Engines reading another hosts file (the socket module's `hostsFile`), on the shared queries. */
+const otherHosts = new Map<string, CaresLookup>();
 let engineOptions: Pick<QueryOptions, 'cache' | 'concurrency'> = {};
 
 /** Sets the shared engine's options; only before its first lookup (later calls change nothing). */
@@ -19,10 +22,16 @@ export function configureLookup(options: Pick<QueryOptions, 'cache' | 'concurren
   if (engine === undefined) engineOptions = { ...options };
 }
 
-/** The engine every lookup of the process shares (one window, one set of channels). */
-export function lookupEngine(): CaresLookup {
+/**
+ * The engine every lookup of the process shares (one window, one set of channels); with `hosts`,
+ * one that reads that hosts file instead of /etc/hosts, asking its questions on the same channels.
+ */
+export function lookupEngine(hosts?: string): CaresLookup {
   engine ??= new CaresLookup(new CaresQueries({ ...engineOptions, servers: () => dns.getServers() }));
-  return engine;
+  if (hosts === undefined || hosts === HOSTS_PATH) return engine;
+  let other = otherHosts.get(hosts);
+  if (other === undefined) otherHosts.set(hosts, (other = new CaresLookup(engine.queries, { hosts })));
+  return other;
 }
 
 const HINT_FLAGS = dns.ADDRCONFIG | dns.ALL | dns.V4MAPPED;
@@ -126,11 +135,12 @@ export function caresAddresses(hostname: string, family: 0 | 4 | 6, hints: numbe
 
 /**
  * `caresAddresses` with a callback, owned by `scope` (given, so that callers that already know it
- * need not look it up again): `done` gets the addresses, or the error, or the scope's reason as
- * soon as it aborts.
+ * need not look it up again): `done` gets the addresses and the name that had them, or the error,
+ * or the scope's reason as soon as it aborts. `hosts`: the hosts file read (default /etc/hosts).
  */
-export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: number, scope: Scope | undefined, done: LookupDone): void {
-  if (lookupEngine().needsOriginal(hostname)) {
+export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: number, scope: Scope | undefined, done: LookupDone, hosts?: string): void {
+  const chosen = lookupEngine(hosts);
+  if (chosen.needsOriginal(hostname)) {
     if (scope?.aborted) {
       done(scope.reason as Error);
       return;
@@ -139,5 +149,7 @@ export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: numb
     bound(all, scope).then((list) => done(null, list.map((a) => a.address)), (error: unknown) => done(error as Error));
     return;
   }
-  startLookup({ hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] }, scope, done);
+  const req: LookupRequest = { hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
+  if (scope?.aborted) done(scope.reason as Error);
+  else chosen.start(req, done, scope);
 }

@@ -173,11 +173,19 @@ class SourceProbe {
   }
 }
 
+/**
+ * The prefix length glibc gives an IPv4 source: its interface's, looked up in the address list of
+ * __check_pf, which exists only when the host has an IPv6 address other than ::1 (else 0). A
+ * source on 127/8 is looked up as 127.0.0.1, as glibc does.
+ */
 function ipv4PrefixLen(source: string): number {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.address === source && i.cidr) return Number(i.cidr.split('/')[1]);
+  const interfaces = Object.values(networkInterfaces());
+  if (!interfaces.some((list) => list?.some((i) => i.family === 'IPv6' && i.address !== '::1'))) return 0;
+  const wanted = source.startsWith('127.') ? '127.0.0.1' : source;
+  for (const list of interfaces) {
+    for (const i of list ?? []) if (i.address === wanted && i.cidr) return Number(i.cidr.split('/')[1]);
   }
-  return 32;
+  return 0;
 }
 
 const probes = { udp4: new SourceProbe('udp4'), udp6: new SourceProbe('udp6') };
@@ -229,9 +237,12 @@ export async function sortAddresses(addresses: string[]): Promise<string[]> {
     if (x.family === 6) return prefixMatch(x.src, x.bytes);
     const dst = Buffer.from(x.bytes.subarray(12)).readUInt32BE(0);
     const src = Buffer.from(x.src.subarray(12)).readUInt32BE(0);
-    const mask = x.prefixLen === 0 ? 0 : (0xffffffff << (32 - x.prefixLen)) >>> 0;
-    // glibc: fls(dst ^ src), and only inside the source's subnet.
-    return ((dst & mask) >>> 0) === ((src & mask) >>> 0) ? 32 - Math.clz32(dst ^ src) : 0;
+    // glibc: `0xffffffff << (32 - prefixlen)`, whose shift by 32 (no prefix known) leaves every bit
+    // set on x86, as JavaScript's shift does: then only a source equal to the destination matches.
+    const mask = (0xffffffff << (32 - x.prefixLen)) >>> 0;
+    // glibc's own fls() counts the leading bits that match (32 for equal addresses), and only
+    // inside the source's subnet.
+    return ((dst & mask) >>> 0) === ((src & mask) >>> 0) ? Math.clz32(dst ^ src) : 0;
   };
   items.sort((a, b) => {
     if ((a.src !== null) !== (b.src !== null)) return a.src !== null ? -1 : 1; // rule 1

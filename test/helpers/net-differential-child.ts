@@ -1,0 +1,60 @@
+// Runs inside a private network namespace (see net-differential.test.ts): the same calls through
+// Python's socket module (glibc's resolver) and through nodevent/net's, against the same DNS
+// servers and /etc files; prints both as JSON.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_V4MAPPED, SOCK_STREAM,
+  getaddrinfo, gethostbyaddr, gethostbyname, gethostbyname_ex,
+} from '../../src/net/index.js';
+import { startDnsServer } from '../../src/testing/dns-server.js';
+
+const records = {
+  'a.test': { A: ['10.0.0.1', '10.0.0.2'], AAAA: ['fd00::1', 'fd00::2'] },
+  'v4only.test': { A: ['10.0.0.3'] }, 'v6only.test': { AAAA: ['fd00::3'] },
+  'redis.svc.test': { A: ['10.0.0.4'] }, 'db.other.test': { A: ['10.0.0.5'], AAAA: ['fd00::5'] },
+  'hostsonly.test': { A: ['10.9.9.9'] }, 'sfa.test': {}, 'sf6a.test': { A: ['10.0.0.6'] },
+  'mix.test': { A: ['10.0.0.7'] }, 'mix.test.svc.test': { AAAA: ['fd00::7'] },
+  'under_score.test': { A: ['10.0.0.9'] }, one: { A: ['10.0.0.10'] }, 'one.svc.test': { AAAA: ['fd00::10'] },
+};
+const servers = [
+  await startDnsServer({ port: 53, records, servfail: ['broken.test', 'sfa.test/A', 'sf6a.test/AAAA'], refused: ['refused.test'] }),
+];
+
+const hosts = ['127.0.0.1', '::1', '0:0::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test', 'a.test', 'A.Test.',
+  'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'db', 'db.other', 'broken.test', 'localhost.', 'sfa.test', 'sf6a.test',
+  'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'two.test', 'two-rev.test', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4'];
+type Case = { fn: string; host: string; family?: number; type?: number; flags?: number; port?: number };
+const cases: Case[] = [];
+for (const host of hosts) {
+  cases.push({ fn: 'gethostbyname', host }, { fn: 'gethostbyname_ex', host });
+  for (const family of [AF_UNSPEC, AF_INET, AF_INET6]) {
+    for (const flags of [0, AI_CANONNAME, AI_ADDRCONFIG, AI_V4MAPPED, AI_V4MAPPED | AI_ALL | AI_CANONNAME]) {
+      cases.push({ fn: 'getaddrinfo', host, family, type: SOCK_STREAM, flags, port: 80 });
+    }
+  }
+}
+for (const host of ['127.0.0.1', '10.5.5.5', 'hostsonly.test', '::1', 'localhost']) cases.push({ fn: 'gethostbyaddr', host });
+
+const script = fileURLToPath(new URL('./socket-functions.py', import.meta.url));
+const python = await new Promise<string>((resolve, reject) => {
+  const child = execFile('python3', [script], { maxBuffer: 1 << 24, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  child.stdin!.end(JSON.stringify(cases));
+});
+
+const ours: unknown[] = [];
+for (const c of cases) {
+  try {
+    const result = c.fn === 'gethostbyname' ? await gethostbyname(c.host)
+      : c.fn === 'gethostbyname_ex' ? await gethostbyname_ex(c.host)
+      : c.fn === 'gethostbyaddr' ? await gethostbyaddr(c.host)
+      : await getaddrinfo(c.host, c.port!, { family: c.family!, type: c.type!, flags: c.flags! });
+    ours.push({ ok: JSON.parse(JSON.stringify(result)) });
+  } catch (error) {
+    const e = error as { name?: string; errno?: number };
+    ours.push({ error: [e.name, e.errno] });
+  }
+}
+for (const s of servers) await s.close();
+const reference = JSON.parse(python) as unknown[];
+process.stdout.write(JSON.stringify(cases.map((c, i) => ({ ...c, python: reference[i], ours: ours[i] }))));

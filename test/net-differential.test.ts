@@ -1,0 +1,39 @@
+import t from 'tap';
+import { AI_V4MAPPED } from '../src/net/index.js';
+import { createNetns, netnsUnavailable } from '../src/testing/netns.js';
+import { runInNetns } from './helpers/netns-child.js';
+
+// The socket module's resolution functions against Python's (glibc's getaddrinfo and
+// gethostbyname_r), in a private network namespace whose /etc files and DNS server are ours.
+const reason = netnsUnavailable();
+if (reason !== null) {
+  t.skip(`socket-module differential check skipped: ${reason}`);
+} else {
+  t.test('getaddrinfo, gethostbyname(_ex) and gethostbyaddr give Python\'s answers and errors', async (t) => {
+    const ns = createNetns(`nodevent-net-${process.pid}`, {
+      'resolv.conf': 'nameserver 127.0.0.1\nsearch svc.test other.test\noptions ndots:1 timeout:1 attempts:1\n',
+      hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n'
+        + '10.7.7.7 twice.test\n10.7.7.7 twice.test\n0:0::1 twice.test loop6.test\n::FFFF:a07:708 mapped.test\n'
+        // Two loopback addresses: glibc's rule 9 keeps 127.0.0.1 (the source itself) first.
+        + '127.0.0.1 two.test\n127.0.0.2 two.test\n127.0.0.2 two-rev.test\n127.0.0.1 two-rev.test\n',
+      'nsswitch.conf': 'hosts: files dns\n',
+    });
+    t.teardown(ns.remove);
+    const out = await runInNetns(ns, 'net-differential-child.ts', 120_000);
+    type Result = { ok?: unknown; error?: unknown };
+    const results = JSON.parse(out) as { fn: string; host: string; family?: number; flags?: number; python: Result; ours: Result }[];
+    t.ok(results.length > 400);
+    let successes = 0, errors = 0;
+    for (const r of results) {
+      // An IPv6 address is a 4-tuple in Python (flowinfo, scope id), [host, port] here.
+      const python = r.fn === 'getaddrinfo' && Array.isArray(r.python.ok)
+        ? { ok: (r.python.ok as unknown[][]).map((e) => [...e.slice(0, 4), (e[4] as unknown[]).slice(0, 2)]) }
+        : r.python;
+      // mapped.test (a v4-mapped address in the hosts file) with AI_V4MAPPED alone: glibc finds nothing. Not reproduced (docs/dns.md).
+      if (r.host === 'mapped.test' && r.flags === AI_V4MAPPED) continue;
+      t.same(r.ours, python, `${r.fn} ${JSON.stringify(r.host)}${r.fn === 'getaddrinfo' ? ` family ${r.family} flags ${r.flags}` : ''}`);
+      if (python.error) errors++; else successes++;
+    }
+    t.ok(successes > 200 && errors > 50, `both answers (${successes}) and errors (${errors}) compared`);
+  });
+}
