@@ -26,10 +26,11 @@ const dir = t.testdir();
 const hostsFile = join(dir, 'hosts');
 writeFileSync(hostsFile, [
   '# a test hosts file: official name, then aliases',
-  '127.0.0.1   localhost',
+  '127.0.0.1   localhost.example.test localhost   # the local domain (NI_NOFQDN): example.test',
   '10.20.30.40 box.example.test box alias-two   # the one with aliases',
   '10.20.30.41 box.example.test',
   'fd00::40    box.example.test',
+  '10.20.30.50 other.domain.test',
   '',
 ].join('\n'));
 
@@ -54,7 +55,8 @@ t.test('gethostbyname_ex on a hosts-file name with aliases', async (t) => {
 t.test('getnameinfo: names, numbers and flags', async (t) => {
   const opts = { hostsFile };
   t.same(await getnameinfo(['10.20.30.40', 80], 0, opts), ['box.example.test', 'http']);
-  t.same(await getnameinfo(['10.20.30.40', 80], NI_NOFQDN, opts), ['box', 'http']);
+  t.same(await getnameinfo(['10.20.30.40', 80], NI_NOFQDN, opts), ['box', 'http'], 'a name in the local domain loses it');
+  t.same(await getnameinfo(['10.20.30.50', 80], NI_NOFQDN, opts), ['other.domain.test', 'http'], 'another domain\'s name is kept');
   t.same(await getnameinfo(['10.20.30.40', 80], NI_NUMERICHOST | NI_NUMERICSERV, opts), ['10.20.30.40', '80']);
   t.same(await getnameinfo(['10.20.30.40', 53], NI_DGRAM, opts), ['box.example.test', 'domain']);
   t.same(await getnameinfo(['10.9.9.9', 65000], 0, opts), ['10.9.9.9', '65000'], 'no name: numbers');

@@ -480,10 +480,52 @@ export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): P
   return [names[0]!, names.slice(1), [address]];
 }
 
+const localDomains = new Map<string, Promise<string | null>>();
+
+/**
+ * The local domain as glibc's getnameinfo finds it, once per hosts file: the part after the first
+ * dot of `localhost`'s official name, else of this host's name, else of that name's official name,
+ * else of the name of 127.0.0.1; null when none has a dot.
+ */
+function localDomain(options: ResolveOptions): Promise<string | null> {
+  const key = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
+  let found = localDomains.get(key);
+  if (found === undefined) {
+    const after = (name: string | undefined): string | null => (name !== undefined && name.includes('.') ? name.slice(name.indexOf('.') + 1) : null);
+    const attempt = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await get();
+      } catch (error) {
+        if (isAbort(error, currentScope())) throw error;
+        return undefined;
+      }
+    };
+    found = (async () => {
+      const own = gethostname();
+      return after((await attempt(() => gethostbyname_ex('localhost', options)))?.[0])
+        ?? after(own)
+        ?? after((await attempt(() => gethostbyname_ex(own, options)))?.[0])
+        ?? after((await attempt(() => gethostbyaddr('127.0.0.1', options)))?.[0]);
+    })();
+    // A kill while it was worked out is not the answer: the next call works it out again.
+    found.catch(() => localDomains.delete(key));
+    localDomains.set(key, found);
+  }
+  return found;
+}
+
+/** glibc's NI_NOFQDN cut: `name` up to the dot before the first place `domain` appears in it. */
+function withoutLocalDomain(name: string, domain: string | null): string {
+  if (domain === null || domain === '') return name;
+  const at = name.indexOf(domain);
+  return at > 0 && name[at - 1] === '.' ? name.slice(0, at - 1) : name;
+}
+
 /**
  * `[host, service]` for a numeric `[address, port]`, Python's `socket.getnameinfo`. `NI_NUMERICHOST`
  * and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
- * `NI_NOFQDN` keeps the first label, `NI_DGRAM` names UDP services.
+ * `NI_NOFQDN` cuts a name of the local domain to its first labels (as glibc: the domain of
+ * `localhost`'s official name, else of this host's name), `NI_DGRAM` names UDP services.
  *
  * @example
  * ```ts
@@ -503,7 +545,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
   if ((flags & NI_NUMERICHOST) === 0) {
     try {
       host = (await gethostbyaddr(ip, options))[0];
-      if ((flags & NI_NOFQDN) !== 0) host = host.split('.')[0]!;
+      if ((flags & NI_NOFQDN) !== 0) host = withoutLocalDomain(host, await localDomain(options));
     } catch (error) {
       if (!(error instanceof herror)) throw error;
       if ((flags & NI_NAMEREQD) !== 0) throw new gaierror(EAI_NONAME, ip, undefined, { cause: error });

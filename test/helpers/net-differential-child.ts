@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_V4MAPPED, SOCK_STREAM,
-  getaddrinfo, gethostbyaddr, gethostbyname, gethostbyname_ex,
+  AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_V4MAPPED, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST,
+  NI_NUMERICSERV, SOCK_STREAM, getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, getnameinfo,
 } from '../../src/net/index.js';
 import { startDnsServer } from '../../src/testing/dns-server.js';
 
@@ -34,7 +34,13 @@ for (const host of hosts) {
     }
   }
 }
-for (const host of ['127.0.0.1', '10.5.5.5', 'hostsonly.test', '::1', 'localhost']) cases.push({ fn: 'gethostbyaddr', host });
+for (const host of ['127.0.0.1', '10.5.5.5', 'hostsonly.test', '::1', 'localhost', 'fd00::55', '10.7.7.7', 'twice.test', 'hostsalias', 'nx.test', '10.9.9.9']) {
+  cases.push({ fn: 'gethostbyaddr', host }, { fn: 'getfqdn', host });
+}
+// Numeric services only: whether /etc/services names a port depends on the machine.
+for (const host of ['127.0.0.1', '10.5.5.5', '::1', 'fd00::55', '10.9.9.9', 'localhost']) {
+  for (const flags of [NI_NUMERICSERV, NI_NUMERICSERV | NI_NUMERICHOST, NI_NUMERICSERV | NI_NAMEREQD, NI_NUMERICSERV | NI_NOFQDN]) cases.push({ fn: 'getnameinfo', host, port: 8080, flags });
+}
 
 const script = fileURLToPath(new URL('./socket-functions.py', import.meta.url));
 const python = await new Promise<string>((resolve, reject) => {
@@ -48,6 +54,8 @@ for (const c of cases) {
     const result = c.fn === 'gethostbyname' ? await gethostbyname(c.host)
       : c.fn === 'gethostbyname_ex' ? await gethostbyname_ex(c.host)
       : c.fn === 'gethostbyaddr' ? await gethostbyaddr(c.host)
+      : c.fn === 'getfqdn' ? await getfqdn(c.host)
+      : c.fn === 'getnameinfo' ? await getnameinfo([c.host, c.port!], c.flags!)
       : await getaddrinfo(c.host, c.port!, { family: c.family!, type: c.type!, flags: c.flags! });
     ours.push({ ok: JSON.parse(JSON.stringify(result)) });
   } catch (error) {

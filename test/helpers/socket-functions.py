@@ -21,6 +21,10 @@ def call(case):
         return socket.gethostbyname_ex(host)
     if fn == 'gethostbyaddr':
         return socket.gethostbyaddr(host)
+    if fn == 'getnameinfo':
+        return socket.getnameinfo((host, case['port']), case['flags'])
+    if fn == 'getfqdn':
+        return socket.getfqdn(host)
     return socket.getaddrinfo(host, case['port'], case['family'], case['type'], 0, case['flags'])
 
 
