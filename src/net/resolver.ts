@@ -283,6 +283,37 @@ function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: Re
 
 const firstAddress = (found: string[]): string => found[0]!;
 
+/** The longest CNAME chain followed, as glibc's resolver bounds it. */
+const MAX_CNAMES = 16;
+
+/**
+ * The names `name` is an alias of in DNS, in order (its CNAME's target, that one's, ...), empty
+ * when it is none: glibc's canonical name is the last, and gethostbyname's aliases the others.
+ * Node's c-ares lookups do not report the chain, so it is asked for, only by the calls that need
+ * it (`AI_CANONNAME`, `gethostbyname_ex`) and with the `cares` resolver. A kill or a timeout of the
+ * caller cancels it.
+ */
+async function cnameChain(name: string, options: ResolveOptions): Promise<string[]> {
+  if (resolverOf(options) !== 'cares' || hostsTable(options).lines.has(hostsKey(name))) return [];
+  const resolver = new dns.promises.Resolver();
+  resolver.setServers(dns.getServers()); // a new Resolver starts from resolv.conf, not dns.setServers
+  const scope = waitScope();
+  const chain: string[] = [];
+  for (let current = name; chain.length < MAX_CNAMES;) {
+    let targets: string[];
+    try {
+      targets = await bound(resolver.resolveCname(current), scope, () => resolver.cancel());
+    } catch (error) {
+      if (isAbort(error, scope)) throw error;
+      break; // no CNAME (NODATA), or no answer: the chain ends here
+    }
+    const next = targets[0];
+    if (next === undefined || next === name || chain.includes(next)) break;
+    chain.push((current = next));
+  }
+  return chain;
+}
+
 function familyOf(af: number): 0 | 4 | 6 {
   if (af === AF_INET) return 4;
   if (af === AF_INET6) return 6;
@@ -324,9 +355,10 @@ export function gethostbyname(host: string, options: ResolveOptions = {}): Promi
  * `[hostname, aliases, addresses]` of `host` (IPv4), Python's `socket.gethostbyname_ex`. For a
  * hosts-file name, as glibc's files source gives it: `hostname` is the official name of the first
  * line naming it, `aliases` every other name on those lines, `addresses` one per line (the IPv6
- * loopback as 127.0.0.1). For a DNS name, `hostname` is the name that had the addresses (with its
- * search domain) and `aliases` is empty: Node's c-ares gives no CNAME chain. Keeps Python's name
- * with the underscore.
+ * loopback as 127.0.0.1). For a DNS name, `hostname` is its canonical name (the end of its CNAME
+ * chain, which is asked for since Node's lookups do not report it) and `aliases` the names before
+ * it, starting with the name that answered (with its search domain). Keeps Python's name with the
+ * underscore.
  *
  * @example
  * ```ts
@@ -346,7 +378,10 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   if (ipFamily(host) === 6 || (inetAton(host) !== undefined && !/^[0-9.]+$/.test(host))) throw new herror(HOST_NOT_FOUND, host);
   const lines = hostsTable(options).lines.get(hostsKey(host));
   const inet = lines?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
-  if (inet.length === 0) return [canonname, [], addresses.map((a) => a.address)];
+  if (inet.length === 0) {
+    const chain = await cnameChain(canonname, options);
+    return [chain.at(-1) ?? canonname, chain.length > 0 ? [canonname, ...chain.slice(0, -1)] : [], addresses.map((a) => a.address)];
+  }
   const official = inet[0]!.official;
   const aliases: string[] = [];
   for (const line of inet) {
@@ -426,6 +461,10 @@ export async function getaddrinfo(host: string | null, port: number | string | n
     resolved = { canonname: '', addresses: all.filter((a) => want === 0 || a.family === want) };
   } else {
     resolved = await resolveHost(host, want, flags, options);
+    if ((flags & AI_CANONNAME) !== 0 && ipFamily(host) === 0 && inetAton(host) === undefined) {
+      const chain = await cnameChain(resolved.canonname, options);
+      if (chain.length > 0) resolved = { ...resolved, canonname: chain.at(-1)! };
+    }
   }
   const entries: AddrInfo[] = [];
   for (const { address, family: f } of resolved.addresses) {
