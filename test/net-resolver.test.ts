@@ -65,6 +65,28 @@ t.test('getnameinfo: names, numbers and flags', async (t) => {
   await t.rejects(getnameinfo(['10.9.9.9', 99999], 0, opts), { name: 'RangeError', message: /"sockaddr\[1\]"/ });
 });
 
+t.test('NI_NOFQDN: a caller killed while the local domain is worked out fails alone', async (t) => {
+  // No localhost in this hosts file: the local domain takes DNS questions, answered after 0.3 s.
+  const slowServer = await startDnsServer({ rtt: 0.3 });
+  dns.setServers([`127.0.0.1:${slowServer.port}`]);
+  t.teardown(async () => {
+    dns.setServers([`127.0.0.1:${server.port}`]);
+    await slowServer.close();
+  });
+  const plainHosts = join(dir, 'hosts-without-localhost');
+  writeFileSync(plainHosts, '10.20.30.40 box.example.test\n');
+  const opts = { hostsFile: plainHosts };
+  const killed = spawn(() => getnameinfo(['10.20.30.40', 80], NI_NOFQDN | NI_NUMERICSERV, opts));
+  const kept = spawn(() => getnameinfo(['10.20.30.40', 80], NI_NOFQDN | NI_NUMERICSERV, opts));
+  // Both wait for the shared work once its first question reached the server.
+  while (slowServer.stats.queries === 0) await sleep(0.005);
+  await killed.kill();
+  t.type(killed.value, GreenletExit, 'the killed caller ends with its GreenletExit at once');
+  await joinAll([kept]);
+  t.ok(kept.successful(), `the other caller is answered (${String(kept.exception)})`);
+  t.same(kept.value, ['box.example.test', '80'], 'no local domain here: the name is kept');
+});
+
 t.test('getaddrinfo: entries, service names, families and flags', async (t) => {
   const opts = { hostsFile };
   t.same(await getaddrinfo('localhost', 'http', { ...opts, type: SOCK_STREAM }), [[AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['127.0.0.1', 80]]]);

@@ -170,3 +170,20 @@ t.test('hosts file re-read on change; resolv.conf and nsswitch parsing', async (
   t.same(parseNsswitch('hosts: files [NOTFOUND=return] dns\n').hasActions, true);
   t.same(parseNsswitch('passwd: files\nhosts:  files dns\n'), { sources: ['files', 'dns'], hasActions: false });
 });
+
+t.test('dns.setServers() between two lookups: the next lookup asks the new server', async (t) => {
+  patchDns();
+  const other = await startDnsServer({ records: { 'moved.test': { A: ['10.0.0.9'] } } });
+  t.teardown(async () => {
+    dns.setServers([`127.0.0.1:${server.port}`]);
+    await other.close();
+  });
+  t.same(await dns.promises.lookup('v4only.test', { family: 4 }), { address: '10.0.0.3', family: 4 });
+  dns.setServers([`127.0.0.1:${other.port}`]);
+  // One lookup alone, as its turn's first question (sent at once, before the pump runs).
+  t.same(await dns.promises.lookup('moved.test', { family: 4 }), { address: '10.0.0.9', family: 4 });
+  t.equal(other.stats.queries, 1, 'asked of the new server');
+  dns.setServers([`127.0.0.1:${server.port}`]);
+  t.same(await dns.promises.lookup('a.test', { family: 4, all: true }), [{ address: '10.0.0.1', family: 4 }, { address: '10.0.0.2', family: 4 }]);
+  t.equal(other.stats.queries, 1, 'and the old one again once it is back');
+});

@@ -7,7 +7,7 @@ import { getOriginal } from '../internal/registry.js';
 import { HOSTS_PATH, hostsFile, type HostsTable } from '../resolver/hosts.js';
 import { GreenletExit } from '../runtime/errors.js';
 import { bound } from '../runtime/abortable.js';
-import { currentScope, waitScope, type Scope } from '../runtime/scope.js';
+import { currentScope, outsideScope, waitScope, type Scope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
 import { validatePort, type Address } from './address.js';
@@ -524,7 +524,8 @@ const localDomains = new Map<string, Promise<string | null>>();
 /**
  * The local domain as glibc's getnameinfo finds it, once per hosts file: the part after the first
  * dot of `localhost`'s official name, else of this host's name, else of that name's official name,
- * else of the name of 127.0.0.1; null when none has a dot.
+ * else of the name of 127.0.0.1; null when none has a dot. Worked out outside every greenlet, since
+ * every caller shares it: a caller killed meanwhile stops waiting, the others get the answer.
  */
 function localDomain(options: ResolveOptions): Promise<string | null> {
   const key = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
@@ -534,23 +535,20 @@ function localDomain(options: ResolveOptions): Promise<string | null> {
     const attempt = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await get();
-      } catch (error) {
-        if (isAbort(error, currentScope())) throw error;
+      } catch {
         return undefined;
       }
     };
-    found = (async () => {
+    found = outsideScope(async () => {
       const own = gethostname();
       return after((await attempt(() => gethostbyname_ex('localhost', options)))?.[0])
         ?? after(own)
         ?? after((await attempt(() => gethostbyname_ex(own, options)))?.[0])
         ?? after((await attempt(() => gethostbyaddr('127.0.0.1', options)))?.[0]);
-    })();
-    // A kill while it was worked out is not the answer: the next call works it out again.
-    found.catch(() => localDomains.delete(key));
+    });
     localDomains.set(key, found);
   }
-  return found;
+  return cancellable(found);
 }
 
 /** glibc's NI_NOFQDN cut: `name` up to the dot before the first place `domain` appears in it. */

@@ -434,6 +434,9 @@ export class CaresQueries {
   #endOfTurn(): void {
     if (this.#turnArmed) return;
     this.#turnArmed = true;
+    // The turn's first question sent at once: dns.setServers() may have been called since the
+    // servers were last read, and the pump (which reads them again) runs only after this send.
+    this.#servers_ = undefined;
     this.#sliceAt = performance.now();
     rawSetImmediate(this.#turnEnded);
   }
