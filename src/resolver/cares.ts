@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import type { Scope } from '../runtime/scope.js';
+import { outsideScope, type Scope } from '../runtime/scope.js';
 import { hostsFile, type HostsFile } from './hosts.js';
 import { CaresQueries, type Asked, type OutcomeReceiver, type QueryOutcome } from './query.js';
 import { NSSWITCH_PATH, RESOLV_CONF_PATH, parseNsswitch, parseResolvConf, systemResolvContext } from './resolvconf.js';
@@ -25,6 +25,7 @@ export interface LookupRequest {
 // glibc's h_errno outcomes of a DNS search.
 const HOST_NOT_FOUND = 1;
 const TRY_AGAIN = 2;
+const NO_RECOVERY = 3;
 const NO_DATA = 4;
 
 /**
@@ -36,6 +37,13 @@ const NO_DATA = 4;
 type Failure = { herrno: number; servfail: boolean; failed: boolean };
 /** A failed res_search: its final h_errno, and `failed` of its last query (the errno it returns with). */
 type Searched = { herrno: number; failed: boolean };
+
+/**
+ * A candidate whose reply had records but none of the types asked: a CNAME of a name without
+ * them. res_search takes that reply (it has answers) and ends there; nss_dns then finds no
+ * address in it and fails with NO_RECOVERY, which getaddrinfo reports as EAI_NONAME.
+ */
+const ALIAS_WITHOUT_DATA: Failure & Searched = { herrno: NO_RECOVERY, servfail: false, failed: false };
 
 /** Replies that end a question: an answer, though without addresses. */
 const isAnswer = (code: string): boolean => code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EBADNAME';
@@ -60,11 +68,12 @@ const noData = (herrno: number): number => (herrno === TRY_AGAIN ? EAI.AGAIN : h
  * getaddrinfo's error for a failed AF_INET search: its try_simple_gethostbyname calls
  * gethostbyname2_r, which fails (EAI_AGAIN for TRY_AGAIN) only when nss_dns said UNAVAIL, i.e. when
  * res_search returned with errno ETIMEDOUT: its last query got no usable reply. Else h_errno
- * decides: NO_DATA is EAI_NODATA, anything else (TRY_AGAIN too) EAI_NONAME. (HOST_NOT_FOUND with
+ * decides: NO_DATA is EAI_NODATA (a reply with only a CNAME too, which gethostbyname2_r reports so),
+ * anything else (TRY_AGAIN too) EAI_NONAME. (HOST_NOT_FOUND with
  * the last query failed gives EAI_NONAME when errno was 0 as getaddrinfo was called, EAI_NODATA
  * otherwise; the former is taken.)
  */
-const inetError = (s: Searched): number => (s.herrno === NO_DATA ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
+const inetError = (s: Searched): number => (s.herrno === NO_DATA || s.herrno === NO_RECOVERY ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. @internal */
 export function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
@@ -84,7 +93,7 @@ export interface SystemFiles {
   nsswitch?: string;
 }
 
-type Type = 'A' | 'AAAA';
+type Type = 'A' | 'AAAA' | 'CNAME';
 /** What the walk asks next: these types of this name, together. */
 type Ask = { name: string; types: readonly Type[] };
 /** getaddrinfo's walk, as a generator: it yields the questions and gets their outcomes back. */
@@ -93,6 +102,8 @@ type Walk<R> = Generator<Ask, R, QueryOutcome[]>;
 const A: readonly Type[] = ['A'];
 const AAAA: readonly Type[] = ['AAAA'];
 const A_AAAA: readonly Type[] = ['A', 'AAAA'];
+/** Asked, outside the paced questions, only to tell an empty reply from a CNAME's (see ALIAS_WITHOUT_DATA). */
+const CNAME: readonly Type[] = ['CNAME'];
 
 /**
  * @internal A hint of the socket module's getaddrinfo, beside Node's: AI_CANONNAME was asked. glibc
@@ -288,6 +299,11 @@ export class CaresLookup {
     throw getaddrinfoError(error, req.hostname);
   }
 
+  /** resolv.conf's `timeout` (seconds) and `attempts`, as read now. */
+  resolvConf(): { timeout: number; attempts: number } {
+    return this.#resolvConf.value;
+  }
+
   /**
    * Whether the host has an IPv4 and an IPv6 address configured, as AI_ADDRCONFIG sees it (glibc's
    * __check_pf: loopback addresses do not count). Read again at most once a second.
@@ -341,7 +357,7 @@ export class CaresLookup {
     let last: Failure = { herrno: HOST_NOT_FOUND, servfail: false, failed: false };
     if (dots >= ndots || trailingDot) {
       const r = yield* this.#queryDomain(hostname, types, existence);
-      if (Array.isArray(r)) return r;
+      if (Array.isArray(r) || r === ALIAS_WITHOUT_DATA) return r;
       last = r;
       saved = r.herrno;
       triedAsIs = true;
@@ -352,7 +368,7 @@ export class CaresLookup {
       // The root (`search .`): the name as it is, in its place in the list.
       if (domain === '') rootOnList = true;
       const r = yield* this.#queryDomain(domain === '' ? hostname : `${hostname}.${domain}`, types, existence);
-      if (Array.isArray(r)) return r;
+      if (Array.isArray(r) || r === ALIAS_WITHOUT_DATA) return r;
       last = r;
       if (r.herrno === NO_DATA) gotNodata = true;
       else if (r.herrno === TRY_AGAIN && r.servfail) gotServfail = true;
@@ -361,7 +377,7 @@ export class CaresLookup {
     // Asked as it is last, unless it was already, or (no-tld-query) it has no dot and the list was searched.
     if (!(triedAsIs || rootOnList) && (dots > 0 || search.length === 0 || !noTldQuery)) {
       const r = yield* this.#queryDomain(hostname, types, existence);
-      if (Array.isArray(r)) return r;
+      if (Array.isArray(r) || r === ALIAS_WITHOUT_DATA) return r;
       last = r;
     }
     // h_errno: the as-is query's, else NO_DATA if one said so, else TRY_AGAIN if one said SERVFAIL,
@@ -386,7 +402,11 @@ export class CaresLookup {
     if (codes.length === 2 && codes.some(isAnswer) && codes.some(isRejected)) codes = codes.filter(isAnswer);
     if (codes.includes('ESERVFAIL')) return { herrno: TRY_AGAIN, servfail: true, failed: true };
     if (codes.some((c) => !isAnswer(c))) return { herrno: TRY_AGAIN, servfail: false, failed: true };
-    if (codes.includes('ENODATA')) return { herrno: NO_DATA, servfail: false, failed: false };
+    if (codes.includes('ENODATA')) {
+      // c-ares reports an empty reply and a CNAME's alike ("no data"): which one, is asked.
+      if (!existence && codes.every((c) => c === 'ENODATA') && (yield { name, types: CNAME })[0]!.addresses !== undefined) return ALIAS_WITHOUT_DATA;
+      return { herrno: NO_DATA, servfail: false, failed: false };
+    }
     return { herrno: HOST_NOT_FOUND, servfail: false, failed: false };
   }
 }
@@ -412,6 +432,8 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
   #left = 0;
   /** The group asked is the walk's first, asked without the walk (see CaresLookup.start). */
   #first: readonly Type[] | undefined = undefined;
+  /** The channel of a CNAME question under way (see #askCname). */
+  #cname: dns.Resolver | undefined = undefined;
 
   constructor(readonly engine: CaresLookup, readonly req: LookupRequest, readonly done: LookupDone, readonly scope: LookupScope | undefined) {}
 
@@ -441,6 +463,10 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
 
   /** Asks `types` of `name` together; their outcomes come to `outcome`. */
   #ask(name: string, types: readonly Type[]): void {
+    if (types === CNAME) {
+      this.#askCname(name);
+      return;
+    }
     this.#name = name;
     const got = new Array<QueryOutcome>(types.length);
     this.#got = got;
@@ -448,11 +474,13 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
     const queries = this.engine.queries;
     // An answer from the cache comes within listen(): if it completed the group, the next group
     // may be asked already, and this group's askers are released at once.
-    const a0 = queries.listen(name, types[0]!, this, 0);
+    // Not CNAME (above): the paced types.
+    const paced = types as readonly ('A' | 'AAAA')[];
+    const a0 = queries.listen(name, paced[0]!, this, 0);
     if (this.#got === got) this.#asked0 = a0;
     else { a0.release(); return; }
     if (types.length < 2) return;
-    const a1 = queries.listen(name, types[1]!, this, 1);
+    const a1 = queries.listen(name, paced[1]!, this, 1);
     if (this.#got === got) this.#asked1 = a1;
     else a1.release();
   }
@@ -475,6 +503,25 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
     for (const o of got) if (o.addresses !== undefined && o.addresses.length > 0) addresses = addresses === undefined ? o.addresses : [...addresses, ...o.addresses];
     if (addresses !== undefined) this.ordered(addresses);
     else this.walk(this.engine._walk(this.req, this), { name: this.req.hostname, types: first, outcomes: got });
+  }
+
+  /**
+   * Whether `name` is a CNAME, on a channel of its own (a failing lookup's rare question, outside
+   * the paced ones), cancelled with the lookup; its outcome goes to the walk: the target, or none
+   * (no CNAME, or no reply).
+   */
+  #askCname(name: string): void {
+    const { timeout, attempts } = this.engine.resolvConf();
+    const resolver = new dns.Resolver({ timeout: timeout * 1000, tries: attempts });
+    const servers = this.engine.queries.servers();
+    if (servers !== undefined) resolver.setServers(servers);
+    this.#cname = resolver;
+    // Outside the asker's scope: the answer's callback must not run in a greenlet.
+    outsideScope(() => resolver.resolveCname(name, (err, targets) => {
+      if (this.#cname !== resolver) return;
+      this.#cname = undefined;
+      this.#advance([err === null && targets.length > 0 ? { addresses: targets } : { code: 'ENODATA' }]);
+    }));
   }
 
   #advance(outcomes: QueryOutcome[]): void {
@@ -531,6 +578,9 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
   }
 
   #release(): void {
+    const cname = this.#cname;
+    this.#cname = undefined;
+    cname?.cancel();
     const a0 = this.#asked0, a1 = this.#asked1;
     this.#asked0 = this.#asked1 = undefined;
     a0?.release();

@@ -516,6 +516,11 @@ export class CaresQueries {
     if (this.#inFlight < window && this.pending > 0) this.#endOfTurn();
   }
 
+  /** The servers questions go to now; undefined: each channel's own, from resolv.conf. */
+  servers(): string[] | undefined {
+    return this.#servers?.();
+  }
+
   /** The servers, read when new questions were asked (dns.getServers() builds new arrays: not per answer). */
   #serversNow(): string[] | undefined {
     if (this.#servers === undefined) return undefined;

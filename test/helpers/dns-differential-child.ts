@@ -18,6 +18,9 @@ const records = {
   '-dash.test': { A: ['10.0.0.8'] }, 'star*.test': { A: ['10.0.0.8'] }, 'under_score.test': { A: ['10.0.0.9'] },
   // A single label, answered as it is and under a search domain (no-tld-query, `search .`).
   one: { A: ['10.0.0.10'] }, 'one.svc.test': { AAAA: ['fd00::10'] },
+  // CNAMEs of names without the type asked, or of no name: c-ares reports their replies as "no data".
+  'cname4.test': { CNAME: 'v4only.test' }, 'cname6.test': { CNAME: 'v6only.test' }, 'dangling.test': { CNAME: 'nx.test' },
+  'cname.svc.test': { CNAME: 'v4only.test' },
 };
 // broken.test: SERVFAIL for both types; sfa*: for A only; sf6*: for AAAA only; refused.test: REFUSED.
 // sfnx.test: SERVFAIL from the first nameserver only (the second, where resolv.conf lists one, says NXDOMAIN).
@@ -30,7 +33,8 @@ const servers = [
 const hostnames = ['127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test',
   'a.test', 'A.Test.', 'alias.test', 'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'nx', 'db',
   'db.other', 'broken.test', 'a.test.', 'localhost.', 'broken', 'sfa.test', 'sfa6.test', 'sf6.test', 'sf6a.test',
-  'refused.test', 'sfnx.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'translated.test', '-dash.test', 'star*.test', 'under_score.test', 'one'];
+  'refused.test', 'sfnx.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'translated.test', '-dash.test', 'star*.test', 'under_score.test', 'one',
+  'cname4.test', 'cname6.test', 'dangling.test', 'cname'];
 const optionSets: (dns.LookupOptions | undefined)[] = [
   undefined, { family: 4 }, { family: 6 }, { all: true }, { all: true, family: 6 }, { family: 6, hints: dns.V4MAPPED },
   { all: true, family: 6, hints: dns.V4MAPPED | dns.ALL }, { all: true, hints: dns.ADDRCONFIG }, { family: 4, hints: dns.ADDRCONFIG },

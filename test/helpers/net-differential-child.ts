@@ -16,7 +16,7 @@ const records = {
   'hostsonly.test': { A: ['10.9.9.9'] }, 'sfa.test': {}, 'sf6a.test': { A: ['10.0.0.6'] },
   'mix.test': { A: ['10.0.0.7'] }, 'mix.test.svc.test': { AAAA: ['fd00::7'] },
   'under_score.test': { A: ['10.0.0.9'] }, 'alias.test': { CNAME: 'a.test' }, 'alias2.test': { CNAME: 'alias.test' },
-  'cname.svc.test': { CNAME: 'v4only.test' }, one: { A: ['10.0.0.10'] }, 'one.svc.test': { AAAA: ['fd00::10'] },
+  'cname.svc.test': { CNAME: 'v4only.test' }, 'cname6.test': { CNAME: 'v6only.test' }, 'dangling.test': { CNAME: 'nx.test' }, one: { A: ['10.0.0.10'] }, 'one.svc.test': { AAAA: ['fd00::10'] },
 };
 const servers = [
   await startDnsServer({ port: 53, records, servfail: ['broken.test', 'sfa.test/A', 'sf6a.test/AAAA'], refused: ['refused.test'] }),
@@ -24,7 +24,7 @@ const servers = [
 
 const hosts = ['127.0.0.1', '::1', '0:0::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test', 'a.test', 'A.Test.',
   'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'db', 'db.other', 'broken.test', 'localhost.', 'sfa.test', 'sf6a.test',
-  'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'two.test', 'two-rev.test', 'alias.test', 'alias2.test', 'cname', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4'];
+  'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'two.test', 'two-rev.test', 'alias.test', 'alias2.test', 'cname', 'cname6.test', 'dangling.test', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4'];
 type Case = { fn: string; host: string; family?: number; type?: number; flags?: number; port?: number };
 const cases: Case[] = [];
 for (const host of hosts) {
