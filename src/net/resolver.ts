@@ -283,7 +283,7 @@ function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: Re
 
 const firstAddress = (found: string[]): string => found[0]!;
 
-/** The longest CNAME chain followed, as glibc's resolver bounds it. */
+/** The longest CNAME chain followed (a loop ends it sooner). */
 const MAX_CNAMES = 16;
 
 /**
