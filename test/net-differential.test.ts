@@ -9,14 +9,22 @@ const reason = netnsUnavailable();
 if (reason !== null) {
   t.skip(`socket-module differential check skipped: ${reason}`);
 } else {
-  t.test('getaddrinfo, gethostbyname(_ex) and gethostbyaddr give Python\'s answers and errors', async (t) => {
+  // Search domains with `hosts: files dns`; DNS before the hosts file, two nameservers, no search
+  // domain; resolv.conf's rarer options; no DNS at all.
+  const configs = {
+    'search domains, files then dns': ['nameserver 127.0.0.1\nsearch svc.test other.test\noptions ndots:1 timeout:1 attempts:1\n', 'hosts: files dns\n'],
+    'dns then files, two nameservers': ['nameserver 127.0.0.1\nnameserver ::1\noptions ndots:2 timeout:1 attempts:1\n', 'hosts: dns files\n'],
+    'the root in the search list, no-tld-query, no-aaaa': ['nameserver 127.0.0.1\nsearch svc.test . other.test\noptions ndots:3 timeout:1 attempts:1 no-tld-query no-aaaa\n', 'hosts: files dns\n'],
+    'the hosts file alone': ['nameserver 127.0.0.1\noptions timeout:1 attempts:1\n', 'hosts: files\n'],
+  };
+  for (const [config, [resolvConf, nsswitch]] of Object.entries(configs)) t.test(`the socket module's resolution gives Python's answers and errors: ${config}`, async (t) => {
     const ns = createNetns(`nodevent-net-${process.pid}`, {
-      'resolv.conf': 'nameserver 127.0.0.1\nsearch svc.test other.test\noptions ndots:1 timeout:1 attempts:1\n',
+      'resolv.conf': resolvConf,
       hosts: '127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.5.5.5 hostsonly.test hostsalias\nfd00::55 hostsonly.test\n10.6.6.6 v4hosts.test\n'
         + '10.7.7.7 twice.test\n10.7.7.7 twice.test\n0:0::1 twice.test loop6.test\n::FFFF:a07:708 mapped.test\n'
         // Two loopback addresses: glibc's rule 9 keeps 127.0.0.1 (the source itself) first.
         + '127.0.0.1 two.test\n127.0.0.2 two.test\n127.0.0.2 two-rev.test\n127.0.0.1 two-rev.test\n',
-      'nsswitch.conf': 'hosts: files dns\n',
+      'nsswitch.conf': nsswitch,
     });
     t.teardown(ns.remove);
     const out = await runInNetns(ns, 'net-differential-child.ts', 120_000);

@@ -372,13 +372,15 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   if (ipFamily(host) === 4) return [host, [], [host]];
   // Python asks getaddrinfo first (its errors are gaierrors), then gethostbyname_r for the names,
   // which takes no IPv6 literal and of inet_aton's forms only digits and dots; '' is the wildcard
-  // to the first and nothing to the second.
-  if (host === '') throw new herror(NO_RECOVERY, host);
+  // to the first and nothing to the second (nss_dns's NO_RECOVERY, else HOST_NOT_FOUND).
+  if (host === '') throw new herror(lookupEngine().sources().includes('dns') ? NO_RECOVERY : HOST_NOT_FOUND, host);
   const { canonname, addresses } = await resolveHost(host, 4, 0, options);
   if (ipFamily(host) === 6 || (inetAton(host) !== undefined && !/^[0-9.]+$/.test(host))) throw new herror(HOST_NOT_FOUND, host);
   const lines = hostsTable(options).lines.get(hostsKey(host));
   const inet = lines?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
-  if (inet.length === 0) {
+  // The hosts file's lines, when they gave the answer (with `hosts: dns files`, DNS may have).
+  const fromHosts = new Set(inet.map((l) => hostsInet4(l.address)));
+  if (inet.length === 0 || addresses.some((a) => !fromHosts.has(a.address))) {
     const chain = await cnameChain(canonname, options);
     return [chain.at(-1) ?? canonname, chain.length > 0 ? [canonname, ...chain.slice(0, -1)] : [], addresses.map((a) => a.address)];
   }

@@ -299,6 +299,11 @@ export class CaresLookup {
     throw getaddrinfoError(error, req.hostname);
   }
 
+  /** nsswitch.conf's `hosts:` sources, as read now. */
+  sources(): readonly string[] {
+    return this.#nsswitch.value.sources;
+  }
+
   /** resolv.conf's `timeout` (seconds) and `attempts`, as read now. */
   resolvConf(): { timeout: number; attempts: number } {
     return this.#resolvConf.value;

@@ -18,9 +18,9 @@ const records = {
   'under_score.test': { A: ['10.0.0.9'] }, 'alias.test': { CNAME: 'a.test' }, 'alias2.test': { CNAME: 'alias.test' },
   'cname.svc.test': { CNAME: 'v4only.test' }, 'cname6.test': { CNAME: 'v6only.test' }, 'dangling.test': { CNAME: 'nx.test' }, one: { A: ['10.0.0.10'] }, 'one.svc.test': { AAAA: ['fd00::10'] },
 };
-const servers = [
-  await startDnsServer({ port: 53, records, servfail: ['broken.test', 'sfa.test/A', 'sf6a.test/AAAA'], refused: ['refused.test'] }),
-];
+const rcodes = { servfail: ['broken.test', 'sfa.test/A', 'sf6a.test/AAAA'], refused: ['refused.test'] };
+// The second answers only where resolv.conf lists it.
+const servers = [await startDnsServer({ port: 53, records, ...rcodes }), await startDnsServer({ port: 53, host: '::1', records, ...rcodes })];
 
 const hosts = ['127.0.0.1', '::1', '0:0::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test', 'a.test', 'A.Test.',
   'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'db', 'db.other', 'broken.test', 'localhost.', 'sfa.test', 'sf6a.test',
