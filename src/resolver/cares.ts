@@ -73,6 +73,13 @@ const noData = (herrno: number): number => (herrno === TRY_AGAIN ? EAI.AGAIN : h
  * the last query failed gives EAI_NONAME when errno was 0 as getaddrinfo was called, EAI_NODATA
  * otherwise; the former is taken.)
  */
+/**
+ * glibc's generate_addrinfo with AI_V4MAPPED and without AI_ALL: once an IPv6 address was found,
+ * v4-mapped addresses are dropped, those found as IPv6 addresses (a hosts-file line, an AAAA
+ * record) too. Nothing left is EAI_NONAME: the source did answer, so no other is asked.
+ */
+const withoutMapped = (list: string[]): string[] => list.filter((a) => !(a.startsWith('::ffff:') && a.includes('.')));
+
 const inetError = (s: Searched): number => (s.herrno === NO_DATA || s.herrno === NO_RECOVERY ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. @internal */
@@ -270,14 +277,18 @@ export class CaresLookup {
       if (family === 0) return list;
       if (family === 4) return list.flatMap((a) => hostsInet4(a) ?? []);
       const want = list.filter((a) => familyOf(a) === 6);
-      if (!v4mapped || (want.length > 0 && !both)) return want;
+      if (!v4mapped) return want;
+      if (want.length > 0 && !both) return withoutMapped(want);
       // The IPv4 lookup's addresses (see hostsInet4: ::1 gives ::ffff:127.0.0.1), mapped.
       return [...want, ...list.flatMap((a) => hostsInet4(a) ?? []).map((a) => `::ffff:${a}`)];
     };
     let error = EAI.NONAME;
     for (const source of this.#nsswitch.value.sources) {
       if (source === 'files') {
-        const found = pick(this.#hosts.lookup(req.hostname) ?? []);
+        const lines = this.#hosts.lookup(req.hostname) ?? [];
+        const found = pick(lines);
+        // Found, but only v4-mapped IPv6 addresses, dropped (see withoutMapped).
+        if (found.length === 0 && v4mapped && !both && lines.some((a) => familyOf(a) === 6)) throw getaddrinfoError(EAI.NONAME, req.hostname);
         if (found.length > 0) {
           if (holder !== undefined) holder.canonname = this.#hosts.table.lines.get(req.hostname.toLowerCase())?.[0]?.official ?? req.hostname;
           return found;
@@ -336,7 +347,11 @@ export class CaresLookup {
    */
   *#search6(hostname: string, v4mapped: boolean, both: boolean): Walk<string[] | number> {
     const six = yield* this.#search(hostname, AAAA);
-    if (!v4mapped || (Array.isArray(six) && !both)) return Array.isArray(six) ? six : noData(six.herrno) || EAI.NONAME;
+    if (!v4mapped) return Array.isArray(six) ? six : noData(six.herrno) || EAI.NONAME;
+    if (Array.isArray(six) && !both) {
+      const kept = withoutMapped(six);
+      return kept.length > 0 ? kept : EAI.NONAME;
+    }
     const four = yield* this.#search(hostname, A);
     const mapped = Array.isArray(four) ? four.map((a) => `::ffff:${a}`) : [];
     if (Array.isArray(six)) return mapped.length > 0 ? [...six, ...mapped] : six;
