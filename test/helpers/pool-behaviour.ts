@@ -29,7 +29,7 @@ export interface PoolKind {
    * Optional further check once the task that wrote `started` (its worker's pid) was stopped: e.g.
    * that its process is gone. `message` names the check.
    */
-  workerGone?(t: Test, started: string, message: string): void;
+  workerGone?(t: Test, started: string, message: string): Promise<void>;
 }
 
 export function poolBehaviour(t: Test, kind: PoolKind): void {
@@ -128,7 +128,7 @@ export function poolBehaviour(t: Test, kind: PoolKind): void {
     await sleep(0.6);
     t.equal(existsSync(done), false);
     t.equal(await pool.spawn(tasks, 'add', 1, 2), 3);
-    kind.workerGone?.(t, started, `the killed ${kind.worker} is gone`);
+    await kind.workerGone?.(t, started, `the killed ${kind.worker} is gone`);
   });
 
   t.test('killing the parent greenlet stops the pool task it spawned', async (t) => {
@@ -141,7 +141,7 @@ export function poolBehaviour(t: Test, kind: PoolKind): void {
     await parent.kill();
     await sleep(0.6);
     t.equal(existsSync(done), false, 'a busy task is stopped too');
-    kind.workerGone?.(t, started, `its ${kind.worker} is gone`);
+    await kind.workerGone?.(t, started, `its ${kind.worker} is gone`);
   });
 
   t.test('withTimeout around a pool task stops it', async (t) => {
@@ -250,6 +250,6 @@ export function poolBehaviour(t: Test, kind: PoolKind): void {
     t.throws(() => closing.spawn(tasks, 'add', 1, 2), { code: 'ERR_POOL_CLOSED', message: new RegExp(`${label} is closed`) });
     await sleep(0.6);
     t.equal(existsSync(done), false, 'a busy task is stopped too');
-    kind.workerGone?.(t, started, `its ${kind.worker} is gone`);
+    await kind.workerGone?.(t, started, `its ${kind.worker} is gone`);
   });
 }
