@@ -4,6 +4,25 @@ import { ProcessPool } from '../src/runtime/processpool.js';
 import { sleep } from '../src/runtime/index.js';
 import { poolBehaviour } from './helpers/pool-behaviour.js';
 
+/** Whether a process with this pid exists (a zombie too). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What /proc says of a process: its state and parent, for a failure message. */
+function procStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
+  } catch {
+    return 'no /proc entry';
+  }
+}
+
 poolBehaviour(t, {
   label: 'ProcessPool',
   Pool: ProcessPool,
@@ -20,16 +39,7 @@ poolBehaviour(t, {
   // is described.
   async workerGone(t, started, message) {
     const pid = Number(readFileSync(started, 'utf8'));
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (const deadline = Date.now() + 10_000; alive() && Date.now() < deadline;) await sleep(0.02);
-    const what = alive() ? ` (pid ${pid} still there: ${(() => { try { return readFileSync(`/proc/${pid}/stat`, 'utf8').trim(); } catch { return 'no /proc entry'; } })()})` : '';
-    t.notOk(alive(), `${message}${what}`);
+    for (const deadline = Date.now() + 10_000; alive(pid) && Date.now() < deadline;) await sleep(0.02);
+    t.notOk(alive(pid), alive(pid) ? `${message} (pid ${pid} still there: ${procStat(pid)})` : message);
   },
 });

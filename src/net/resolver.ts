@@ -123,8 +123,13 @@ function hostsKey(host: string): string {
   return host.toLowerCase();
 }
 
+/** The hosts file in effect: `options.hostsFile`, else `setHostsFile`'s, else /etc/hosts. */
+function hostsPath(options: ResolveOptions): string {
+  return options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
+}
+
 function hostsTable(options: ResolveOptions): HostsTable {
-  return hostsFile(options.hostsFile ?? globalHostsFile ?? HOSTS_PATH).table;
+  return hostsFile(hostsPath(options)).table;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +200,7 @@ function literalHost(host: string, family: 0 | 4 | 6, flags: number): Resolved |
 
 /** The hosts file the caller named (`options.hostsFile`, `setHostsFile`), or undefined for /etc/hosts. */
 function namedHostsFile(options: ResolveOptions): string | undefined {
-  const path = options.hostsFile ?? globalHostsFile ?? undefined;
+  const path = hostsPath(options);
   return path === HOSTS_PATH ? undefined : path;
 }
 
@@ -295,8 +300,7 @@ const MAX_CNAMES = 16;
  */
 async function cnameChain(name: string, options: ResolveOptions): Promise<string[]> {
   if (resolverOf(options) !== 'cares' || hostsTable(options).lines.has(hostsKey(name))) return [];
-  const resolver = new dns.promises.Resolver();
-  resolver.setServers(dns.getServers()); // a new Resolver starts from resolv.conf, not dns.setServers
+  const resolver = serversResolver();
   const scope = waitScope();
   const chain: string[] = [];
   for (let current = name; chain.length < MAX_CNAMES;) {
@@ -376,11 +380,10 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   if (host === '') throw new herror(lookupEngine().sources().includes('dns') ? NO_RECOVERY : HOST_NOT_FOUND, host);
   const { canonname, addresses } = await resolveHost(host, 4, 0, options);
   if (ipFamily(host) === 6 || (inetAton(host) !== undefined && !/^[0-9.]+$/.test(host))) throw new herror(HOST_NOT_FOUND, host);
-  const lines = hostsTable(options).lines.get(hostsKey(host));
-  const inet = lines?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
+  const inet = hostsTable(options).lines.get(hostsKey(host))?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
+  const inetAddresses = inet.map((l) => hostsInet4(l.address)!);
   // The hosts file's lines, when they gave the answer (with `hosts: dns files`, DNS may have).
-  const fromHosts = new Set(inet.map((l) => hostsInet4(l.address)));
-  if (inet.length === 0 || addresses.some((a) => !fromHosts.has(a.address))) {
+  if (inet.length === 0 || addresses.some((a) => !inetAddresses.includes(a.address))) {
     const chain = await cnameChain(canonname, options);
     return [chain.at(-1) ?? canonname, chain.length > 0 ? [canonname, ...chain.slice(0, -1)] : [], addresses.map((a) => a.address)];
   }
@@ -389,7 +392,7 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   for (const line of inet) {
     for (const name of [line.official, ...line.aliases]) if (name !== official && !aliases.includes(name)) aliases.push(name);
   }
-  return [official, aliases, inet.map((l) => hostsInet4(l.address)!)];
+  return [official, aliases, inetAddresses];
 }
 
 /**
@@ -418,9 +421,9 @@ export async function getaddrinfo(host: string | null, port: number | string | n
   // the host has no address of (loopback aside) is EAI_NONAME; with only one, AF_UNSPEC means it.
   let want = familyOf(family);
   if ((flags & AI_ADDRCONFIG) !== 0) {
-    const { v4, v6 } = lookupEngine().configured();
-    if (want === 0 && v4 !== v6) want = v4 ? 4 : 6;
-    else if ((want === 4 && !v4) || (want === 6 && !v6)) throw new gaierror(EAI_NONAME, host ?? null);
+    const configured = lookupEngine().addrconfigFamily(want);
+    if (configured === undefined) throw new gaierror(EAI_NONAME, host ?? null);
+    want = configured;
   }
   if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: type ${type}`);
 
@@ -478,16 +481,21 @@ export async function getaddrinfo(host: string | null, port: number | string | n
   return entries;
 }
 
+/** A c-ares channel of its own on `dns.getServers()` (a new Resolver starts from resolv.conf, not dns.setServers). */
+function serversResolver(): dns.promises.Resolver {
+  const resolver = new dns.promises.Resolver();
+  resolver.setServers(dns.getServers());
+  return resolver;
+}
+
 async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
-  const which = options.resolver === undefined ? globalResolver : validateResolver(options.resolver, 'options.resolver');
-  if (which === 'getaddrinfo') {
+  if (resolverOf(options) === 'getaddrinfo') {
     const lookupService = (getOriginal('dns', 'promises.lookupService') as typeof dns.promises.lookupService | undefined) ?? dns.promises.lookupService;
     const { hostname } = await cancellable(lookupService(ip, 0));
     if (hostname === ip || ipFamily(hostname) !== 0) throw Object.assign(new Error('no name'), { code: 'ENOTFOUND' });
     return [hostname];
   }
-  const resolver = new dns.promises.Resolver();
-  resolver.setServers(dns.getServers()); // a new Resolver starts from resolv.conf, not dns.setServers
+  const resolver = serversResolver();
   return await bound(resolver.reverse(ip), waitScope(), () => resolver.cancel());
 }
 
@@ -530,7 +538,7 @@ const localDomains = new Map<string, Promise<string | null>>();
  * every caller shares it: a caller killed meanwhile stops waiting, the others get the answer.
  */
 function localDomain(options: ResolveOptions): Promise<string | null> {
-  const key = options.hostsFile ?? globalHostsFile ?? HOSTS_PATH;
+  const key = hostsPath(options);
   let found = localDomains.get(key);
   if (found === undefined) {
     const after = (name: string | undefined): string | null => (name !== undefined && name.includes('.') ? name.slice(name.indexOf('.') + 1) : null);

@@ -266,9 +266,9 @@ export class CaresLookup {
   *_walk(req: LookupRequest, holder?: CanonnameHolder): Walk<string[]> {
     let family = req.family;
     if ((req.hints & dns.ADDRCONFIG) !== 0) {
-      const { v4, v6 } = this.configured();
-      if (family === 0 && (v4 || v6) && v4 !== v6) family = v4 ? 4 : 6;
-      else if ((family === 4 && !v4) || (family === 6 && !v6)) throw getaddrinfoError(EAI.NONAME, req.hostname);
+      const configured = this.addrconfigFamily(family);
+      if (configured === undefined) throw getaddrinfoError(EAI.NONAME, req.hostname);
+      family = configured;
     }
     // After ADDRCONFIG: a host with IPv6 only turns family 0 into 6, and V4MAPPED then applies.
     const v4mapped = family === 6 && (req.hints & dns.V4MAPPED) !== 0;
@@ -321,10 +321,20 @@ export class CaresLookup {
   }
 
   /**
+   * `family` under AI_ADDRCONFIG, as glibc's getaddrinfo applies it: undefined (EAI_NONAME) when the
+   * host has no address of that family; AF_UNSPEC narrowed to the one family it has, if only one.
+   */
+  addrconfigFamily(family: 0 | 4 | 6): 0 | 4 | 6 | undefined {
+    const { v4, v6 } = this.#configured();
+    if (family === 0) return v4 !== v6 ? (v4 ? 4 : 6) : 0;
+    return (family === 4 ? v4 : v6) ? family : undefined;
+  }
+
+  /**
    * Whether the host has an IPv4 and an IPv6 address configured, as AI_ADDRCONFIG sees it (glibc's
    * __check_pf: loopback addresses do not count). Read again at most once a second.
    */
-  configured(): { v4: boolean; v6: boolean } {
+  #configured(): { v4: boolean; v6: boolean } {
     const now = performance.now();
     if (now - this.#ifaces.at > 1000) {
       let v4 = false, v6 = false;
