@@ -23,6 +23,13 @@ export interface QueryOptions {
    * (208 KB) holds
    */
   slice?: number;
+  /**
+   * The most questions a flight's first slice sends back to back: a flight begins when nothing is
+   * in flight, so the server's socket is empty, and holds a burst larger than a slice while the
+   * server begins to read it (TCP's initial window, in spirit). The slices after it go at the pace
+   * `slice` says. @default twice `slice`
+   */
+  firstSlice?: number;
   /** Keep answers for their TTL (the smallest TTL of the answer). @default false */
   cache?: boolean;
   /** The servers to ask; read before each batch of questions is sent, so `dns.setServers()` applies. */
@@ -225,7 +232,8 @@ const NOTHING_ASKED: Asked = { release() {} };
  *   apart, so that answers already back are read between slices instead of overflowing sockets;
  *   sent blind (no answer came back since the slice before: a first flight, one begun when
  *   nothing was in flight, or after a silence), at least 4 ms apart, so that they do not overflow
- *   the server's socket either.
+ *   the server's socket either. A flight's first slice may be larger (`firstSlice`): the server's
+ *   socket is empty then.
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
@@ -244,6 +252,9 @@ const NOTHING_ASKED: Asked = { release() {} };
 export class CaresQueries {
   readonly #perChannel: number;
   readonly #slice: number;
+  readonly #firstSlice: number;
+  /** The most new questions the current slice sends: `#firstSlice` if it began a flight, else `#slice`. */
+  #sliceLimit: number;
   readonly #pacing: Pacing;
   readonly #queue: Question[] = [];
   #queueHead = 0;
@@ -290,6 +301,8 @@ export class CaresQueries {
   constructor(options: QueryOptions = {}) {
     this.#perChannel = options.perChannel ?? 128;
     this.#slice = options.slice ?? 128;
+    this.#firstSlice = options.firstSlice ?? 2 * this.#slice;
+    this.#sliceLimit = this.#firstSlice;
     this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
     this.#cacheA = options.cache === true ? new Map() : undefined;
     this.#cacheAAAA = options.cache === true ? new Map() : undefined;
@@ -325,13 +338,14 @@ export class CaresQueries {
     const waiter = new Waiter(q, listener, index, this);
     q.add(waiter);
     if (asked) {
+      // Nothing in flight nor waiting: this question begins a flight, with a first slice (no answer
+      // is on its way to clock it, and the server's socket is empty).
+      if (this.#inFlight === 0 && this.pending === 0) this.#startSlice(performance.now());
       // A caller's long loop of lookups is one turn: its next slice goes once SLICE_MS have passed.
-      if (this.#sentThisTurn >= this.#slice) this.#nextSlice();
+      else if (this.#sentThisTurn >= this.#sliceLimit) this.#nextSlice();
       // Sent at once when the window has room and nothing waits ahead of it, as c-ares itself does:
       // the round trip then overlaps with the caller issuing its next lookups.
-      if (this.#sentThisTurn < this.#slice && this.#inFlight < this.#pacing.window && this.pending === 0) {
-        // Nothing in flight: no answer is on its way to clock the flight this question begins.
-        if (this.#inFlight === 0) this.#startedAt = performance.now();
+      if (this.#sentThisTurn < this.#sliceLimit && this.#inFlight < this.#pacing.window && this.pending === 0) {
         this.#sentThisTurn++;
         this.#endOfTurn();
         if (currentScope() === undefined) this.#send(q);
@@ -464,8 +478,9 @@ export class CaresQueries {
     if (now - this.#sliceAt >= SLICE_MS) this.#startSlice(now);
   }
 
-  /** A new slice begins `now`: what waits goes first. */
+  /** A new slice begins `now`: what waits goes first (a first slice if nothing is in flight). */
   #startSlice(now: number): void {
+    this.#sliceLimit = this.#inFlight === 0 ? this.#firstSlice : this.#slice;
     this.#sliceAt = now;
     this.#startedAt = now;
     this.#sentThisTurn = 0;
@@ -494,7 +509,7 @@ export class CaresQueries {
     }
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
-    let room = Math.min(counted ? this.#slice - this.#sentThisTurn : this.#slice, window - this.#inFlight);
+    let room = Math.min(counted ? this.#sliceLimit - this.#sentThisTurn : this.#slice, window - this.#inFlight);
     while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
