@@ -102,7 +102,7 @@ t.test('getaddrinfo: entries, service names, families and flags', async (t) => {
   t.same(withCanon.map((e) => e[3]), ['box.example.test', '', '']);
   t.same(withCanon.map((e) => [e[0], e[4][0]]).sort(), [[AF_INET, '10.20.30.40'], [AF_INET, '10.20.30.41'], [AF_INET6, 'fd00::40']].sort());
   t.same(withCanon.filter((e) => e[0] === AF_INET).map((e) => e[4][0]), ['10.20.30.40', '10.20.30.41'], 'within a family, the hosts file order');
-  t.same((await getaddrinfo('box.example.test', 80, { ...opts, family: AF_INET6, type: SOCK_STREAM })).map((e) => e[4]), [['fd00::40', 80]]);
+  t.same((await getaddrinfo('box.example.test', 80, { ...opts, family: AF_INET6, type: SOCK_STREAM })).map((e) => e[4]), [['fd00::40', 80, 0, 0]], 'an IPv6 address with flowinfo and scope id, as Python gives it');
   t.same((await getaddrinfo(null, 80, { family: AF_INET, type: SOCK_STREAM })).map((e) => e[4]), [['127.0.0.1', 80]]);
   t.same((await getaddrinfo(null, 80, { family: AF_INET, type: SOCK_STREAM, flags: AI_PASSIVE })).map((e) => e[4]), [['0.0.0.0', 80]]);
   await t.rejects(getaddrinfo('127.0.0.1', 80, { family: AF_INET6 }), { name: 'gaierror', errno: EAI_ADDRFAMILY }); // glibc's answer, as Python's getaddrinfo gives it

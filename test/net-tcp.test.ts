@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
 import { GreenletExit, spawn, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
 import {
@@ -259,14 +260,41 @@ t.test('IPv6 loopback', async (t) => {
     return;
   }
   const [host, port] = server.getsockname();
+  t.same(server.getsockname(), ['::1', port, 0, 0], 'an IPv6 address is [host, port, flowinfo, scopeId], as Python gives it');
   t.equal(host, '::1');
   const accepting = spawn(() => server.accept());
   const client = new TcpSocket({ family: AF_INET6 });
-  await client.connect(['::1', port]);
+  t.teardown(() => client.close());
+  // Python's 4-tuple is taken as it is given back.
+  await client.connect(['::1', port, 0, 0]);
   const [conn, from] = await accepting;
-  t.equal(from[0], '::1');
+  t.teardown(() => conn.close());
+  t.same(from, ['::1', client.getsockname()[1], 0, 0], 'accept gives the peer as a 4-tuple');
+  t.same(client.getpeername(), ['::1', port, 0, 0]);
+  t.same(conn.getpeername(), from);
+  // A scope id is the interface's index: loopback's, given to ::1, reaches the same listener.
+  const lo = Number(readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
+  const scoped = new TcpSocket({ family: AF_INET6 });
+  t.teardown(() => scoped.close());
+  const accepting2 = spawn(() => server.accept());
+  await scoped.connect(['::1', port, 0, lo]);
+  (await accepting2)[0].close();
   await client.sendall(Buffer.from('v6'));
   t.equal((await conn.recvExactly(2)).toString(), 'v6');
   conn.close();
   client.close();
+});
+
+t.test('addresses with flowinfo and scope id: checked, and refused by an AF_INET socket', async (t) => {
+  const v4 = new TcpSocket({ family: AF_INET });
+  t.teardown(() => v4.close());
+  await t.rejects(v4.connect(['127.0.0.1', 1, 0, 0]), { name: 'TypeError', message: /AF_INET socket/ }, 'an AF_INET address must be a pair');
+  await t.rejects(v4.bind(['127.0.0.1', 0, 0]), { name: 'TypeError', message: /AF_INET socket/ });
+  const v6 = new TcpSocket({ family: AF_INET6 });
+  t.teardown(() => v6.close());
+  await t.rejects(v6.connect(['::1', 1, 1 << 20, 0]), { name: 'RangeError', message: /"address\[2\]".*<= 1048575/ }, 'flowinfo is 20 bits');
+  await t.rejects(v6.connect(['::1', 1, 0, -1]), { name: 'RangeError', message: /"address\[3\]"/ });
+  await t.rejects(v6.connect(['::1', 1, 0, 2 ** 31]), { name: 'RangeError', message: /"address\[3\]".*network interfaces/ }, 'a scope id no interface has');
+  await t.rejects(v6.connect(['::1', 1, '0' as unknown as number, 0]), { name: 'TypeError', message: /"address\[2\]"/ });
+  await t.rejects(v6.connect(['::1', 1, 0, 0, 0] as unknown as [string, number]), { name: 'TypeError', message: /flowinfo, scopeId/ });
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { GreenletExit, spawn } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
-import { AF_INET, SOCK_DGRAM, UdpSocket, socket, timeout as SocketTimeout, type Address } from '../src/net/index.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, UdpSocket, socket, timeout as SocketTimeout, type Address } from '../src/net/index.js';
 
 t.test("the chapter's UDP client and server exchange", async (t) => {
   const server = socket(AF_INET, SOCK_DGRAM);
@@ -23,6 +23,32 @@ t.test("the chapter's UDP client and server exchange", async (t) => {
   });
   await Promise.all([serving, calling]);
   t.same(log.sort(), ['client: 127.0.0.1:true said Are you talking to me?', 'server: 127.0.0.1 said Hey!']);
+});
+
+t.test('IPv6: the sender and the local address are [host, port, flowinfo, scopeId], as in Python', async (t) => {
+  const server = new UdpSocket({ family: AF_INET6 });
+  t.teardown(() => server.close());
+  try {
+    await server.bind(['::1', 0]);
+  } catch (error) {
+    t.comment(`no IPv6 loopback here: ${(error as Error).message}`);
+    t.pass('skipped: no IPv6 loopback');
+    return;
+  }
+  const address = server.getsockname();
+  t.same(address, ['::1', address[1], 0, 0]);
+  const client = new UdpSocket({ family: AF_INET6 });
+  t.teardown(() => client.close());
+  // The 4-tuple goes back as it came.
+  await client.sendto(Buffer.from('v6'), address);
+  const [data, from] = await server.recvfrom(16);
+  t.equal(data.toString(), 'v6');
+  t.same(from, ['::1', client.getsockname()[1], 0, 0]);
+  await server.sendto(Buffer.from('back'), from);
+  t.equal((await client.recv(16)).toString(), 'back');
+  const v4 = new UdpSocket({ family: AF_INET });
+  t.teardown(() => v4.close());
+  await t.rejects(v4.sendto(Buffer.from('x'), ['127.0.0.1', 9, 0, 0]), { name: 'TypeError', message: /AF_INET socket/ });
 });
 
 t.test('a datagram is a message: recvfrom cuts it to bufsize and drops the rest', async (t) => {

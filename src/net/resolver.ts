@@ -10,7 +10,7 @@ import { bound } from '../runtime/abortable.js';
 import { currentScope, outsideScope, waitScope, type Scope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
-import { validatePort, type Address } from './address.js';
+import { sockaddr, validateAddress, validatePort, type Address } from './address.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
@@ -475,7 +475,7 @@ export async function getaddrinfo(host: string | null, port: number | string | n
   for (const { address, family: f } of resolved.addresses) {
     for (const [t, p] of ports) {
       const canonname = entries.length === 0 && (flags & AI_CANONNAME) !== 0 ? resolved.canonname : '';
-      entries.push([f === 6 ? AF_INET6 : AF_INET, t, protoOf(t), canonname, [address, p]]);
+      entries.push([f === 6 ? AF_INET6 : AF_INET, t, protoOf(t), canonname, sockaddr(address, p)]);
     }
   }
   return entries;
@@ -581,11 +581,11 @@ function withoutLocalDomain(name: string, domain: string | null): string {
  * ```
  */
 export async function getnameinfo(sockaddr: Address, flags = 0, options: ResolveOptions = {}): Promise<[host: string, service: string]> {
-  if (!Array.isArray(sockaddr) || sockaddr.length < 2) throw invalidArgType('sockaddr', 'a [host, port] array', sockaddr);
+  // [host, port], or for IPv6 with flowinfo and a scope id, checked as a socket's address is.
+  validateAddress(sockaddr, 'sockaddr');
   const [ip, port] = sockaddr;
   checkOptions(options);
   validateHost(ip, 'sockaddr[0]');
-  validatePort(port, 'sockaddr[1]');
   if (!Number.isInteger(flags) || flags < 0) throw outOfRange('flags', 'a non-negative integer of NI_* flags', flags);
   if (ipFamily(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
   let host = ip;

@@ -5,7 +5,7 @@ import { joinAll, killAll } from '../runtime/joinall.js';
 import { Pool } from '../runtime/pool.js';
 import { currentScope, outsideScope, type Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs, validateFunction } from '../internal/validate.js';
-import { validateAddress, type Address } from './address.js';
+import { sockaddr, validateAddress, type Address } from './address.js';
 import { AF_INET, AF_INET6 } from './constants.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
@@ -223,7 +223,7 @@ export class StreamServer extends BaseServer {
     return this.#listener;
   }
 
-  /** `[host, port]` the server listens on (the requested one before `start`). */
+  /** The address the server listens on (the requested one before `start`): see `Address`. */
   get address(): Address {
     if (this.#listener !== undefined && !this.#listener.closed) return this.#listener.getsockname();
     return this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
@@ -267,7 +267,7 @@ export class StreamServer extends BaseServer {
 
   protected async _handle(raw: unknown): Promise<unknown> {
     const conn = raw as net.Socket;
-    const address: Address = [conn.remoteAddress ?? '', conn.remotePort ?? 0];
+    const address = sockaddr(conn.remoteAddress ?? '', conn.remotePort ?? 0);
     // Made in the handler's greenlet, so it owns the socket: killing the handler closes it.
     const sock = TcpSocket._fromAccepted(conn, this.#listener!.family, this.#timeout);
     try {

@@ -1,5 +1,5 @@
 import { invalidArgType, secondsToMs } from '../internal/validate.js';
-import { validateAddress, type Address } from './address.js';
+import { nodeHost, validateAddress, type Address } from './address.js';
 import { isAbortReason } from './block.js';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
@@ -80,11 +80,11 @@ export async function createConnection(address: Address, options: CreateConnecti
   const source = options.sourceAddress === undefined ? undefined : validateAddress(options.sourceAddress, 'options.sourceAddress');
   const infos = await getaddrinfo(host, port, { type: SOCK_STREAM });
   let lastError: unknown;
-  for (const [family, , , , [ip]] of infos) {
+  for (const [family, , , , address] of infos) {
     const sock = new TcpSocket({ family, timeout: options.timeout });
     try {
       if (source !== undefined) await sock.bind(source);
-      await sock._connectAddress(ip, port);
+      await sock._connectAddress(nodeHost(address), port);
       return sock;
     } catch (error) {
       sock.close();

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { invalidArgType } from '../internal/validate.js';
-import { validateAddress, wildcardHost, type Address } from './address.js';
+import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { toBytes, validateSize } from './bytes.js';
 import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM } from './constants.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
@@ -44,7 +44,7 @@ export class TcpSocket extends SocketBase {
   readonly type = SOCK_STREAM;
   #socket: net.Socket | undefined;
   #server: net.Server | undefined;
-  #bound: Address | undefined;
+  #bound: [host: string, port: number] | undefined;
   #reader = new ByteQueue();
   #need = 0;
   #eof = false;
@@ -125,12 +125,11 @@ export class TcpSocket extends SocketBase {
    * socket's family) and the first address is used.
    */
   async connect(address: Address): Promise<void> {
-    const [host, port] = validateAddress(address);
+    const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
     if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
     const infos = await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM });
-    const [, , , , [ip]] = infos[0]!;
-    await this._connectAddress(ip, port);
+    await this._connectAddress(nodeHost(infos[0]![4]), port);
   }
 
   /** @internal Connects to a numeric address. */
@@ -267,10 +266,10 @@ export class TcpSocket extends SocketBase {
    * `connect`) runs, so EADDRINUSE surfaces there (Node binds and listens in one call).
    */
   async bind(address: Address): Promise<void> {
-    const [host, port] = validateAddress(address);
+    const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
     if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
-    const ip = host === '' ? wildcardHost(this.family) : (await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4][0];
+    const ip = host === '' ? wildcardHost(this.family) : nodeHost((await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4]);
     this.#bound = [ip, port];
   }
 
@@ -328,27 +327,30 @@ export class TcpSocket extends SocketBase {
     return this.#pending.length;
   }
 
-  /** Waits for a connection: `[socket, [host, port]]`, the socket owned by the calling greenlet. */
+  /**
+   * Waits for a connection: `[socket, address]` (`[host, port]`, or `[host, port, flowinfo,
+   * scopeId]` for IPv6), the socket owned by the calling greenlet.
+   */
   async accept(): Promise<[TcpSocket, Address]> {
     const raw = await this._acceptRaw();
-    const address: Address = [raw.remoteAddress ?? '', raw.remotePort ?? 0];
+    const address = sockaddr(raw.remoteAddress ?? '', raw.remotePort ?? 0);
     return [TcpSocket._fromAccepted(raw, this.family, this.timeout), address];
   }
 
-  /** The local `[host, port]`. */
+  /** The local address: `[host, port]`, or `[host, port, flowinfo, scopeId]` for IPv6. */
   getsockname(): Address {
     if (this.#server !== undefined) {
       const a = this.#server.address() as net.AddressInfo;
-      return [a.address, a.port];
+      return sockaddr(a.address, a.port);
     }
-    if (this.#socket !== undefined) return [this.#socket.localAddress ?? '', this.#socket.localPort ?? 0];
-    return this.#bound ?? [wildcardHost(this.family), 0];
+    if (this.#socket !== undefined) return sockaddr(this.#socket.localAddress ?? '', this.#socket.localPort ?? 0);
+    return sockaddr(...(this.#bound ?? [wildcardHost(this.family), 0]));
   }
 
-  /** The peer's `[host, port]`. */
+  /** The peer's address: `[host, port]`, or `[host, port, flowinfo, scopeId]` for IPv6. */
   getpeername(): Address {
     const socket = this.#connected();
-    return [socket.remoteAddress ?? '', socket.remotePort ?? 0];
+    return sockaddr(socket.remoteAddress ?? '', socket.remotePort ?? 0);
   }
 
   // -- closing -------------------------------------------------------------------------------
@@ -364,7 +366,7 @@ export class TcpSocket extends SocketBase {
 
   override toString(): string {
     const s = this.#socket;
-    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
+    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().slice(0, 2).join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
     return `<TcpSocket ${state}>`;
   }
 }

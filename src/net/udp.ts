@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { validateAddress, wildcardHost, type Address } from './address.js';
+import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { toBytes, validateSize } from './bytes.js';
 import { AF_INET6, SOCK_DGRAM } from './constants.js';
 import { getaddrinfo } from './resolver.js';
@@ -61,7 +61,7 @@ export class UdpSocket extends SocketBase {
         this.#dropped++;
         return;
       }
-      this.#queue.push([msg, [rinfo.address, rinfo.port]]);
+      this.#queue.push([msg, sockaddr(rinfo.address, rinfo.port)]);
       this._wake();
     });
     socket.on('error', (error) => {
@@ -76,12 +76,12 @@ export class UdpSocket extends SocketBase {
     if (host === '') return wildcardHost(this.family);
     if (host === '<broadcast>') return '255.255.255.255';
     if (ipFamily(host) !== 0) return host;
-    return (await getaddrinfo(host, port, { family: this.family, type: SOCK_DGRAM }))[0]![4][0];
+    return nodeHost((await getaddrinfo(host, port, { family: this.family, type: SOCK_DGRAM }))[0]![4]);
   }
 
   /** Binds to `[host, port]` (port 0: any free port). Errors such as EADDRINUSE reject here. */
   async bind(address: Address): Promise<void> {
-    const [host, port] = validateAddress(address);
+    const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
     if (this.#binding !== undefined) throw Object.assign(new Error('[Errno 22] Invalid argument: the socket is already bound'), { code: 'EINVAL' });
     const ip = await this.#resolve(host, port);
@@ -105,7 +105,7 @@ export class UdpSocket extends SocketBase {
    */
   async sendto(data: Uint8Array, address: Address): Promise<number> {
     const bytes = toBytes(data);
-    const [host, port] = validateAddress(address);
+    const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
     const ip = await this.#resolve(host, port);
     this._check();
@@ -118,7 +118,10 @@ export class UdpSocket extends SocketBase {
     return bytes.length;
   }
 
-  /** The next datagram, cut to `bufsize` bytes, and its sender: `[data, [host, port]]`. */
+  /**
+   * The next datagram, cut to `bufsize` bytes, and its sender: `[data, address]` (`[host, port]`,
+   * or `[host, port, flowinfo, scopeId]` for IPv6).
+   */
   async recvfrom(bufsize: number): Promise<[Buffer, Address]> {
     validateSize(bufsize, 'bufsize');
     this._check();
@@ -135,15 +138,18 @@ export class UdpSocket extends SocketBase {
     return (await this.recvfrom(bufsize))[0];
   }
 
-  /** The local `[host, port]` (after `bind` or a first `sendto`). */
+  /**
+   * The local address (after `bind` or a first `sendto`): `[host, port]`, or `[host, port,
+   * flowinfo, scopeId]` for IPv6.
+   */
   getsockname(): Address {
     try {
       const a = this.#socket?.address();
-      if (a !== undefined) return [a.address, a.port];
+      if (a !== undefined) return sockaddr(a.address, a.port);
     } catch {
       // not bound yet
     }
-    return [wildcardHost(this.family), 0];
+    return sockaddr(wildcardHost(this.family), 0);
   }
 
   /** @internal Closes the Node socket and drops the queued datagrams. */
@@ -161,6 +167,6 @@ export class UdpSocket extends SocketBase {
   }
 
   override toString(): string {
-    return `<UdpSocket ${this.closed ? 'closed' : this.getsockname().join(':')}>`;
+    return `<UdpSocket ${this.closed ? 'closed' : this.getsockname().slice(0, 2).join(':')}>`;
   }
 }

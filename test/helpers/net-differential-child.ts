@@ -24,7 +24,9 @@ const servers = [await startDnsServer({ port: 53, records, ...rcodes }), await s
 
 const hosts = ['127.0.0.1', '::1', '0:0::1', 'localhost', 'LOCALHOST', 'hostsonly.test', 'hostsalias', 'v4hosts.test', 'a.test', 'A.Test.',
   'v4only.test', 'v6only.test', 'nx.test', 'redis', 'redis.svc.test', 'db', 'db.other', 'broken.test', 'localhost.', 'sfa.test', 'sf6a.test',
-  'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'two.test', 'two-rev.test', 'alias.test', 'alias2.test', 'cname', 'cname6.test', 'dangling.test', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4'];
+  'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'two.test', 'two-rev.test', 'alias.test', 'alias2.test', 'cname', 'cname6.test', 'dangling.test', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4',
+  // A scoped literal: Python gives its scope as the interface's index, and the host without it.
+  'fe80::1%lo'];
 type Case = { fn: string; host: string; family?: number; type?: number; flags?: number; port?: number };
 const cases: Case[] = [];
 for (const host of hosts) {
