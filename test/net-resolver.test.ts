@@ -1,6 +1,6 @@
 import t from 'tap';
 import dns from 'node:dns';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GreenletExit, joinAll, spawn, sleep } from '../src/runtime/index.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
@@ -63,6 +63,18 @@ t.test('getnameinfo: names, numbers and flags', async (t) => {
   await t.rejects(getnameinfo(['10.9.9.9', 80], NI_NAMEREQD, opts), gaierror);
   await t.rejects(getnameinfo(['box', 80], 0, opts), { name: 'gaierror', errno: EAI_NONAME });
   await t.rejects(getnameinfo(['10.9.9.9', 99999], 0, opts), { name: 'RangeError', message: /"sockaddr\[1\]"/ });
+});
+
+t.test('getnameinfo: an IPv6 address with a scope id, as glibc writes it', async (t) => {
+  const numeric = NI_NUMERICHOST | NI_NUMERICSERV;
+  const lo = Number(readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
+  t.same(await getnameinfo(['fe80::1', 80, 0, lo], numeric), ['fe80::1%lo', '80'], 'link-local: the interface\'s name');
+  t.same(await getnameinfo(['ff02::1', 80, 0, lo], numeric), ['ff02::1%lo', '80'], 'link-scope multicast too');
+  t.same(await getnameinfo(['fd00::1', 80, 0, lo], numeric), [`fd00::1%${lo}`, '80'], 'any other address: the index');
+  t.same(await getnameinfo(['fe80::1', 80, 0, 2 ** 31], numeric), [`fe80::1%${2 ** 31}`, '80'], 'no such interface: the index');
+  t.same(await getnameinfo(['fe80::1', 80, 0, 0], numeric), ['fe80::1', '80'], 'no scope');
+  await t.rejects(getnameinfo(['127.0.0.1', 80, 0, 0], numeric), { name: 'TypeError', message: /IPv4 address/ }, 'Python: IPv4 sockaddr must be 2 tuple');
+  await t.rejects(getnameinfo(['::1', 80, 1 << 20, 0], numeric), { name: 'RangeError', message: /"sockaddr\[2\]"/ });
 });
 
 t.test('NI_NOFQDN: a caller killed while the local domain is worked out fails alone', async (t) => {

@@ -31,24 +31,33 @@ export function validatePort(value: unknown, name = 'port'): number {
 }
 
 /**
- * Checks an address given to a socket of `family` (any family when undefined): `[host, port]`, or
- * for IPv6 also `[host, port, flowinfo]` and `[host, port, flowinfo, scopeId]`. Returns the host to
- * reach and the port: an IPv6 literal given a scope id gets its interface as `%zone`.
+ * Checks an address given for `family` (any family when undefined): `[host, port]`, or for IPv6
+ * also `[host, port, flowinfo]` and `[host, port, flowinfo, scopeId]`. Returns all four (0 where
+ * not given).
  */
-export function validateAddress(value: unknown, name = 'address', family?: number): [host: string, port: number] {
+export function validateSockaddr(value: unknown, name = 'address', family?: number): [host: string, port: number, flowinfo: number, scopeId: number] {
   if (!Array.isArray(value) || value.length < 2 || value.length > 4) {
     throw invalidArgType(name, family === AF_INET ? 'a [host, port] array' : 'a [host, port] array, or [host, port, flowinfo, scopeId] for IPv6', value);
   }
   const [host, port, flowinfo = 0, scopeId = 0] = value as unknown[];
   if (typeof host !== 'string') throw invalidArgType(`${name}[0]`, 'of type string (the host)', host);
   const checkedPort = validatePort(port, `${name}[1]`);
-  if (value.length === 2) return [host, checkedPort];
+  if (value.length === 2) return [host, checkedPort, 0, 0];
   // Python: "AF_INET address must be a pair (host, port)".
   if (family === AF_INET) throw invalidArgType(name, 'a [host, port] pair for an AF_INET socket', value);
   if (typeof flowinfo !== 'number') throw invalidArgType(`${name}[2]`, 'of type number (the flow label)', flowinfo);
   if (!Number.isInteger(flowinfo) || flowinfo < 0 || flowinfo > MAX_FLOWINFO) throw outOfRange(`${name}[2]`, `>= 0 and <= ${MAX_FLOWINFO}`, flowinfo);
   if (typeof scopeId !== 'number') throw invalidArgType(`${name}[3]`, 'of type number (the interface index)', scopeId);
   if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 0xffffffff) throw outOfRange(`${name}[3]`, '>= 0 and <= 4294967295', scopeId);
+  return [host, checkedPort, flowinfo, scopeId];
+}
+
+/**
+ * Checks an address given to a socket of `family` (see `validateSockaddr`). Returns the host to
+ * reach and the port: an IPv6 literal given a scope id gets its interface as `%zone`.
+ */
+export function validateAddress(value: unknown, name = 'address', family?: number): [host: string, port: number] {
+  const [host, checkedPort, , scopeId] = validateSockaddr(value, name, family);
   if (scopeId === 0 || host.includes('%') || ipFamily(host) !== 6) return [host, checkedPort];
   // Node takes the scope only in the text, by interface name.
   const zone = interfaceName(scopeId);
@@ -95,7 +104,7 @@ function interfaceIndex(zone: string): number {
 }
 
 /** The name of the interface with index `index`, if this machine has one. */
-function interfaceName(index: number): string | undefined {
+export function interfaceName(index: number): string | undefined {
   let names: string[];
   try {
     names = readdirSync(SYS_NET);

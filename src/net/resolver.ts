@@ -10,7 +10,7 @@ import { bound } from '../runtime/abortable.js';
 import { currentScope, outsideScope, waitScope, type Scope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
-import { sockaddr, validateAddress, validatePort, type Address } from './address.js';
+import { interfaceName, sockaddr, validatePort, validateSockaddr, type Address } from './address.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
@@ -569,8 +569,9 @@ function withoutLocalDomain(name: string, domain: string | null): string {
 }
 
 /**
- * `[host, service]` for a numeric `[address, port]`, Python's `socket.getnameinfo`. `NI_NUMERICHOST`
- * and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
+ * `[host, service]` for a numeric `[address, port]` (IPv6: also `[address, port, flowinfo,
+ * scopeId]`, whose scope a numeric host keeps as `%lo` or `%3`, as glibc writes it), Python's
+ * `socket.getnameinfo`. `NI_NUMERICHOST` and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
  * `NI_NOFQDN` cuts a name of the local domain to its first labels (as glibc: the domain of
  * `localhost`'s official name, else of this host's name), `NI_DGRAM` names UDP services.
  *
@@ -582,13 +583,14 @@ function withoutLocalDomain(name: string, domain: string | null): string {
  */
 export async function getnameinfo(sockaddr: Address, flags = 0, options: ResolveOptions = {}): Promise<[host: string, service: string]> {
   // [host, port], or for IPv6 with flowinfo and a scope id, checked as a socket's address is.
-  validateAddress(sockaddr, 'sockaddr');
-  const [ip, port] = sockaddr;
+  const [ip, port, , scopeId] = validateSockaddr(sockaddr, 'sockaddr');
   checkOptions(options);
   validateHost(ip, 'sockaddr[0]');
+  // Python: "IPv4 sockaddr must be 2 tuple".
+  if ((sockaddr as unknown[]).length > 2 && ipFamily(ip) === 4) throw invalidArgType('sockaddr', 'a [host, port] pair for an IPv4 address', sockaddr);
   if (!Number.isInteger(flags) || flags < 0) throw outOfRange('flags', 'a non-negative integer of NI_* flags', flags);
   if (ipFamily(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
-  let host = ip;
+  let host: string | undefined;
   if ((flags & NI_NUMERICHOST) === 0) {
     try {
       host = (await gethostbyaddr(ip, options))[0];
@@ -598,6 +600,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
       if ((flags & NI_NAMEREQD) !== 0) throw new gaierror(EAI_NONAME, ip, undefined, { cause: error });
     }
   }
+  host ??= scopeId === 0 || ip.includes('%') ? ip : `${ip}%${scopeText(ip, scopeId)}`;
   let service = String(port);
   if ((flags & NI_NUMERICSERV) === 0) {
     try {
@@ -607,6 +610,16 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
     }
   }
   return [host, service];
+}
+
+/**
+ * How glibc's getnameinfo writes the scope of a numeric IPv6 address: the interface's name for a
+ * link-local one (unicast fe80::/10, or multicast of link scope), else the index.
+ */
+function scopeText(ip: string, scopeId: number): string {
+  const head = Number.parseInt(ip.slice(0, ip.indexOf(':')) || '0', 16);
+  const linkLocal = (head & 0xffc0) === 0xfe80 || (head & 0xff0f) === 0xff02;
+  return (linkLocal ? interfaceName(scopeId) : undefined) ?? String(scopeId);
 }
 
 /**

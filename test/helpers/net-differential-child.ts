@@ -27,7 +27,7 @@ const hosts = ['127.0.0.1', '::1', '0:0::1', 'localhost', 'LOCALHOST', 'hostsonl
   'refused.test', 'mix.test', 'ip6-localhost', 'twice.test', 'loop6.test', 'mapped.test', 'two.test', 'two-rev.test', 'alias.test', 'alias2.test', 'cname', 'cname6.test', 'dangling.test', 'under_score.test', 'one', '', '10.1', '0x7f.1', '::ffff:1.2.3.4',
   // A scoped literal: Python gives its scope as the interface's index, and the host without it.
   'fe80::1%lo'];
-type Case = { fn: string; host: string; family?: number; type?: number; flags?: number; port?: number };
+type Case = { fn: string; host: string; family?: number; type?: number; flags?: number; port?: number; scope?: number };
 const cases: Case[] = [];
 for (const host of hosts) {
   cases.push({ fn: 'gethostbyname', host }, { fn: 'gethostbyname_ex', host });
@@ -44,6 +44,12 @@ for (const host of ['127.0.0.1', '10.5.5.5', 'hostsonly.test', '::1', 'localhost
 for (const host of ['127.0.0.1', '10.5.5.5', '::1', 'fd00::55', '10.9.9.9', 'localhost']) {
   for (const flags of [NI_NUMERICSERV, NI_NUMERICSERV | NI_NUMERICHOST, NI_NUMERICSERV | NI_NAMEREQD, NI_NUMERICSERV | NI_NOFQDN]) cases.push({ fn: 'getnameinfo', host, port: 8080, flags });
 }
+// IPv6 addresses with a scope id: the loopback interface's (1), and one no interface has.
+for (const host of ['fe80::1', 'ff02::1', '::1', 'fd00::55', 'fd00::99']) {
+  for (const scope of [1, 99]) {
+    for (const flags of [NI_NUMERICSERV, NI_NUMERICSERV | NI_NUMERICHOST]) cases.push({ fn: 'getnameinfo', host, port: 8080, flags, scope });
+  }
+}
 
 const script = fileURLToPath(new URL('./socket-functions.py', import.meta.url));
 const python = await new Promise<string>((resolve, reject) => {
@@ -58,7 +64,7 @@ for (const c of cases) {
       : c.fn === 'gethostbyname_ex' ? await gethostbyname_ex(c.host)
       : c.fn === 'gethostbyaddr' ? await gethostbyaddr(c.host)
       : c.fn === 'getfqdn' ? await getfqdn(c.host)
-      : c.fn === 'getnameinfo' ? await getnameinfo([c.host, c.port!], c.flags!)
+      : c.fn === 'getnameinfo' ? await getnameinfo(c.scope === undefined ? [c.host, c.port!] : [c.host, c.port!, 0, c.scope], c.flags!)
       : await getaddrinfo(c.host, c.port!, { family: c.family!, type: c.type!, flags: c.flags! });
     ours.push({ ok: JSON.parse(JSON.stringify(result)) });
   } catch (error) {

@@ -22,7 +22,8 @@ def call(case):
     if fn == 'gethostbyaddr':
         return socket.gethostbyaddr(host)
     if fn == 'getnameinfo':
-        return socket.getnameinfo((host, case['port']), case['flags'])
+        sockaddr = (host, case['port']) if 'scope' not in case else (host, case['port'], 0, case['scope'])
+        return socket.getnameinfo(sockaddr, case['flags'])
     if fn == 'getfqdn':
         return socket.getfqdn(host)
     return socket.getaddrinfo(host, case['port'], case['family'], case['type'], 0, case['flags'])
