@@ -73,6 +73,7 @@ t.test('getnameinfo: an IPv6 address with a scope id, as glibc writes it', async
   t.same(await getnameinfo(['fd00::1', 80, 0, lo], numeric), [`fd00::1%${lo}`, '80'], 'any other address: the index');
   t.same(await getnameinfo(['fe80::1', 80, 0, 2 ** 31], numeric), [`fe80::1%${2 ** 31}`, '80'], 'no such interface: the index');
   t.same(await getnameinfo(['fe80::1', 80, 0, 0], numeric), ['fe80::1', '80'], 'no scope');
+  t.same(await getnameinfo(['fe80::1', 80, 5, lo], numeric), ['fe80::1%lo', '80'], 'a flow label is no matter here');
   await t.rejects(getnameinfo(['127.0.0.1', 80, 0, 0], numeric), { name: 'TypeError', message: /IPv4 address/ }, 'Python: IPv4 sockaddr must be 2 tuple');
   await t.rejects(getnameinfo(['::1', 80, 1 << 20, 0], numeric), { name: 'RangeError', message: /"sockaddr\[2\]"/ });
 });

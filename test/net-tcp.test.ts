@@ -293,6 +293,7 @@ t.test('addresses with flowinfo and scope id: checked, and refused by an AF_INET
   const v6 = new TcpSocket({ family: AF_INET6 });
   t.teardown(() => v6.close());
   await t.rejects(v6.connect(['::1', 1, 1 << 20, 0]), { name: 'RangeError', message: /"address\[2\]".*<= 1048575/ }, 'flowinfo is 20 bits');
+  await t.rejects(v6.connect(['::1', 1, 5, 0]), { name: 'RangeError', message: /"address\[2\]".*cannot set an IPv6 flow label/ }, 'a flow label Node cannot send is refused, not dropped');
   await t.rejects(v6.connect(['::1', 1, 0, -1]), { name: 'RangeError', message: /"address\[3\]"/ });
   await t.rejects(v6.connect(['::1', 1, 0, 2 ** 31]), { name: 'RangeError', message: /"address\[3\]".*network interfaces/ }, 'a scope id no interface has');
   await t.rejects(v6.connect(['::1', 1, '0' as unknown as number, 0]), { name: 'TypeError', message: /"address\[2\]"/ });

@@ -7,8 +7,8 @@ import { AF_INET, AF_INET6 } from './constants.js';
  * A socket address as Python writes it: `[host, port]` for IPv4, `[host, port, flowinfo,
  * scopeId]` for IPv6 (what the module returns; it takes `[host, port]` and `[host, port,
  * flowinfo]` for IPv6 too, the rest 0). `scopeId` is the interface index of a scoped address:
- * `fe80::1%eth0` is `['fe80::1', port, 0, 2]` when eth0 is interface 2. Node sockets cannot set a
- * flow label, so `flowinfo` is checked and otherwise 0.
+ * `fe80::1%eth0` is `['fe80::1', port, 0, 2]` when eth0 is interface 2. `flowinfo` is always 0:
+ * Node sockets neither report nor set a flow label, and refuse another one.
  */
 export type Address =
   | [host: string, port: number]
@@ -54,10 +54,12 @@ export function validateSockaddr(value: unknown, name = 'address', family?: numb
 
 /**
  * Checks an address given to a socket of `family` (see `validateSockaddr`). Returns the host to
- * reach and the port: an IPv6 literal given a scope id gets its interface as `%zone`.
+ * reach and the port: an IPv6 literal given a scope id gets its interface as `%zone`. A flow label
+ * other than 0 is refused: Node sockets cannot send one.
  */
 export function validateAddress(value: unknown, name = 'address', family?: number): [host: string, port: number] {
-  const [host, checkedPort, , scopeId] = validateSockaddr(value, name, family);
+  const [host, checkedPort, flowinfo, scopeId] = validateSockaddr(value, name, family);
+  if (flowinfo !== 0) throw outOfRange(`${name}[2]`, '0 (Node sockets cannot set an IPv6 flow label)', flowinfo);
   if (scopeId === 0 || host.includes('%') || ipFamily(host) !== 6) return [host, checkedPort];
   // Node takes the scope only in the text, by interface name.
   const zone = interfaceName(scopeId);
