@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { Pool } from '../src/runtime/pool.js';
 import { GreenletExit, Event, hub, sleep, spawn } from '../src/runtime/index.js';
 import { eventually, until } from './helpers/servers.js';
-import { DatagramServer, StreamServer, TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
+import { AF_INET6, DatagramServer, SOCK_DGRAM, StreamServer, TcpSocket, UdpSocket, createConnection, socket, type Address } from '../src/net/index.js';
 
 t.test("the chapter's TCP exchange through a StreamServer", async (t) => {
   const said: string[] = [];
@@ -157,6 +157,40 @@ t.test("the chapter's UDP exchange through a DatagramServer", async (t) => {
   t.equal(data.toString(), 'Are you talking to me?');
   t.same(from, ['127.0.0.1', server.serverPort] as Address);
   t.same(said, ['127.0.0.1 said Hey!']);
+});
+
+t.test('IPv6 servers: the handler gets the peer as [host, port, flowinfo, scopeId]', async (t) => {
+  const seen: Address[] = [];
+  const stream = new StreamServer(['::1', 0], async (sock, address) => {
+    seen.push(address);
+    await sock.sendall(Buffer.from('hi'));
+  });
+  try {
+    await stream.start();
+  } catch (error) {
+    t.comment(`no IPv6 loopback here: ${(error as Error).message}`);
+    t.pass('skipped: no IPv6 loopback');
+    return;
+  }
+  t.teardown(() => stream.stop());
+  t.same(stream.address, ['::1', stream.serverPort, 0, 0]);
+  const client = await createConnection(['::1', stream.serverPort]);
+  t.teardown(() => client.close());
+  t.equal((await client.recv(2)).toString(), 'hi');
+  t.same(seen, [['::1', client.getsockname()[1], 0, 0]]);
+  const datagrams = new DatagramServer(['::1', 0], async (data, address, srv) => {
+    seen.push(address);
+    await srv.sendto(data, address);
+  });
+  await datagrams.start();
+  t.teardown(() => datagrams.stop());
+  const udp = socket(AF_INET6, SOCK_DGRAM) as UdpSocket;
+  t.teardown(() => udp.close());
+  await udp.sendto(Buffer.from('echo'), datagrams.address);
+  const [data, from] = await udp.recvfrom(16);
+  t.equal(data.toString(), 'echo');
+  t.same(from, datagrams.address);
+  t.same(seen[1], ['::1', udp.getsockname()[1], 0, 0]);
 });
 
 t.test('bad input', async (t) => {
