@@ -98,6 +98,8 @@ const SYS_NET = '/sys/class/net';
 /** The index of the interface a zone names (`eth0`, or its index as digits); 0 when unknown. */
 function interfaceIndex(zone: string): number {
   if (/^\d+$/.test(zone)) return Number(zone);
+  // An interface name, never a path.
+  if (zone === '' || zone === '.' || zone === '..' || zone.includes('/')) return 0;
   try {
     return Number(readFileSync(`${SYS_NET}/${zone}/ifindex`, 'utf8').trim()) || 0;
   } catch {
@@ -113,5 +115,5 @@ export function interfaceName(index: number): string | undefined {
   } catch {
     return undefined;
   }
-  return names.find((name) => !name.includes('/') && interfaceIndex(name) === index);
+  return names.find((name) => interfaceIndex(name) === index);
 }
