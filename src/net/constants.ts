@@ -109,3 +109,27 @@ export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 /** `shutdown` mode: stop reading and writing. */
 export const SHUT_RDWR = 2;
+
+/**
+ * `setsockopt`/`getsockopt` level of the socket's own options (`SO_*`); `IPPROTO_TCP` is the level
+ * of `TCP_NODELAY`. The values are Linux's, as Python's socket module has them there.
+ *
+ * @example
+ * ```ts runnable
+ * import { IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_NODELAY, TcpSocket } from 'nodevent/net';
+ * const sock = new TcpSocket();
+ * sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1); // applied once it connects
+ * sock.setsockopt(SOL_SOCKET, SO_KEEPALIVE, true);
+ * console.log(sock.getsockopt(IPPROTO_TCP, TCP_NODELAY)); // 1
+ * sock.close();
+ * ```
+ */
+export const SOL_SOCKET = 1;
+/** Socket option: `bind` may take a local address still in TIME_WAIT (Node's TCP listeners always do). */
+export const SO_REUSEADDR = 2;
+/** Socket option: a UDP socket may send to a broadcast address. */
+export const SO_BROADCAST = 6;
+/** Socket option: TCP keep-alive probes on an idle connection. */
+export const SO_KEEPALIVE = 9;
+/** TCP option (level `IPPROTO_TCP`): small segments go out at once, without Nagle's delay. */
+export const TCP_NODELAY = 1;

@@ -269,7 +269,7 @@ export class StreamServer extends BaseServer {
     const conn = raw as net.Socket;
     const address = sockaddr(conn.remoteAddress ?? '', conn.remotePort ?? 0);
     // Made in the handler's greenlet, so it owns the socket: killing the handler closes it.
-    const sock = TcpSocket._fromAccepted(conn, this.#listener!.family, this.#timeout);
+    const sock = TcpSocket._fromAccepted(conn, this.#listener!, this.#timeout);
     try {
       return await this.#handler(sock, address);
     } finally {

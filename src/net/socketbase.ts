@@ -6,6 +6,7 @@ import { AF_INET, AF_INET6 } from './constants.js';
 import { getdefaulttimeout } from './defaulttimeout.js';
 import { ownerScope } from './owner.js';
 import { closedSocketError } from './errors.js';
+import { getOption, setOption, type SocketOption } from './sockopt.js';
 
 /** Options every green socket takes. */
 export interface SocketBaseOptions {
@@ -81,6 +82,26 @@ export abstract class SocketBase {
   setblocking(flag: boolean): void {
     this.settimeout(flag ? null : 0);
   }
+
+  // -- options -------------------------------------------------------------------------------
+
+  /**
+   * Sets an option, Python's `setsockopt`; `value` is an integer or a boolean. A `TcpSocket` takes
+   * `IPPROTO_TCP, TCP_NODELAY`, `SOL_SOCKET, SO_KEEPALIVE` and `SOL_SOCKET, SO_REUSEADDR`; a
+   * `UdpSocket` `SOL_SOCKET, SO_BROADCAST` and `SOL_SOCKET, SO_REUSEADDR`. Another option throws
+   * ENOPROTOOPT, as the kernel answers one it does not know.
+   */
+  setsockopt(level: number, optname: number, value: number | boolean): void {
+    setOption(this.constructor.name, this._socketOptions(), () => this._check(), level, optname, value);
+  }
+
+  /** An option's value (0 or 1), Python's `getsockopt`: the options `setsockopt` takes. */
+  getsockopt(level: number, optname: number): number {
+    return getOption(this.constructor.name, this._socketOptions(), () => this._check(), level, optname);
+  }
+
+  /** @internal The options `setsockopt` and `getsockopt` take. */
+  protected abstract _socketOptions(): readonly SocketOption[];
 
   // -- state ---------------------------------------------------------------------------------
 

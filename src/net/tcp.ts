@@ -2,7 +2,8 @@ import net from 'node:net';
 import { invalidArgType } from '../internal/validate.js';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { toBytes, validateSize } from './bytes.js';
-import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM } from './constants.js';
+import { IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_NODELAY } from './constants.js';
+import type { SocketOption } from './sockopt.js';
 import { IncompleteReadError, closedSocketError } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
@@ -45,6 +46,10 @@ export class TcpSocket extends SocketBase {
   #socket: net.Socket | undefined;
   #server: net.Server | undefined;
   #bound: [host: string, port: number] | undefined;
+  // Options set with setsockopt (0 or 1), applied to the connection once there is one.
+  #noDelay: 0 | 1 = 0;
+  #keepAlive: 0 | 1 = 0;
+  #reuseAddr: 0 | 1 = 0;
   #reader = new ByteQueue();
   #need = 0;
   #eof = false;
@@ -56,9 +61,14 @@ export class TcpSocket extends SocketBase {
     this._own();
   }
 
-  /** @internal Wraps a connection taken from a listener; owned by the current greenlet. */
-  static _fromAccepted(raw: net.Socket, family: number, timeout: number | null): TcpSocket {
-    const sock = new TcpSocket({ family, timeout });
+  /**
+   * @internal Wraps a connection taken from `listener`; owned by the current greenlet. It has the
+   * listener's TCP_NODELAY and SO_KEEPALIVE, as Linux gives an accepted socket.
+   */
+  static _fromAccepted(raw: net.Socket, listener: TcpSocket, timeout: number | null = listener.timeout): TcpSocket {
+    const sock = new TcpSocket({ family: listener.family, timeout });
+    sock.#noDelay = listener.#noDelay;
+    sock.#keepAlive = listener.#keepAlive;
     sock.#attach(raw);
     return sock;
   }
@@ -78,6 +88,8 @@ export class TcpSocket extends SocketBase {
 
   #attach(socket: net.Socket): void {
     this.#socket = socket;
+    if (this.#noDelay === 1) socket.setNoDelay(true);
+    if (this.#keepAlive === 1) socket.setKeepAlive(true);
     socket.on('data', (chunk: Buffer) => {
       this.#reader.push(chunk);
       if (this.#reader.length >= Math.max(HIGH_WATER, this.#need)) socket.pause();
@@ -334,7 +346,7 @@ export class TcpSocket extends SocketBase {
   async accept(): Promise<[TcpSocket, Address]> {
     const raw = await this._acceptRaw();
     const address = sockaddr(raw.remoteAddress ?? '', raw.remotePort ?? 0);
-    return [TcpSocket._fromAccepted(raw, this.family, this.timeout), address];
+    return [TcpSocket._fromAccepted(raw, this), address];
   }
 
   /** The local address: `[host, port]`, or `[host, port, flowinfo, scopeId]` for IPv6. */
@@ -351,6 +363,23 @@ export class TcpSocket extends SocketBase {
   getpeername(): Address {
     const socket = this.#connected();
     return sockaddr(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+  }
+
+  // -- options -------------------------------------------------------------------------------
+
+  #optionList: SocketOption[] | undefined;
+
+  /**
+   * @internal The options `setsockopt` takes: `IPPROTO_TCP, TCP_NODELAY` and `SOL_SOCKET,
+   * SO_KEEPALIVE` (applied to the connection, now or once there is one; an accepted socket has its
+   * listener's), `SOL_SOCKET, SO_REUSEADDR` (1 on a listener: libuv sets it on every one).
+   */
+  protected override _socketOptions(): SocketOption[] {
+    return (this.#optionList ??= [
+      { level: IPPROTO_TCP, optname: TCP_NODELAY, get: () => this.#noDelay, set: (flag) => { this.#noDelay = flag; this.#socket?.setNoDelay(flag === 1); } },
+      { level: SOL_SOCKET, optname: SO_KEEPALIVE, get: () => this.#keepAlive, set: (flag) => { this.#keepAlive = flag; this.#socket?.setKeepAlive(flag === 1); } },
+      { level: SOL_SOCKET, optname: SO_REUSEADDR, get: () => (this.#server !== undefined ? 1 : this.#reuseAddr), set: (flag) => { this.#reuseAddr = flag; } },
+    ]);
   }
 
   // -- closing -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { toBytes, validateSize } from './bytes.js';
-import { AF_INET6, SOCK_DGRAM } from './constants.js';
+import { AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR } from './constants.js';
+import type { SocketOption } from './sockopt.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 import { ipFamily } from '../resolver/addresses.js';
@@ -41,6 +42,10 @@ export class UdpSocket extends SocketBase {
   #queue: Array<[Buffer, Address]> = [];
   #dropped = 0;
   #error: unknown = undefined;
+  // Options set with setsockopt (0 or 1): SO_REUSEADDR is given to the socket when it is made (at
+  // bind or the first sendto), SO_BROADCAST once it is bound.
+  #reuseAddr: 0 | 1 = 0;
+  #broadcast: 0 | 1 = 0;
 
   constructor(options: UdpSocketOptions = {}) {
     super(options);
@@ -55,7 +60,7 @@ export class UdpSocket extends SocketBase {
 
   #create(): dgram.Socket {
     if (this.#socket !== undefined) return this.#socket;
-    const socket = dgram.createSocket({ type: this.family === AF_INET6 ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({ type: this.family === AF_INET6 ? 'udp6' : 'udp4', reuseAddr: this.#reuseAddr === 1 });
     socket.on('message', (msg, rinfo) => {
       if (this.#queue.length >= this.#maxQueued) {
         this.#dropped++;
@@ -97,6 +102,7 @@ export class UdpSocket extends SocketBase {
       };
     });
     await this.#binding;
+    if (this.#broadcast === 1) socket.setBroadcast(true);
   }
 
   /**
@@ -109,6 +115,8 @@ export class UdpSocket extends SocketBase {
     this._check();
     const ip = await this.#resolve(host, port);
     this._check();
+    // Node binds a socket at its first send, too late for the broadcast flag that send needs.
+    if (this.#binding === undefined && this.#broadcast === 1) await this.bind(['', 0]);
     const socket = this.#create();
     this.#binding ??= Promise.resolve(); // send binds implicitly
     await this._block<void>((resolve, reject) => {
@@ -150,6 +158,32 @@ export class UdpSocket extends SocketBase {
       // not bound yet
     }
     return sockaddr(wildcardHost(this.family), 0);
+  }
+
+  #optionList: SocketOption[] | undefined;
+
+  /**
+   * @internal The options `setsockopt` takes: `SOL_SOCKET, SO_BROADCAST` (applied once bound; a
+   * first `sendto` then binds before it sends) and `SOL_SOCKET, SO_REUSEADDR` (given to the socket
+   * when `bind` or the first `sendto` makes it; later, it changes nothing, as after Python's bind).
+   */
+  protected override _socketOptions(): SocketOption[] {
+    return (this.#optionList ??= [
+      { level: SOL_SOCKET, optname: SO_BROADCAST, get: () => this.#broadcast, set: (flag) => this.#setBroadcast(flag) },
+      { level: SOL_SOCKET, optname: SO_REUSEADDR, get: () => this.#reuseAddr, set: (flag) => { this.#reuseAddr = flag; } },
+    ]);
+  }
+
+  #setBroadcast(flag: 0 | 1): void {
+    this.#broadcast = flag;
+    // Bound already (by bind, or by a first sendto once it has gone): now; else when bound.
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    try {
+      socket.setBroadcast(flag === 1);
+    } catch {
+      socket.once('listening', () => socket.setBroadcast(this.#broadcast === 1));
+    }
   }
 
   /** @internal Closes the Node socket and drops the queued datagrams. */
