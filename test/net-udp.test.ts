@@ -63,6 +63,15 @@ t.test('a datagram is a message: recvfrom cuts it to bufsize and drops the rest'
   const [second, from] = await a.recvfrom(100);
   t.equal(second.toString(), 'AB', 'the rest of the first datagram is gone');
   t.same(from, ['127.0.0.1', b.getsockname()[1]]);
+  // Into a buffer (Python's recvfrom_into, recv_into): cut the same way, written from its start.
+  await b.sendto(Buffer.from('0123456789'), a.getsockname());
+  await b.sendto(Buffer.from('ab'), a.getsockname());
+  const buffer = Buffer.alloc(6, '.');
+  t.same(await a.recvfromInto(buffer, 4), [4, ['127.0.0.1', b.getsockname()[1]]]);
+  t.equal(buffer.toString(), '0123..', 'cut to nbytes; the rest discarded');
+  t.equal(await a.recvInto(buffer), 2, 'a whole datagram, shorter than the buffer');
+  t.equal(buffer.subarray(0, 2).toString(), 'ab');
+  await t.rejects(a.recvInto(buffer, 7), { name: 'RangeError', message: /"nbytes"/ });
 });
 
 t.test('timeout, kill and bad input', async (t) => {

@@ -18,3 +18,15 @@ export function validateSize(value: unknown, name: string): number {
   if (!Number.isInteger(value) || value < 0) throw outOfRange(name, 'a non-negative integer', value);
   return value;
 }
+
+/**
+ * Checks what `recvInto`-like calls take: a Uint8Array to fill, and `nbytes`, at most its length
+ * (0: all of it, as Python). Returns the byte count to read.
+ */
+export function intoSize(buffer: unknown, nbytes: unknown): number {
+  if (!(buffer instanceof Uint8Array)) throw invalidArgType('buffer', 'a Buffer or Uint8Array to fill', buffer);
+  const n = validateSize(nbytes, 'nbytes');
+  // Python: "buffer too small for requested bytes".
+  if (n > buffer.length) throw outOfRange('nbytes', `<= the buffer's length (${buffer.length})`, n);
+  return n === 0 ? buffer.length : n;
+}

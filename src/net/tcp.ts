@@ -1,10 +1,11 @@
 import net from 'node:net';
+import { constants } from 'node:os';
 import { invalidArgType } from '../internal/validate.js';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
-import { toBytes, validateSize } from './bytes.js';
+import { intoSize, toBytes, validateSize } from './bytes.js';
 import { IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_NODELAY } from './constants.js';
 import type { SocketOption } from './sockopt.js';
-import { IncompleteReadError, closedSocketError } from './errors.js';
+import { IncompleteReadError, closedSocketError, gaierror, timeout as SocketTimeout } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
@@ -144,6 +145,25 @@ export class TcpSocket extends SocketBase {
     await this._connectAddress(nodeHost(infos[0]![4]), port);
   }
 
+  /**
+   * `connect`, answering with an errno instead of an error, Python's `connect_ex`: 0 once
+   * connected, else the error's number (111 ECONNREFUSED, ...), and EAGAIN (11) past the socket's
+   * timeout, as gevent's. Name resolution errors (`gaierror`), bad arguments and the caller's kill
+   * or deadline still reject.
+   */
+  async connectEx(address: Address): Promise<number> {
+    try {
+      await this.connect(address);
+      return 0;
+    } catch (error) {
+      if (error instanceof SocketTimeout) return constants.errno.EAGAIN;
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      const errno = typeof code === 'string' && !(error instanceof gaierror) ? (constants.errno as Record<string, number>)[code] : undefined;
+      if (errno === undefined) throw error;
+      return errno;
+    }
+  }
+
   /** @internal Connects to a numeric address. */
   async _connectAddress(ip: string, port: number): Promise<void> {
     this._check();
@@ -210,6 +230,18 @@ export class TcpSocket extends SocketBase {
     if (this.#reader.length > 0) return this.#take(bufsize);
     if (this.#error !== undefined) throw this.#error;
     return Buffer.alloc(0);
+  }
+
+  /**
+   * `recv` into `buffer` from its start, Python's `recv_into`: up to `nbytes` bytes (0: the
+   * buffer's length), as soon as some have arrived. Resolves with how many; 0 once the peer closed
+   * its side.
+   */
+  async recvInto(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    const n = intoSize(buffer, nbytes);
+    const data = await this.recv(n);
+    buffer.set(data);
+    return data.length;
   }
 
   /**

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
-import { toBytes, validateSize } from './bytes.js';
+import { intoSize, toBytes, validateSize } from './bytes.js';
 import { AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR } from './constants.js';
 import type { SocketOption } from './sockopt.js';
 import { getaddrinfo } from './resolver.js';
@@ -139,6 +139,22 @@ export class UdpSocket extends SocketBase {
     if (next === undefined) throw this.#error;
     const [msg, from] = next;
     return [msg.length > bufsize ? msg.subarray(0, bufsize) : msg, from];
+  }
+
+  /**
+   * `recvfrom` into `buffer` from its start, Python's `recvfrom_into`: the next datagram, cut to
+   * `nbytes` (0: the buffer's length; the rest is discarded), and its sender: `[count, address]`.
+   */
+  async recvfromInto(buffer: Uint8Array, nbytes = 0): Promise<[number, Address]> {
+    const n = intoSize(buffer, nbytes);
+    const [data, from] = await this.recvfrom(n);
+    buffer.set(data);
+    return [data.length, from];
+  }
+
+  /** `recvfromInto` without the sender, Python's `recv_into`. */
+  async recvInto(buffer: Uint8Array, nbytes = 0): Promise<number> {
+    return (await this.recvfromInto(buffer, nbytes))[0];
   }
 
   /** `recvfrom` without the sender. */
