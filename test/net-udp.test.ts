@@ -97,3 +97,39 @@ t.test('timeout, kill and bad input', async (t) => {
   t.equal(sock!.closed, true, 'killing the greenlet closed its socket');
   t.type(reason, GreenletExit);
 });
+
+t.test('connect on a datagram socket: send goes to the peer, only its datagrams arrive, a refusal is reported once', async (t) => {
+  const peer = new UdpSocket();
+  const other = new UdpSocket();
+  const sock = new UdpSocket();
+  t.teardown(() => { peer.close(); other.close(); sock.close(); });
+  await peer.bind(['127.0.0.1', 0]);
+  await other.bind(['127.0.0.1', 0]);
+  await t.rejects(sock.send(Buffer.from('x')), { code: 'EDESTADDRREQ', message: /Destination address required/ }, 'no peer yet');
+  t.throws(() => sock.getpeername(), { code: 'ENOTCONN' });
+  await sock.connect(['localhost', peer.getsockname()[1]]);
+  t.same(sock.getpeername(), ['127.0.0.1', peer.getsockname()[1]]);
+  t.equal(sock.getsockname()[0], '127.0.0.1', 'bound by connect: the local address of the route to the peer (Python\'s idiom to find it)');
+  t.equal(await sock.send(Buffer.from('hi')), 2);
+  const [data, from] = await peer.recvfrom(16);
+  t.equal(data.toString(), 'hi');
+  t.equal(from[1], sock.getsockname()[1]);
+  // The kernel drops what does not come from the peer.
+  await other.sendto(Buffer.from('stranger'), ['127.0.0.1', sock.getsockname()[1]]);
+  await peer.sendto(Buffer.from('peer'), ['127.0.0.1', sock.getsockname()[1]]);
+  t.equal((await sock.recv(16)).toString(), 'peer');
+  await t.rejects(sock.sendto(Buffer.from('x'), other.getsockname()), { code: 'EISCONN' });
+  // A peer with nobody on its port: the kernel's refusal reaches the next receive, once.
+  const gone = new UdpSocket();
+  await gone.bind(['127.0.0.1', 0]);
+  const port = gone.getsockname()[1];
+  gone.close();
+  await sock.connect(['127.0.0.1', port]);
+  await sock.send(Buffer.from('anyone?'));
+  await t.rejects(sock.recv(16), { code: 'ECONNREFUSED' });
+  await sock.connect(['127.0.0.1', peer.getsockname()[1]]);
+  await sock.send(Buffer.from('again'));
+  t.equal((await peer.recv(16)).toString(), 'again', 'connected again, to another peer: the socket is still usable');
+  await peer.sendto(Buffer.from('back'), ['127.0.0.1', sock.getsockname()[1]]);
+  t.equal((await sock.recv(16)).toString(), 'back');
+});

@@ -41,7 +41,10 @@ export class UdpSocket extends SocketBase {
   #binding: Promise<void> | undefined;
   #queue: Array<[Buffer, Address]> = [];
   #dropped = 0;
+  /** An error Node reported (a connected socket's ECONNREFUSED, say): the next receive rejects with it, once. */
   #error: unknown = undefined;
+  /** The peer set by `connect`. */
+  #peer: Address | undefined;
   // Options set with setsockopt (0 or 1): SO_REUSEADDR is given to the socket when it is made (at
   // bind or the first sendto), SO_BROADCAST once it is bound.
   #reuseAddr: 0 | 1 = 0;
@@ -113,6 +116,8 @@ export class UdpSocket extends SocketBase {
     const bytes = toBytes(data);
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
+    // Linux would send there anyway; Node's connected sockets send only to their peer.
+    if (this.#peer !== undefined) throw Object.assign(new Error('[Errno 106] Transport endpoint is already connected: a connected datagram socket sends to its peer, with send()'), { code: 'EISCONN' });
     const ip = await this.#resolve(host, port);
     this._check();
     // Node binds a socket at its first send, too late for the broadcast flag that send needs.
@@ -127,6 +132,53 @@ export class UdpSocket extends SocketBase {
   }
 
   /**
+   * Sets the peer, Python's `connect` on a datagram socket: `send` goes there, and only its
+   * datagrams arrive (the kernel drops the others). Nothing is sent. An unbound socket is bound to
+   * an ephemeral port first, so `getsockname` then gives the local address of the route to the
+   * peer. Connecting again changes the peer.
+   */
+  async connect(address: Address): Promise<void> {
+    const [host, port] = validateAddress(address, 'address', this.family);
+    this._check();
+    const ip = await this.#resolve(host, port);
+    this._check();
+    if (this.#binding === undefined) await this.bind(['', 0]);
+    const socket = this.#create();
+    if (this.#peer !== undefined) {
+      socket.disconnect();
+      this.#peer = undefined;
+    }
+    await this._block<void>((resolve, reject) => {
+      socket.connect(port, ip, (error?: Error) => (error ? reject(error) : resolve()));
+      return noop;
+    });
+    this.#peer = sockaddr(ip, port);
+  }
+
+  /**
+   * Sends `data` as one datagram to the peer set by `connect`; resolves with the number of bytes
+   * sent. Without a peer, rejects with EDESTADDRREQ, as Python.
+   */
+  async send(data: Uint8Array): Promise<number> {
+    const bytes = toBytes(data);
+    this._check();
+    const socket = this.#socket;
+    if (socket === undefined || this.#peer === undefined) throw Object.assign(new Error('[Errno 89] Destination address required'), { code: 'EDESTADDRREQ' });
+    await this._block<void>((resolve, reject) => {
+      socket.send(bytes, (error) => (error ? reject(error) : resolve()));
+      return noop;
+    });
+    return bytes.length;
+  }
+
+  /** The peer set by `connect`; ENOTCONN without one. */
+  getpeername(): Address {
+    this._check();
+    if (this.#peer === undefined) throw Object.assign(new Error('[Errno 107] Transport endpoint is not connected'), { code: 'ENOTCONN' });
+    return this.#peer;
+  }
+
+  /**
    * The next datagram, cut to `bufsize` bytes, and its sender: `[data, address]` (`[host, port]`,
    * or `[host, port, flowinfo, scopeId]` for IPv6).
    */
@@ -136,7 +188,12 @@ export class UdpSocket extends SocketBase {
     await this._until(() => this.#queue.length > 0 || this.closed || this.#error !== undefined);
     this._check();
     const next = this.#queue.shift();
-    if (next === undefined) throw this.#error;
+    if (next === undefined) {
+      // Once, as the kernel reports it once: the socket stays usable, as in Python.
+      const error = this.#error;
+      this.#error = undefined;
+      throw error;
+    }
     const [msg, from] = next;
     return [msg.length > bufsize ? msg.subarray(0, bufsize) : msg, from];
   }
