@@ -181,6 +181,11 @@ export class IncompleteReadError extends Error {
   }
 }
 
+/** @internal An OSError as Python words it (`[Errno 107] Transport endpoint is not connected`), with Node's `code`. */
+export function errnoError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 /** An operation on a closed socket: Python's `OSError: [Errno 9] Bad file descriptor`. */
 export function closedSocketError(): Error {
   const err = new Error('[Errno 9] Bad file descriptor: the socket is closed') as NodeJS.ErrnoException;

@@ -3,14 +3,14 @@ import { invalidArgType } from '../internal/validate.js';
 // What setsockopt/getsockopt share between the TCP and UDP sockets.
 
 /** Checks an option's value: an integer (Python's), or a boolean as 1 or 0. Returns it as 0 or 1. */
-export function flagValue(value: unknown): 0 | 1 {
+function flagValue(value: unknown): 0 | 1 {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidArgType('value', 'an integer or a boolean', value);
   return value === 0 ? 0 : 1;
 }
 
 /** Checks `level` and `optname`: integers. */
-export function validateOption(level: unknown, optname: unknown): void {
+function validateOption(level: unknown, optname: unknown): void {
   if (typeof level !== 'number' || !Number.isInteger(level)) throw invalidArgType('level', 'an integer (SOL_SOCKET, IPPROTO_TCP)', level);
   if (typeof optname !== 'number' || !Number.isInteger(optname)) throw invalidArgType('optname', 'an integer (SO_*, TCP_*)', optname);
 }
@@ -19,7 +19,7 @@ export function validateOption(level: unknown, optname: unknown): void {
  * The error of an option the socket does not have, as the kernel answers one it does not know
  * (Python: `OSError: [Errno 92] Protocol not available`); the message names the option.
  */
-export function unknownOption(kind: string, level: number, optname: number): Error {
+function unknownOption(kind: string, level: number, optname: number): Error {
   return Object.assign(new Error(`[Errno 92] Protocol not available: ${kind} has no option ${optname} at level ${level}`), { code: 'ENOPROTOOPT', errno: 92 });
 }
 

@@ -5,7 +5,7 @@ import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from 
 import { intoSize, toBytes, validateSize } from './bytes.js';
 import { IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_NODELAY } from './constants.js';
 import type { SocketOption } from './sockopt.js';
-import { IncompleteReadError, closedSocketError, gaierror, timeout as SocketTimeout } from './errors.js';
+import { IncompleteReadError, closedSocketError, errnoError, gaierror, timeout as SocketTimeout } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
@@ -15,10 +15,6 @@ export type TcpSocketOptions = SocketBaseOptions;
 
 // Bytes read ahead of the reader before the socket is paused (TCP flow control does the rest).
 const HIGH_WATER = 64 * 1024;
-
-function errnoError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 /**
  * A green TCP socket with the socket module's API: `connect`, `sendall`, `recv` (an empty buffer at

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { intoSize, toBytes, validateSize } from './bytes.js';
+import { errnoError } from './errors.js';
 import { AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR } from './constants.js';
 import type { SocketOption } from './sockopt.js';
 import { getaddrinfo } from './resolver.js';
@@ -91,7 +92,7 @@ export class UdpSocket extends SocketBase {
   async bind(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
-    if (this.#binding !== undefined) throw Object.assign(new Error('[Errno 22] Invalid argument: the socket is already bound'), { code: 'EINVAL' });
+    if (this.#binding !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
     const ip = await this.#resolve(host, port);
     this._check();
     const socket = this.#create();
@@ -117,7 +118,7 @@ export class UdpSocket extends SocketBase {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
     // Linux would send there anyway; Node's connected sockets send only to their peer.
-    if (this.#peer !== undefined) throw Object.assign(new Error('[Errno 106] Transport endpoint is already connected: a connected datagram socket sends to its peer, with send()'), { code: 'EISCONN' });
+    if (this.#peer !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected: a connected datagram socket sends to its peer, with send()');
     const ip = await this.#resolve(host, port);
     this._check();
     // Node binds a socket at its first send, too late for the broadcast flag that send needs.
@@ -163,7 +164,7 @@ export class UdpSocket extends SocketBase {
     const bytes = toBytes(data);
     this._check();
     const socket = this.#socket;
-    if (socket === undefined || this.#peer === undefined) throw Object.assign(new Error('[Errno 89] Destination address required'), { code: 'EDESTADDRREQ' });
+    if (socket === undefined || this.#peer === undefined) throw errnoError('EDESTADDRREQ', '[Errno 89] Destination address required');
     await this._block<void>((resolve, reject) => {
       socket.send(bytes, (error) => (error ? reject(error) : resolve()));
       return noop;
@@ -174,7 +175,7 @@ export class UdpSocket extends SocketBase {
   /** The peer set by `connect`; ENOTCONN without one. */
   getpeername(): Address {
     this._check();
-    if (this.#peer === undefined) throw Object.assign(new Error('[Errno 107] Transport endpoint is not connected'), { code: 'ENOTCONN' });
+    if (this.#peer === undefined) throw errnoError('ENOTCONN', '[Errno 107] Transport endpoint is not connected');
     return this.#peer;
   }
 
