@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import { outsideScope, owningScope, type ScopeResource, type Scope } from '../runtime/scope.js';
 import { isPatched, replace, restore } from '../internal/registry.js';
+import { invalidArgType } from '../internal/validate.js';
 import { lookupsOwnedBy } from './dns.js';
 import { heldOriginLookups, originLookups, type OriginLookups } from './connectlookups.js';
 
@@ -13,20 +14,32 @@ import { heldOriginLookups, originLookups, type OriginLookups } from './connectl
 // opens while serving a greenlet are never that greenlet's.
 const kGlobal1 = Symbol.for('undici.globalDispatcher.1');
 
-// undici is loaded when first needed (patchFetch, a ScopedDispatcher made), not with nodevent: the
-// heap after `import 'nodevent'` is 7.2 MB instead of 10.5 (Node 26), which the first thousands of
-// greenlets paid for in garbage collection. Until then ScopedDispatcher extends EventEmitter,
-// which undici's Dispatcher extends without a constructor of its own; the first one made puts
-// Dispatcher in between, so that instances are Dispatchers with all of its methods.
+// undici is loaded when first needed (a request through the global dispatcher when none was in
+// place, a ScopedDispatcher made over a dispatcher of yours, compose), not with nodevent nor by
+// patchFetch: the heap after `patchAll()` is 3.3 MB smaller (Node 26), and a process that
+// resolves a thousand names at start-up no longer pays for it in a full garbage collection.
+// ScopedDispatcher extends EventEmitter, which undici's Dispatcher extends without a constructor of
+// its own; once undici is loaded Dispatcher goes in between, so that instances are Dispatchers.
 type Undici = typeof import('undici');
+const require = createRequire(import.meta.url);
 let undici: Undici | undefined;
 function loadUndici(): Undici {
   if (undici === undefined) {
-    undici = createRequire(import.meta.url)('undici') as Undici;
+    undici = require('undici') as Undici;
     Object.setPrototypeOf(ScopedDispatcher.prototype, undici.Dispatcher.prototype);
     Object.setPrototypeOf(ScopedDispatcher, undici.Dispatcher);
   }
   return undici;
+}
+
+/** Whether the installed undici was loaded, by us or by the application. */
+function undiciLoaded(): boolean {
+  if (undici !== undefined) return true;
+  try {
+    return require.cache[require.resolve('undici')] !== undefined;
+  } catch {
+    return false;
+  }
 }
 const DispatcherBase = EventEmitter as unknown as typeof Dispatcher;
 const kGlobal2 = Symbol.for('undici.globalDispatcher.2');
@@ -222,8 +235,9 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
 }
 
 /**
- * A dispatcher in front of another one (by default the current global dispatcher) that applies
- * `scopeInterceptor` to every request. Closing or destroying it closes the inner dispatcher.
+ * A dispatcher in front of another one that applies `scopeInterceptor` to every request. Without
+ * `inner`, it is the global dispatcher in place now, or, when there is none yet, an undici `Agent`
+ * made at the first request. Closing or destroying it closes the inner dispatcher.
  *
  * @example
  * ```ts
@@ -234,26 +248,47 @@ export function scopeInterceptor(): Dispatcher.DispatcherComposeInterceptor {
  * ```
  */
 export class ScopedDispatcher extends DispatcherBase {
-  /** The dispatcher requests are forwarded to. */
-  readonly inner: Dispatcher;
+  #inner: Dispatcher | undefined;
   #dispatch: DispatchFn;
 
-  constructor(inner: Dispatcher) {
-    loadUndici();
+  constructor(inner?: Dispatcher) {
+    if (inner !== undefined) {
+      if (inner === null || typeof (inner as { dispatch?: unknown }).dispatch !== 'function') {
+        throw invalidArgType('inner', 'a dispatcher (an object with a dispatch method)', inner);
+      }
+      loadUndici();
+    }
     super();
-    this.inner = inner;
-    const dispatch: DispatchFn = (options, handler) => inner.dispatch(options, handler);
+    this.#inner = inner ?? (globalThis as Record<symbol, Dispatcher | undefined>)[kGlobal1];
+    const dispatch: DispatchFn = (options, handler) => this.inner.dispatch(options, handler);
     this.#dispatch = (options, handler) => scopedDispatch(dispatch, options, handler);
+  }
+
+  /** The dispatcher requests are forwarded to. */
+  get inner(): Dispatcher {
+    return (this.#inner ??= new (loadUndici().Agent)());
+  }
+
+  /** @internal Whether the inner dispatcher exists (an `Agent` made on first use may not, yet). */
+  get _hasInner(): boolean {
+    return this.#inner !== undefined;
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     return this.#dispatch(options, handler);
   }
 
+  // undici's own, which this class has only once undici is loaded.
+  override compose(dispatchers: Dispatcher.DispatcherComposeInterceptor[]): Dispatcher.ComposedDispatcher;
+  override compose(...dispatchers: Dispatcher.DispatcherComposeInterceptor[]): Dispatcher.ComposedDispatcher;
+  override compose(...args: unknown[]): Dispatcher.ComposedDispatcher {
+    return (loadUndici().Dispatcher.prototype.compose as Fn).apply(this, args) as Dispatcher.ComposedDispatcher;
+  }
+
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(...args: unknown[]): Promise<void> | void {
-    return (this.inner.close as Fn).apply(this.inner, args) as Promise<void> | void;
+    return this.#forward('close', args);
   }
 
   override destroy(): Promise<void>;
@@ -261,7 +296,16 @@ export class ScopedDispatcher extends DispatcherBase {
   override destroy(callback: () => void): void;
   override destroy(err: Error | null, callback: () => void): void;
   override destroy(...args: unknown[]): Promise<void> | void {
-    return (this.inner.destroy as Fn).apply(this.inner, args) as Promise<void> | void;
+    return this.#forward('destroy', args);
+  }
+
+  /** Closes or destroys the inner dispatcher; one never made has nothing to close. */
+  #forward(method: 'close' | 'destroy', args: unknown[]): Promise<void> | void {
+    const inner = this.#inner;
+    if (inner !== undefined) return (inner[method] as Fn).apply(inner, args) as Promise<void> | void;
+    const callback = args[args.length - 1];
+    if (typeof callback !== 'function') return Promise.resolve();
+    queueMicrotask(() => (callback as Fn)(null));
   }
 }
 
@@ -292,11 +336,15 @@ export class ScopedDispatcher extends DispatcherBase {
  */
 export function patchFetch(): void {
   if (isPatched('fetch')) return;
-  const inner = loadUndici().getGlobalDispatcher();
-  const scoped = new ScopedDispatcher(inner);
-  replace('fetch', globalThis, kGlobal1, scoped, 'globalDispatcher');
-  replace('fetch', globalThis, kGlobal2, scoped, 'globalDispatcher.2');
+  // In front of the global dispatcher in place, or of an Agent made at the first request when
+  // there is none yet (undici makes one when it loads, but none has loaded).
+  installed = new ScopedDispatcher();
+  replace('fetch', globalThis, kGlobal1, installed, 'globalDispatcher');
+  replace('fetch', globalThis, kGlobal2, installed, 'globalDispatcher.2');
 }
+
+/** The dispatcher patchFetch installed, while it is in place. */
+let installed: ScopedDispatcher | undefined;
 
 /**
  * Puts back the global dispatcher that was in place before `patchFetch`.
@@ -310,5 +358,12 @@ export function patchFetch(): void {
  * ```
  */
 export function unpatchFetch(): void {
-  restore('fetch');
+  const scoped = installed;
+  installed = undefined;
+  if (!restore('fetch') || scoped === undefined) return;
+  // There was no global dispatcher before: undici, loaded meanwhile, made none of its own since
+  // ours was in place. It gets ours, the Agent that served the requests made while patched.
+  if ((globalThis as Record<symbol, unknown>)[kGlobal1] === undefined && (scoped._hasInner || undiciLoaded())) {
+    loadUndici().setGlobalDispatcher(scoped.inner);
+  }
 }

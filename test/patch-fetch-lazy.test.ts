@@ -1,0 +1,34 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// undici costs 3.3 MB of heap (Node 26): patchAll must not load it for a program that never makes
+// a request, and everything must still work when it is loaded later, by a request or by the
+// application.
+async function runChild(kind: string): Promise<Record<string, unknown>> {
+  const child = fileURLToPath(new URL('./helpers/lazy-undici-child.ts', import.meta.url));
+  const loader = import.meta.resolve('@tapjs/typescript/import');
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', loader, child, kind], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } },
+      (err, out) => (err ? reject(err) : resolve(out)));
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+t.test('the first request loads undici; a greenlet timeout still aborts the request', async (t) => {
+  const out = await runChild('fetch');
+  t.same(out, { hadGlobal: out.hadGlobal, loadedByPatch: false, dispatcher: 'ScopedDispatcher', body: 'ok', loadedByFetch: !out.hadGlobal, timedOut: true, serverSawClose: true });
+});
+
+t.test('undici imported by the application after patchAll: the scoped dispatcher is its global one', async (t) => {
+  const out = await runChild('user');
+  t.same(out, {
+    hadGlobal: out.hadGlobal, loadedByPatch: false, dispatcher: 'ScopedDispatcher', userSees: true, composedBody: 'ok', intercepted: 1, isDispatcher: true,
+    afterUnpatch: 'function', bodyAfterUnpatch: 'ok', fetchAfterUnpatch: 'ok',
+  });
+});
+
+t.test('patchAll then unpatchAll without a request puts back the global dispatcher there was, or none', async (t) => {
+  const out = await runChild('idle');
+  t.same(out, { hadGlobal: out.hadGlobal, loadedByPatch: false, dispatcher: 'ScopedDispatcher', restored: true, loadedAtEnd: false, fetchAfterUnpatch: 'ok' });
+});
