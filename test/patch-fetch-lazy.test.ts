@@ -32,3 +32,15 @@ t.test('patchAll then unpatchAll without a request puts back the global dispatch
   const out = await runChild('idle');
   t.same(out, { hadGlobal: out.hadGlobal, loadedByPatch: false, dispatcher: 'ScopedDispatcher', restored: true, loadedAtEnd: false, fetchAfterUnpatch: 'ok' });
 });
+
+t.test('ScopedDispatcher: a bad inner dispatcher is a TypeError naming it; without one, the global one', async (t) => {
+  const { ScopedDispatcher } = await import('../src/patch/index.js');
+  for (const bad of [null, {}, { dispatch: 1 }, 'agent']) {
+    t.throws(() => new ScopedDispatcher(bad as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"inner"/ });
+  }
+  const { Agent, getGlobalDispatcher } = await import('undici');
+  t.equal(new ScopedDispatcher().inner, getGlobalDispatcher());
+  const agent = new Agent();
+  t.equal(new ScopedDispatcher(agent).inner, agent);
+  await agent.close();
+});
