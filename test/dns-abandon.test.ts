@@ -1,10 +1,9 @@
 // A DNS question every asker gave up on is cancelled: it leaves c-ares at once, so no retry nobody
 // waits for keeps the process alive (the README's first snippet exits right after its joinAll).
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { CaresQueries } from '../src/resolver/query.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
+import { runChild as run } from './helpers/child.js';
 
 const server = await startDnsServer({
   records: { 'www.crappytaxidermy.com': { A: ['10.0.0.7'] }, 'slow.test': { A: ['10.0.0.8'] } },
@@ -18,13 +17,7 @@ const until = async (what: () => boolean): Promise<void> => {
 
 /** Runs a helper program (test/helpers) against the DNS server on `port`: its last line, and when it exited. */
 async function runChild(name: string, args: string[], port: number): Promise<{ out: Record<string, unknown>; exitedAt: number }> {
-  const child = fileURLToPath(new URL(`./helpers/${name}`, import.meta.url));
-  const loader = import.meta.resolve('@tapjs/typescript/import');
-  const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
-    execFile(process.execPath, ['--import', loader, child, ...args], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(port) } },
-      (err, stdout) => (err ? reject(err) : resolve({ stdout, exitedAt: Date.now() })));
-  });
-  return { out: JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>, exitedAt };
+  return run(name, { args, env: { NODEVENT_TEST_DNS_PORT: String(port) } });
 }
 
 t.test("the README's first snippet + killAll exits within 1.5 s after its joinAll timeout", async (t) => {

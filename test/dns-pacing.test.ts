@@ -3,11 +3,10 @@
 // resolv.conf's timeout.
 import t from 'tap';
 import dgram from 'node:dgram';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { CaresQueries } from '../src/resolver/query.js';
 import { Pacing } from '../src/resolver/pacing.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
+import { runChild } from './helpers/child.js';
 
 t.test('every name resolves from a server dropping bursts, without waiting a resolv.conf timeout', async (t) => {
   const n = 2000;
@@ -158,16 +157,10 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   // A round trip longer than a blind flight (32 slices, at least 124 ms): it goes out before any answer.
   const server = await startDnsServer({ records, rtt: 0.5 });
   t.teardown(() => server.close());
-  const child = fileURLToPath(new URL('./helpers/blind-flight-child.ts', import.meta.url));
-  const loader = import.meta.resolve('@tapjs/typescript/import');
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', loader, child], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', NODEVENT_TEST_DNS_PORT: String(server.port) } },
-      (err, out) => (err ? reject(err) : resolve(out)));
-  });
   type Flight = { answered: number; blindSends: number[]; firstStretch: number };
-  const { warm, next, silence, sent } = JSON.parse(stdout.trim().split('\n').pop()!) as {
-    warm: Flight; next: Flight; silence: Flight; sent: number;
-  };
+  const { out: { warm, next, silence, sent } } = await runChild<{ warm: Flight; next: Flight; silence: Flight; sent: number }>('blind-flight-child.ts', {
+    env: { NODEVENT_TEST_DNS_PORT: String(server.port) },
+  });
   t.equal(warm.answered, 1000, 'a first flight, every question answered');
   // Slices (of 32 here, 64 for a flight's first: the server's socket is empty then) begin at least
   // 4 ms apart (3 with the timer's rounding), so the 128th sending after any one, three slice
@@ -187,6 +180,23 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   spacing('a flight after a silence of one timeout', silence);
   t.equal(sent, 1000, 'each sent once');
   t.equal(server.stats.queries, 3000, 'no question asked twice');
+});
+
+t.test('questions that answers make room for go a slice per turn, not in one burst per batch of answers', async (t) => {
+  const n = 3000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.clocked.test`, { A: [`10.5.${i >> 8}.${i & 255}`] }]));
+  // The first flight (up to 1,024 questions, sent blind) goes out before the first answer is back.
+  const server = await startDnsServer({ records, rtt: 0.2 });
+  t.teardown(() => server.close());
+  const { out: { slice, answered, sentClocked, mostInATurn } } = await runChild<{ slice: number; answered: number; sentClocked: number; mostInATurn: number }>('clocked-flight-child.ts', {
+    env: { NODEVENT_TEST_DNS_PORT: String(server.port) },
+  });
+  t.equal(answered, n, 'every question answered');
+  t.ok(sentClocked >= n - 1024, `${sentClocked} sent once answers came back`);
+  // A turn that began a slice in its poll phase may begin the next in its check phase: two slices.
+  // Before, the few hundred answers read in the turn after the pause sent twice as many at once.
+  t.ok(mostInATurn <= 2 * slice, `at most two slices of ${slice} in an event-loop turn (${mostInATurn})`);
+  t.equal(server.stats.queries, n, 'each asked once');
 });
 
 t.test('questions asked in greenlets are answered outside every greenlet', async (t) => {

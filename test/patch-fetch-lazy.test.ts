@@ -1,18 +1,11 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runChild as run } from './helpers/child.js';
 
 // undici costs 3.3 MB of heap (Node 26): patchAll must not load it for a program that never makes
 // a request, and everything must still work when it is loaded later, by a request or by the
 // application.
 async function runChild(kind: string): Promise<Record<string, unknown>> {
-  const child = fileURLToPath(new URL('./helpers/lazy-undici-child.ts', import.meta.url));
-  const loader = import.meta.resolve('@tapjs/typescript/import');
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', loader, child, kind], { timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } },
-      (err, out) => (err ? reject(err) : resolve(out)));
-  });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  return (await run('lazy-undici-child.ts', { args: [kind] })).out;
 }
 
 t.test('the first request loads undici; a greenlet timeout still aborts the request', async (t) => {

@@ -436,7 +436,7 @@ export class CaresQueries {
       this.#pumping = false;
       // New questions: the servers are read again before they go, so dns.setServers() applies.
       this.#servers_ = undefined;
-      outsideScope(() => this.#pump(true));
+      outsideScope(() => this.#pump());
     });
   }
 
@@ -484,14 +484,16 @@ export class CaresQueries {
     this.#sliceAt = now;
     this.#startedAt = now;
     this.#sentThisTurn = 0;
-    if (this.pending > 0) outsideScope(() => this.#pump(true));
+    if (this.pending > 0) outsideScope(() => this.#pump());
   }
 
   /**
-   * Sends what the window has room for. `counted`: new questions, at most a slice per turn (the
-   * rest on the next turns); else answers made room, one or two questions each.
+   * Sends what the window has room for, at most what is left of the slice (the rest on the next
+   * turns). Answers make room one or two questions each, and a turn reads them in batches of
+   * hundreds: sent back to back, what they made room for would be a burst of twice the batch,
+   * which the server's socket (about 256 questions) overflows with.
    */
-  #pump(counted = false): void {
+  #pump(): void {
     if (this.#doomed.length > 0) {
       const doomed = this.#doomed;
       this.#doomed = [];
@@ -509,7 +511,7 @@ export class CaresQueries {
     }
     const window = this.#pacing.window;
     // A slice at a time: the rest follows after the answers already back are read.
-    let room = Math.min(counted ? this.#sliceLimit - this.#sentThisTurn : this.#slice, window - this.#inFlight);
+    let room = Math.min(this.#sliceLimit - this.#sentThisTurn, window - this.#inFlight);
     while (room > 0) {
       let q: Question | undefined;
       if (this.#retries.length > 0) q = this.#retries.shift();
@@ -526,7 +528,7 @@ export class CaresQueries {
       if (q!.waiters === 0) { this.#finish(q!, CANCELLED); continue; }
       this.#send(q!);
       room--;
-      if (counted) this.#sentThisTurn++;
+      this.#sentThisTurn++;
     }
     if (this.#inFlight < window && this.pending > 0) this.#endOfTurn();
   }
