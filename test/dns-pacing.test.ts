@@ -182,13 +182,13 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   t.equal(server.stats.queries, 3000, 'no question asked twice');
 });
 
-t.test('questions that answers make room for go a slice per turn, not in one burst per batch of answers', async (t) => {
+t.test('questions that answers make room for go a slice per turn and at most a slice per millisecond, not in one burst per batch of answers', async (t) => {
   const n = 3000;
   const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.clocked.test`, { A: [`10.5.${i >> 8}.${i & 255}`] }]));
   // The first flight (up to 1,024 questions, sent blind) goes out before the first answer is back.
   const server = await startDnsServer({ records, rtt: 0.2 });
   t.teardown(() => server.close());
-  const { out: { slice, answered, sentClocked, mostInATurn } } = await runChild<{ slice: number; answered: number; sentClocked: number; mostInATurn: number }>('clocked-flight-child.ts', {
+  const { out: { slice, answered, sentClocked, mostInATurn, mostInAMillisecond } } = await runChild<{ slice: number; answered: number; sentClocked: number; mostInATurn: number; mostInAMillisecond: number }>('clocked-flight-child.ts', {
     env: { NODEVENT_TEST_DNS_PORT: String(server.port) },
   });
   t.equal(answered, n, 'every question answered');
@@ -196,7 +196,48 @@ t.test('questions that answers make room for go a slice per turn, not in one bur
   // A turn that began a slice in its poll phase may begin the next in its check phase: two slices.
   // Before, the few hundred answers read in the turn after the pause sent twice as many at once.
   t.ok(mostInATurn <= 2 * slice, `at most two slices of ${slice} in an event-loop turn (${mostInATurn})`);
+  // Slices begin at least 1 ms apart: what is left of one, and the next.
+  t.ok(mostInAMillisecond <= 2 * slice, `at most two slices in any millisecond (${mostInAMillisecond})`);
   t.equal(server.stats.queries, n, 'each asked once');
+});
+
+t.test('questions the server dropped while it answered later ones are asked again one round trip after, not a timeout after', async (t) => {
+  const n = 1000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`o${i}.overtaken.test`, { A: [`10.6.${i >> 8}.${i & 255}`] }]));
+  // A burst lost in the middle of a flight (a full socket): the questions after it are answered.
+  const dropped = Array.from({ length: 100 }, (_, i) => `o${300 + i}.overtaken.test`);
+  const server = await startDnsServer({ records, rtt: 0.2, dropFirst: dropped });
+  t.teardown(() => server.close());
+  type Out = { answered: number; retransmits: number; askedAgain: number; gaps: number[]; mostSendings: number; srtt: number; rto: number };
+  const { out } = await runChild<Out>('overtaken-child.ts', { args: [String(n)], env: { NODEVENT_TEST_DNS_PORT: String(server.port) } });
+  t.equal(out.answered, n, 'every name answered');
+  t.equal(out.askedAgain, dropped.length, 'the dropped ones asked again, and only they');
+  t.equal(out.retransmits, dropped.length, 'each once');
+  const [first, , last] = out.gaps as [number, number, number];
+  // Lost once a question sent after them was answered and a round trip and the reordering window
+  // (a quarter of it) had passed since they went: about 250 ms here. The timeout is twice the round trip.
+  t.ok(first >= out.srtt, `not before a round trip (${first.toFixed(0)} ms, round trip ${out.srtt.toFixed(0)})`);
+  t.ok(last < 0.8 * out.rto, `asked again within ${last.toFixed(0)} ms, less than the timeout of ${out.rto.toFixed(0)}`);
+});
+
+t.test('a server answering out of order: a slow name is asked again no more than its doubling timeout allows, and the reordering window grows', async (t) => {
+  const n = 1000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`o${i}.overtaken.test`, { A: [`10.7.${i >> 8}.${i & 255}`] }]));
+  // A recursive resolver's cache misses, answered after the names asked after them: runs of three
+  // names asked one after the other, which look like a burst the server dropped (a lone slow name
+  // or misses among hits do not: they are left to the timeout).
+  const slow = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`o${100 + 150 * Math.floor(i / 3) + (i % 3)}.overtaken.test`, 0.5]));
+  const server = await startDnsServer({ records, rtt: 0.05, slow });
+  t.teardown(() => server.close());
+  type Out = { answered: number; retransmits: number; mostSendings: number; srtt: number; reorderWindow: number };
+  const { out } = await runChild<Out>('overtaken-child.ts', { args: [String(n)], env: { NODEVENT_TEST_DNS_PORT: String(server.port) } });
+  t.equal(out.answered, n, 'every name answered');
+  // Overtaken, a slow name is taken for lost once (as by the timeout before); from then on it is a
+  // name lost on its own, with a timeout doubled per loss: sent at 0, about 60 and 260 ms.
+  t.ok(out.retransmits <= 30, `only slow names asked again (${out.retransmits})`);
+  t.ok(out.mostSendings <= 3, `a slow name sent at most three times in its 500 ms (${out.mostSendings})`);
+  // Each late answer to a sending taken for lost doubles the window: past a quarter of the round trip.
+  t.ok(out.reorderWindow > out.srtt / 4 + 0.5, `reordering window ${out.reorderWindow.toFixed(1)} ms, round trip ${out.srtt.toFixed(1)} ms`);
 });
 
 t.test('questions asked in greenlets are answered outside every greenlet', async (t) => {

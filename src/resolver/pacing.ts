@@ -31,6 +31,8 @@ export class Pacing {
   /** Retransmission timeout, ms: 1 s until a round trip was measured. */
   rto = 1000;
   losses = 0;
+  /** Times an overtaken sending was answered after all (see `reorderWindow`). */
+  #reorders = 0;
   /** When the window was last cut: losses of questions sent before then are the same event. */
   #recover = -Infinity;
   #lastAnswer = -Infinity;
@@ -67,6 +69,21 @@ export class Pacing {
    */
   clocked(since: number): boolean {
     return this.#lastAnswer >= since;
+  }
+
+  /**
+   * How much later than a question another one must have been sent, ms, for the answer to the
+   * other to mean the first was lost: a quarter of the smoothed round trip, at least 1 ms (RACK's
+   * reordering window), doubled each time that proved too short, and never beyond the timeout.
+   */
+  get reorderWindow(): number {
+    if (this.srtt === 0) return this.rto;
+    return Math.min(this.rto, Math.max(1, this.srtt / 4) * 2 ** Math.min(this.#reorders, 16));
+  }
+
+  /** A sending taken for lost because later ones were answered was answered after all. */
+  reordered(): void {
+    this.#reorders++;
   }
 
   /** A question sent at `sentAt` went unanswered for a retransmission timeout, noticed at `now` (ms). */

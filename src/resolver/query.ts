@@ -89,6 +89,19 @@ interface Channel {
    * the timeout), not in a dropped burst.
    */
   isolated: boolean;
+  /**
+   * Found lost because questions sent after all of its own were answered (see
+   * `CaresQueries.#overtaken`): an answer to one of its sendings after that means the server
+   * reorders, not drops.
+   */
+  overtaken: boolean;
+  /**
+   * When the sendings answered on it in this use went (ms): questions of it still unanswered with
+   * some of these sent among them were not dropped in a burst (see `CaresQueries.#overtaken`).
+   */
+  answeredSent: number[];
+  /** Some of its unanswered questions were sent among answered ones: left to the timeout. */
+  scattered: boolean;
 }
 
 /**
@@ -132,6 +145,8 @@ class Waiter implements Asked {
 class Question {
   waiters = 0;
   firstSent = 0;
+  /** When its latest sending went (ms). */
+  sentAt = 0;
   tries = 0;
   /** Times found lost. */
   losses = 0;
@@ -192,6 +207,13 @@ const TIMED_OUT: QueryOutcome = { code: 'ETIMEOUT' };
  */
 const SLICE_MS = 4;
 /**
+ * The shortest time between two slices while answers clock the questions, ms. A turn that reads
+ * few answers is short, and slices a turn apart went back to back: four of them in a row were seen
+ * (512 questions in 2 ms), which the server's socket overflowed with. At most a slice per
+ * millisecond, twice what dnsmasq takes at most, bounds such runs.
+ */
+const CLOCKED_SLICE_MS = 1;
+/**
  * Whether a channel found lost means the server is overwhelmed: it lost questions never lost before
  * of two names or more. A full socket drops a run of questions; one question alone unanswered among
  * answered ones is more likely a name nobody answers (its authoritative server down), and one such
@@ -205,6 +227,18 @@ function congested(c: Channel): boolean {
     if (fresh === undefined) fresh = q.name;
     else if (q.name !== fresh) return true;
   }
+  return false;
+}
+
+/** Whether some sending answered on `c` went between two of those it still has in flight. */
+function scattered(c: Channel): boolean {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const q of c.live) {
+    if (q.sentAt < first) first = q.sentAt;
+    if (q.sentAt > last) last = q.sentAt;
+  }
+  for (const at of c.answeredSent) if (at > first && at < last) return true;
   return false;
 }
 
@@ -289,6 +323,14 @@ export class CaresQueries {
   #startedAt = 0;
   #turnArmed = false;
   #sweepAt = Infinity;
+  /**
+   * Per server (a channel's `turn`): when the latest sending answered was sent (ms), of those on
+   * channels taking questions for the first time or lost in a burst (`backoff` 1).
+   */
+  #answeredSentAt: number[] = [];
+  #overtakeArmed = false;
+  /** When the timer looking for overtaken channels is due (ms), Infinity when none is armed. */
+  #overtakeAt = Infinity;
   /** See `QueryOptions.patience`; settable by the lookup that reads resolv.conf. */
   patience: () => number;
   /** Questions sent again after a loss (for benchmarks and tests). */
@@ -375,10 +417,10 @@ export class CaresQueries {
     return this.#inFlight;
   }
 
-  /** The pacing state: window, smoothed RTT and retransmission timeout (ms), losses seen. */
-  get pacing(): { window: number; srtt: number; rto: number; losses: number } {
+  /** The pacing state: window, smoothed RTT, retransmission timeout and reordering window (ms), losses seen. */
+  get pacing(): { window: number; srtt: number; rto: number; losses: number; reorderWindow: number } {
     const p = this.#pacing;
-    return { window: Math.floor(p.window), srtt: p.srtt, rto: p.rto, losses: p.losses };
+    return { window: Math.floor(p.window), srtt: p.srtt, rto: p.rto, losses: p.losses, reorderWindow: p.reorderWindow };
   }
 
   /** `q` is no longer the question new askers of its name and type join. */
@@ -459,11 +501,13 @@ export class CaresQueries {
   readonly #turnEnded = (): void => {
     if (this.pending > 0) {
       const now = performance.now();
-      const wait = this.#sliceAt + SLICE_MS - now;
-      // Held only when sent blind: no answer came back since the last slice started (#startedAt,
-      // not #sliceAt: an answer's callback that sends a question arms the turn after the answer).
-      // Timers count whole milliseconds: less than one to wait is not worth a timer.
-      if (wait >= 1 && !this.#pacing.clocked(this.#startedAt)) {
+      // Sent blind (no answer came back since the last slice started: #startedAt, not #sliceAt, as
+      // an answer's callback that sends a question arms the turn after the answer), SLICE_MS apart;
+      // clocked by answers, CLOCKED_SLICE_MS. Timers count whole milliseconds: less than one to
+      // wait for a blind slice, or half of one for a clocked slice, is not worth a timer.
+      const clocked = this.#pacing.clocked(this.#startedAt);
+      const wait = this.#sliceAt + (clocked ? CLOCKED_SLICE_MS : SLICE_MS) - now;
+      if (wait >= (clocked ? 0.5 : 1)) {
         rawSetTimeout(this.#turnEnded, wait);
         return;
       }
@@ -548,6 +592,7 @@ export class CaresQueries {
         // c-ares refuses setServers with questions pending: new servers, new channels (the old
         // ones finish what they have in flight).
         this.#serversKey = key;
+        this.#answeredSentAt = [];
         this.#firstTurn = 0;
         this.#idle = [];
         this.#current = undefined;
@@ -581,10 +626,12 @@ export class CaresQueries {
           // setServers (which parses each address with Node's regular expressions) is then skipped.
           if (resolver.getServers().join(',') !== wanted.join(',')) resolver.setServers(wanted);
         }
-        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: false };
+        c = { resolver, live: new Set(), doomed: false, lost: false, openedAt: 0, lastSent: 0, sent: 0, serversKey: this.#serversKey, turn, backoff, isolated: false, wanted: 0, moot: false, overtaken: false, answeredSent: [], scattered: false };
       }
       c.openedAt = now;
       c.sent = 0;
+      c.answeredSent.length = 0;
+      c.scattered = false;
       c.backoff = backoff;
       c.isolated = false;
       c.moot = false;
@@ -676,6 +723,65 @@ export class CaresQueries {
   }
 
   /**
+   * Channels whose every sending was overtaken: a question sent to the same server after the
+   * channel's last one was answered, and the channel's own are not, one round trip and the
+   * reordering window after they went. A server that answers in order dropped them (its socket was
+   * full), as TCP's RACK tells a loss from the sending time of what was delivered: they are lost
+   * then, instead of one retransmission timeout after (about twice the round trip). A burst lost
+   * is a run of sendings: when some sent among the unanswered ones were answered, the server
+   * answers out of order (a recursive resolver's cache misses among its hits), and the channel is
+   * left to the timeout, which follows the spread of the round trips. So are channels with one
+   * name unanswered, and those whose questions were lost on their own before (`backoff` above 1):
+   * a name answered slowly or never.
+   */
+  readonly #overtaken = (): void => outsideScope(this.#findOvertaken);
+
+  readonly #findOvertaken = (): void => {
+    this.#overtakeArmed = false;
+    const wait = this.#pacing.srtt + this.#pacing.reorderWindow;
+    const now = performance.now();
+    let next = Infinity;
+    let lost = false;
+    for (const c of this.#active) {
+      if (c.lost || c.live.size === 0 || c.backoff !== 1 || c.serversKey !== this.#serversKey) continue;
+      const answered = this.#answeredSentAt[c.turn];
+      if (c.scattered || answered === undefined || c.lastSent >= answered) continue;
+      const at = c.lastSent + wait;
+      if (now < at) {
+        next = Math.min(next, at);
+        continue;
+      }
+      // One name alone unanswered is more likely slow than dropped (see `congested`).
+      if (c.scattered || (c.scattered = scattered(c)) || oneName(c)) continue;
+      c.overtaken = true;
+      this.#lost(c, now);
+      lost = true;
+    }
+    if (next !== Infinity) this.#armOvertaken(next);
+    if (lost) this.#pump();
+  };
+
+  /** Looks for overtaken channels again at `at` (ms), after that turn's answers are read. */
+  #armOvertaken(at: number): void {
+    if (at >= this.#overtakeAt) return;
+    this.#overtakeAt = at;
+    rawSetTimeout(() => {
+      if (this.#overtakeAt !== at) return;
+      this.#overtakeAt = Infinity;
+      this.#checkOvertaken();
+    }, Math.max(1, at - performance.now())).unref();
+  }
+
+  /** Looks for overtaken channels after the poll phase of this turn (see `#overtaken`). */
+  #checkOvertaken(): void {
+    if (this.#overtakeArmed) return;
+    this.#overtakeArmed = true;
+    // After the poll phase: every answer already back is read first (the sockets of several
+    // channels are read in no particular order).
+    rawSetImmediate(this.#overtaken);
+  }
+
+  /**
    * What `c` has in flight is lost: out of the window, and asked again at the head of the queue
    * (or failed ETIMEOUT once `patience` has run out). Its sendings are left in flight: a late
    * answer still settles its question (a server slower than the timeout, a resolver recursing);
@@ -717,6 +823,7 @@ export class CaresQueries {
 
   #send(q: Question): void {
     const now = performance.now();
+    q.sentAt = now;
     if (q.tries++ === 0) {
       q.firstSent = now;
       q.turn = this.#firstTurn;
@@ -744,6 +851,12 @@ export class CaresQueries {
         if (answered) {
           const at = performance.now();
           this.#pacing.answered(at - now, at);
+          // Overtaken but answered: the server answers out of order (a recursive resolver's cache
+          // misses); later sendings get more time before they are taken for lost.
+          if (channel.overtaken) {
+            channel.overtaken = false;
+            this.#pacing.reordered();
+          }
           if (q.outcome === undefined && q.waiters !== 0) {
             this.lateAnswers++;
             this.#settle(q, err, records);
@@ -775,6 +888,13 @@ export class CaresQueries {
         const at = performance.now();
         const rto = this.#pacing.rto;
         this.#pacing.answered(at - now, at);
+        if (channel.backoff === 1) {
+          channel.answeredSent.push(now);
+          if (now > (this.#answeredSentAt[channel.turn] ?? -Infinity)) {
+            this.#answeredSentAt[channel.turn] = now;
+            this.#checkOvertaken();
+          }
+        }
         // A shorter timeout applies to what is in flight already (the first questions go out with 1 s).
         if (this.#pacing.rto < rto) this.#rearm();
         if (q.outcome === undefined) {

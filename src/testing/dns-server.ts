@@ -31,6 +31,11 @@ export interface DnsServerOptions {
   slow?: Map<string, number> | Record<string, number>;
   /** Names whose queries are dropped: the client waits until its own timeout. */
   neverAnswer?: Iterable<string>;
+  /**
+   * Names whose first query is dropped, and those after it answered: questions lost in a burst
+   * the server's socket overflowed with, while the questions sent after them are answered.
+   */
+  dropFirst?: Iterable<string>;
   /** Names answered with SERVFAIL; `name/A` or `name/AAAA` for that type only. */
   servfail?: Iterable<string>;
   /** Names answered with REFUSED; `name/A` or `name/AAAA` for that type only. */
@@ -82,6 +87,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   const source = options.records instanceof Map ? options.records : Object.entries(options.records ?? {});
   for (const [name, record] of source) records.set(norm(name), record);
   const never = new Set([...(options.neverAnswer ?? [])].map(norm));
+  const dropFirst = new Set([...(options.dropFirst ?? [])].map(norm));
   const servfail = new Set([...(options.servfail ?? [])].map(norm));
   const refused = new Set([...(options.refused ?? [])].map(norm));
   const slow = new Map<string, number>();
@@ -125,7 +131,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     const question = query.questions?.[0];
     if (question === undefined) { stats.dropped++; return; }
     const name = norm(question.name);
-    if (never.has(name)) { stats.dropped++; return; }
+    if (never.has(name) || dropFirst.delete(name)) { stats.dropped++; return; }
     const reply = answer(query, question, name);
     const buf = packet.encode(reply);
     stats.answered++;
