@@ -72,9 +72,10 @@ export class Pacing {
   }
 
   /**
-   * How much later than a question another one must have been sent, ms, for the answer to the
-   * other to mean the first was lost: a quarter of the smoothed round trip, at least 1 ms (RACK's
-   * reordering window), doubled each time that proved too short, and never beyond the timeout.
+   * How long past one smoothed round trip a sending overtaken by a later one (sent after it, and
+   * answered) is still waited for before it is taken for lost, ms: a quarter of the round trip, at
+   * least 1 ms (RACK's reordering window), doubled each time that proved too short, and never
+   * beyond the timeout.
    */
   get reorderWindow(): number {
     if (this.srtt === 0) return this.rto;

@@ -752,7 +752,7 @@ export class CaresQueries {
         continue;
       }
       // One name alone unanswered is more likely slow than dropped (see `congested`).
-      if (c.scattered || (c.scattered = scattered(c)) || oneName(c)) continue;
+      if ((c.scattered = scattered(c)) || oneName(c)) continue;
       c.overtaken = true;
       this.#lost(c, now);
       lost = true;
