@@ -163,9 +163,10 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   });
   t.equal(warm.answered, 1000, 'a first flight, every question answered');
   // Slices (of 32 here, 64 for a flight's first: the server's socket is empty then) begin at least
-  // 4 ms apart (3 with the timer's rounding), so the 128th sending after any one, three slice
-  // starts later at least, comes at least 9 ms after it. Back to back, a slice per turn, 128 warm
-  // sendings take about 5 ms.
+  // 4 ms apart (3 with the timer's rounding, a little less when libuv's timer counts from the time
+  // its loop turn began: 8.8 ms for three was seen on Node 26), so the 128th sending after any
+  // one, three slice starts later at least, comes at least 8 ms after it. Back to back, a slice
+  // per turn, 128 warm sendings take about 5 ms.
   const spacing = (name: string, flight: Flight): void => {
     t.equal(flight.answered, 1000, `${name}: every question answered`);
     // At least: a stretch that lasts 4 ms (a loaded machine) goes on with the next slice.
@@ -174,7 +175,7 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
     t.ok(sends.length > 256, `${name}: ${sends.length} sent before the first answer came back`);
     let worst = Infinity;
     for (let i = 0; i + 128 < sends.length; i++) worst = Math.min(worst, sends[i + 128]! - sends[i]!);
-    t.ok(worst >= 9, `${name}: 128 sendings never within less than 9 ms (closest: ${worst.toFixed(1)} ms; ${sends.length} in ${sends.at(-1)!.toFixed(1)} ms)`);
+    t.ok(worst >= 8, `${name}: 128 sendings never within less than 8 ms (closest: ${worst.toFixed(1)} ms; ${sends.length} in ${sends.at(-1)!.toFixed(1)} ms)`);
   };
   spacing('a flight asked as soon as the last was answered in full (no answer on its way)', next);
   spacing('a flight after a silence of one timeout', silence);
