@@ -37,3 +37,10 @@ t.test('ScopedDispatcher: a bad inner dispatcher is a TypeError naming it; witho
   t.equal(new ScopedDispatcher(agent).inner, agent);
   await agent.close();
 });
+
+t.test("import 'nodevent' loads neither node:http, node:https, node:tls nor Node's undici; patchAll loads what it patches", async (t) => {
+  const out = (await run('import-weight-child.ts')).out as { before: string[]; atImport: string[]; atPatch: string[]; original: boolean };
+  t.same(out.atImport, out.before, `nothing heavy loaded by the import (${out.atImport.join(', ') || 'none'})`);
+  t.ok(out.atPatch.includes('http') && out.atPatch.includes('https'), `patchAll loaded ${out.atPatch.join(', ')}`);
+  t.ok(out.original, "getOriginal('http', 'request') is the original, not the patched function");
+});

@@ -1,6 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import net from 'node:net';
+import { builtin } from '../internal/builtins.js';
 import { outsideScope, owningScope } from '../runtime/scope.js';
 import { markShared } from './net.js';
 import { lookupsOwnedBy } from './dns.js';
@@ -13,9 +14,12 @@ import { isPatched, replace, restore } from '../internal/registry.js';
 // The lookup of a connection being made for a request is that request's: a kill cancels it, and
 // the socket, still connecting, ends with the lookup's error (the agent drops it from its pool).
 
+// node:http is loaded by patchHttp, not with nodevent (see builtin).
+let ClientRequest: typeof http.ClientRequest | undefined;
+
 function ownRequest(req: http.ClientRequest): http.ClientRequest {
   const scope = owningScope();
-  if (scope === undefined || !(req instanceof http.ClientRequest)) return req;
+  if (scope === undefined || ClientRequest === undefined || !(req instanceof ClientRequest)) return req;
   new DestroyOnAbort(req, scope).attach();
   return req;
 }
@@ -67,8 +71,10 @@ function patchModule(name: 'http' | 'https', mod: typeof http | typeof https): v
  * ```
  */
 export function patchHttp(): void {
+  const http = builtin<typeof import('node:http')>('node:http');
+  ClientRequest = http.ClientRequest;
   if (!isPatched('http')) patchModule('http', http);
-  if (!isPatched('https')) patchModule('https', https);
+  if (!isPatched('https')) patchModule('https', builtin<typeof import('node:https')>('node:https'));
 }
 
 /**

@@ -1,12 +1,10 @@
 import dns from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
-import tls from 'node:tls';
 import { outsideScope } from '../runtime/scope.js';
 import { invalidArgType } from '../internal/validate.js';
+import { builtin } from '../internal/builtins.js';
 import { patchClients, unpatchClients } from './clients/index.js';
 import { patchDns, unpatchDns } from './dns.js';
 import { patchFetch, unpatchFetch } from './fetch.js';
@@ -115,15 +113,16 @@ export function unpatchAll(): void {
   for (const name of registry.patchedModules()) registry.restore(name);
 }
 
-const MODULES: Record<string, object> = {
-  dns,
-  net,
-  tls,
-  http,
-  https,
-  timers,
-  'timers/promises': timersPromises,
-  fetch: globalThis,
+// http, https and tls are loaded when asked for, not with nodevent (see builtin).
+const MODULES: Record<string, () => object> = {
+  dns: () => dns,
+  net: () => net,
+  tls: () => builtin('node:tls'),
+  http: () => builtin('node:http'),
+  https: () => builtin('node:https'),
+  timers: () => timers,
+  'timers/promises': () => timersPromises,
+  fetch: () => globalThis,
 };
 
 function moduleName(name: unknown, argument: string): string {
@@ -167,7 +166,7 @@ export function getOriginal(module: string, name: string): unknown {
     const original = registry.getOriginal(mod, name);
     if (original !== undefined) return original;
   }
-  let value: unknown = MODULES[mod];
+  let value: unknown = Object.hasOwn(MODULES, mod) ? MODULES[mod]!() : undefined;
   if (value === undefined) return undefined;
   for (const part of name.split('.')) {
     if (value === null || value === undefined) return undefined;
