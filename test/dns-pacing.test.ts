@@ -209,16 +209,19 @@ t.test('questions the server dropped while it answered later ones are asked agai
   const dropped = Array.from({ length: 100 }, (_, i) => `o${300 + i}.overtaken.test`);
   const server = await startDnsServer({ records, rtt: 0.2, dropFirst: dropped });
   t.teardown(() => server.close());
-  type Out = { answered: number; retransmits: number; askedAgain: number; gaps: number[]; mostSendings: number; srtt: number; rto: number };
+  type Out = { answered: number; retransmits: number; fastRetransmits: number; askedAgain: number; gaps: number[]; srtt: number; rto: number };
   const { out } = await runChild<Out>('overtaken-child.ts', { args: [String(n)], env: { NODEVENT_TEST_DNS_PORT: String(server.port) } });
   t.equal(out.answered, n, 'every name answered');
   t.equal(out.askedAgain, dropped.length, 'the dropped ones asked again, and only they');
   t.equal(out.retransmits, dropped.length, 'each once');
-  const [first, , last] = out.gaps as [number, number, number];
   // Lost once a question sent after them was answered and a round trip and the reordering window
-  // (a quarter of it) had passed since they went: about 250 ms here. The timeout is twice the round trip.
-  t.ok(first >= out.srtt, `not before a round trip (${first.toFixed(0)} ms, round trip ${out.srtt.toFixed(0)})`);
-  t.ok(last < 0.8 * out.rto, `asked again within ${last.toFixed(0)} ms, less than the timeout of ${out.rto.toFixed(0)}`);
+  // (a quarter of it) had passed since they went: about 250 ms here, where the timeout is twice
+  // the round trip (the gaps, timed, are only reported: a loaded machine stretches both).
+  // All but a name the channels' edges may leave alone on one (a lone name waits for its timeout).
+  t.ok(out.fastRetransmits >= dropped.length - 2, `${out.fastRetransmits} found lost because later questions were answered, not by the timeout`);
+  const [first, , last] = out.gaps as [number, number, number];
+  // A later question answered takes the server's 200 ms at least.
+  t.ok(first >= 200, `not before the server's round trip (${first.toFixed(0)} ms; the last ${last.toFixed(0)} ms, timeout ${out.rto.toFixed(0)})`);
 });
 
 t.test('a server answering out of order: a slow name is asked again no more than its doubling timeout allows, and the reordering window grows', async (t) => {

@@ -337,6 +337,11 @@ export class CaresQueries {
   retransmits = 0;
   /** Questions answered by a sending found lost before (the server was slower than the timeout). */
   lateAnswers = 0;
+  /**
+   * Of `retransmits`, those sent again because questions sent after them were answered, before
+   * their timeout (see `#overtaken`).
+   */
+  fastRetransmits = 0;
 
   readonly #sendNow = (q: Question): void => this.#send(q);
 
@@ -754,7 +759,9 @@ export class CaresQueries {
       // One name alone unanswered is more likely slow than dropped (see `congested`).
       if ((c.scattered = scattered(c)) || oneName(c)) continue;
       c.overtaken = true;
+      const before = this.retransmits;
       this.#lost(c, now);
+      this.fastRetransmits += this.retransmits - before;
       lost = true;
     }
     if (next !== Infinity) this.#armOvertaken(next);

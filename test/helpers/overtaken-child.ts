@@ -25,6 +25,7 @@ const mostSendings = Math.max(...[...sent.values()].map((times) => times.length)
 console.log(JSON.stringify({
   answered: outcomes.filter((o) => o.addresses !== undefined).length,
   retransmits: queries.retransmits,
+  fastRetransmits: queries.fastRetransmits,
   askedAgain: gaps.length,
   gaps: gaps.length === 0 ? [] : [gaps[0], gaps[Math.floor(gaps.length / 2)], gaps.at(-1)],
   mostSendings,
