@@ -181,9 +181,12 @@ export class IncompleteReadError extends Error {
   }
 }
 
-/** @internal An OSError as Python words it (`[Errno 107] Transport endpoint is not connected`), with Node's `code`. */
-export function errnoError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
+/**
+ * @internal An OSError as Python words it (`[Errno 107] Transport endpoint is not connected`), with
+ * Node's `code`, and its number as `errno` when given.
+ */
+export function errnoError(code: string, message: string, errno?: number): Error {
+  return Object.assign(new Error(message), errno === undefined ? { code } : { code, errno });
 }
 
 /** An operation on a closed socket: Python's `OSError: [Errno 9] Bad file descriptor`. */

@@ -1,4 +1,5 @@
 import { invalidArgType } from '../internal/validate.js';
+import { errnoError } from './errors.js';
 
 // What setsockopt/getsockopt share between the TCP and UDP sockets.
 
@@ -20,7 +21,7 @@ function validateOption(level: unknown, optname: unknown): void {
  * (Python: `OSError: [Errno 92] Protocol not available`); the message names the option.
  */
 function unknownOption(kind: string, level: number, optname: number): Error {
-  return Object.assign(new Error(`[Errno 92] Protocol not available: ${kind} has no option ${optname} at level ${level}`), { code: 'ENOPROTOOPT', errno: 92 });
+  return errnoError('ENOPROTOOPT', `[Errno 92] Protocol not available: ${kind} has no option ${optname} at level ${level}`, 92);
 }
 
 /** An option a socket has: its level and name, and where its 0 or 1 lives. */
