@@ -130,6 +130,66 @@ t.test('the window doubles per round trip while answers return, and halves once 
   t.equal(p.rto, 5000, 'no answer for a whole timeout: the timeout backs off, up to glibc\'s 5 s');
 });
 
+t.test('after a loss the window halves, then climbs back to what the server took of it: at once after a quiet spell, later after a loss soon after the last', async (t) => {
+  const p = new Pacing({ initialWindow: 100, maxWindow: 1000, minWindow: 4 });
+  let now = 0;
+  const answer = (count: number, every: number): void => {
+    for (let i = 0; i < count; i++) p.answered(50, (now += every));
+  };
+  answer(100, 0.5);
+  t.equal(p.window, 200, 'slow start');
+  t.equal(p.rto, 100, 'the timeout from the measured round trip');
+  p.lost(now - 50, now, 20);
+  t.equal(p.window, 100, 'a burst dropped while answers flow: halved, so that what queued in front of the server drains');
+  p.lost(now - 60, now + 1, 10);
+  t.equal(p.window, 100, 'questions sent before the cut are the same event, whenever their loss is noticed');
+  answer(70, 0.5);
+  t.equal(p.window, 170, 'then slow start, at once: the first loss in a while');
+  answer(100, 0.5);
+  t.ok(p.window > 170 && p.window < 175, `up to what the server took (200 less the 30 lost), then gently (${p.window.toFixed(1)})`);
+  // 85 ms after the cut, within four timeouts: what the climb sent was lost too.
+  const second = p.window;
+  p.lost(now - 10, now, 8);
+  t.equal(p.window, second / 2, 'a loss soon after the last: halved');
+  answer(150, 0.5);
+  t.ok(p.window < second / 2 + 10, `for a timeout after it, the window only grows gently (${p.window.toFixed(1)})`);
+  answer(160, 0.5);
+  t.ok(p.window >= second - 8 && p.window < second, `then climbs back to what the server took (${p.window.toFixed(1)} of ${second.toFixed(1)} less 8)`);
+  const third = p.window;
+  p.lost(now - 10, now, 8);
+  answer(300, 0.5);
+  t.ok(p.window < third / 2 + 20, `a loss soon after that climb: it waits twice as long, two timeouts (${p.window.toFixed(1)})`);
+  answer(100 + Math.ceil(third / 2), 0.5);
+  t.ok(p.window >= third - 8, `then climbs (${p.window.toFixed(1)})`);
+  // Answers for longer than that wait and four timeouts, without a loss: the next climb is at once again.
+  answer(1400, 0.5);
+  const quiet = p.window;
+  p.lost(now - 50, now, 1);
+  answer(Math.ceil(quiet / 2), 0.5);
+  t.ok(p.window >= quiet - 1, `a loss after a quiet spell climbs back at once (${p.window.toFixed(1)} of ${quiet.toFixed(1)})`);
+  // No answer for a whole timeout: the server may be gone or far slower, not a passing overflow.
+  now += 5 * p.rto;
+  const silent = p.window;
+  p.lost(now - p.rto, now, 1);
+  answer(Math.ceil(silent / 2), 0.5);
+  t.ok(p.window < silent / 2 + 5, `after a silence the window stays halved (${p.window.toFixed(1)} of ${silent.toFixed(1)})`);
+});
+
+t.test('a burst dropped once amid a long fan-out costs a round trip of halved window, not half the pace of the rest', async (t) => {
+  const n = 1500;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}.burst.test`, { A: [`10.8.${i >> 8}.${i & 255}`] }]));
+  const dropped = Array.from({ length: 20 }, (_, i) => `b${600 + i}.burst.test`);
+  const server = await startDnsServer({ records, rtt: 0.05, dropFirst: dropped });
+  t.teardown(() => server.close());
+  const window = 256;
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], concurrency: window });
+  const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`b${i}.burst.test`, 'A').promise));
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, n, 'every name answered');
+  t.ok(queries.pacing.losses > 0 && queries.retransmits >= dropped.length, `the burst was found lost and asked again (${queries.retransmits})`);
+  // Halved for good, as it was, the window would end near 128 (gentle growth: a few per round trip).
+  t.ok(queries.pacing.window >= 0.8 * window, `the window climbed back (${queries.pacing.window.toFixed(0)} of ${window})`);
+});
+
 t.test('a question goes out in the call that asks it, at most a first slice of 256, then 128 per event-loop turn, or per 4 ms of a long one', async (t) => {
   const n = 300;
   const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));

@@ -22,8 +22,9 @@ export interface PatchDnsOptions {
   cache?: boolean;
   /**
    * The largest window of DNS questions in flight; more wait their turn. The window adapts below
-   * it: it grows while answers return and halves when one is lost (10,000 at once overflow a
-   * server's socket buffer), loss being noticed from the measured round trip (docs/dns.md, Pacing).
+   * it: it grows while answers return, and halves when one is lost (10,000 at once overflow a
+   * server's socket buffer) before it climbs back to what the server took, loss being noticed from
+   * the measured round trip (docs/dns.md, Pacing).
    * @default 2048
    */
   concurrency?: number;

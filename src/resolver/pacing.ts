@@ -10,15 +10,24 @@ export interface PacingOptions {
 
 // TCP's congestion control, applied to DNS questions (RFC 5681 and RFC 6298 in spirit): questions
 // in flight are capped by a window that doubles every round trip while answers return (slow start)
-// and halves on a loss, then grows more gently. A question is lost when no answer came within the
-// retransmission timeout derived from the measured round trip (srtt + 4 × rttvar, at least twice
-// srtt), which for a 50 ms server is a few hundred ms at first and about 100 ms once the round trip
-// is steady, not resolv.conf's 5 s.
+// and halves on a loss, then climbs back to what the server took of it: at once after the first
+// loss in a while (a passing overflow), after a wait that doubles with each loss soon after the
+// last (the server takes less than that window), growing gently meanwhile. A question is lost when
+// no answer came within the retransmission timeout derived from the measured round trip (srtt +
+// 4 × rttvar, at least twice srtt), which for a 50 ms server is a few hundred ms at first and about
+// 100 ms once the round trip is steady, not resolv.conf's 5 s.
 
 /** The shortest retransmission timeout, ms: an event loop busy for this long is not a loss. */
 const MIN_RTO = 100;
 /** The longest, ms: glibc's own per-try timeout. */
 const MAX_RTO = 5000;
+/**
+ * How long after the window began to climb back from a cut, in timeouts, a loss is a new overflow
+ * rather than one the climb caused. Climbing back takes at most a round trip, and finding a
+ * question lost at most a timeout more (a timeout is two round trips at least): a loss the climb
+ * caused is found within two timeouts.
+ */
+const QUIET_RTOS = 4;
 
 /** RTT estimator and adaptive in-flight window for the questions `CaresQueries` sends. */
 export class Pacing {
@@ -35,6 +44,15 @@ export class Pacing {
   #reorders = 0;
   /** When the window was last cut: losses of questions sent before then are the same event. */
   #recover = -Infinity;
+  /**
+   * The window before the last cut, which it climbs back to less what of it was lost (`#dropped`);
+   * 0 when it does not (after a silence).
+   */
+  #climbTo = 0;
+  /** The questions lost in the last congestion event (the sendings before the last cut). */
+  #dropped = 0;
+  /** How long after the last cut the window waits before it climbs back, ms. */
+  #hold = 0;
   #lastAnswer = -Infinity;
 
   constructor(options: PacingOptions = {}) {
@@ -57,6 +75,7 @@ export class Pacing {
       this.rto = Math.min(MAX_RTO, Math.max(MIN_RTO, 2 * this.srtt, this.srtt + 4 * this.#rttvar));
     }
     if (this.window < this.#ssthresh) this.window += 1;
+    else if (this.window < this.#climbTo - this.#dropped && now - this.#recover >= this.#hold) this.window += 1;
     else this.window += 4 / this.window;
     if (this.window > this.#max) this.window = this.#max;
   }
@@ -87,17 +106,41 @@ export class Pacing {
     this.#reorders++;
   }
 
-  /** A question sent at `sentAt` went unanswered for a retransmission timeout, noticed at `now` (ms). */
-  lost(sentAt: number, now: number = performance.now()): void {
+  /**
+   * `count` questions sent at `sentAt` went unanswered for a retransmission timeout, or were
+   * overtaken by later ones (see `reorderWindow`), noticed at `now` (ms).
+   */
+  lost(sentAt: number, now: number = performance.now(), count = 1): void {
     this.losses++;
     // One cut per congestion event: what was sent before the last cut was sent into the same
     // overflow, whenever its loss is noticed (as NewReno's recovery point).
-    if (sentAt < this.#recover) return;
-    this.#recover = now;
-    this.#ssthresh = Math.max(this.#min, this.window / 2);
-    this.window = this.#ssthresh;
+    if (sentAt < this.#recover) {
+      this.#dropped += count;
+      return;
+    }
     // Answers still flowing: the server dropped a burst, and the round trip is still known. None
     // for a whole timeout: it may be gone or far slower, so timeouts back off (RFC 6298 §5.5).
-    if (now - this.#lastAnswer > this.rto) this.rto = Math.min(MAX_RTO, this.rto * 2);
+    const flowing = now - this.#lastAnswer <= this.rto;
+    // The window halves, so that what queued in front of the server drains, then slow start takes
+    // it back to what the server took of it: the window less the questions of this event found
+    // lost. Halved for good, as before, a single burst dropped while the server or this process
+    // paused halved the pace of everything after it (10,000 names asked A and AAAA took 0.9 s
+    // instead of 0.6), while against a server that takes a tenth of the window, most of it is
+    // lost, and the window stays near what it takes. The climb begins at once after the first
+    // loss in a while; after one soon after the last climb began, it waits a timeout, then twice as
+    // long each time (as timeouts back off), the window growing gently meanwhile.
+    const before = this.window;
+    if (flowing) {
+      const quiet = now - this.#recover - this.#hold > QUIET_RTOS * this.rto;
+      this.#hold = quiet ? 0 : Math.max(this.rto, 2 * this.#hold);
+      this.#climbTo = before;
+    } else {
+      this.#climbTo = 0;
+      this.rto = Math.min(MAX_RTO, this.rto * 2);
+    }
+    this.#dropped = count;
+    this.#recover = now;
+    this.window = Math.max(this.#min, before / 2);
+    this.#ssthresh = this.window;
   }
 }

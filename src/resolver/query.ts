@@ -262,7 +262,7 @@ const NOTHING_ASKED: Asked = { release() {} };
  * - Identical questions in flight are asked once (coalesced); with `cache` an answer is reused
  *   until its TTL ends.
  * - An adaptive window (see `Pacing`) caps the questions in flight: it grows while answers come
- *   back and halves on a loss. Questions go out in slices of the window, one event-loop turn
+ *   back, halves on a loss and climbs back to what the server took. Questions go out in slices of the window, one event-loop turn
  *   apart, so that answers already back are read between slices instead of overflowing sockets;
  *   sent blind (no answer came back since the slice before: a first flight, one begun when
  *   nothing was in flight, or after a silence), at least 4 ms apart, so that they do not overflow
@@ -806,7 +806,7 @@ export class CaresQueries {
     // A name nobody answers, alone on its channel (asked again alone, or after a quiet spell), is
     // lost on its own however few questions the channel carried.
     c.isolated = c.live.size * 4 <= c.sent || oneName(c);
-    if (congested(c)) this.#pacing.lost(c.openedAt, now);
+    if (congested(c)) this.#pacing.lost(c.openedAt, now, c.live.size);
     this.#inFlight -= c.live.size;
     const patience = this.patience();
     let wanted = 0;
