@@ -28,6 +28,12 @@ const MAX_RTO = 5000;
  * caused is found within two timeouts.
  */
 const QUIET_RTOS = 4;
+/**
+ * The longest wait before a climb back, ms: against a server that never takes the window back,
+ * one overflow every 10 s costs little, and a long-lived process does not keep for good the
+ * caution a bad minute taught it.
+ */
+const MAX_HOLD = 10_000;
 
 /** RTT estimator and adaptive in-flight window for the questions `CaresQueries` sends. */
 export class Pacing {
@@ -132,7 +138,7 @@ export class Pacing {
     const before = this.window;
     if (flowing) {
       const quiet = now - this.#recover - this.#hold > QUIET_RTOS * this.rto;
-      this.#hold = quiet ? 0 : Math.max(this.rto, 2 * this.#hold);
+      this.#hold = quiet ? 0 : Math.min(MAX_HOLD, Math.max(this.rto, 2 * this.#hold));
       this.#climbTo = before;
     } else {
       this.#climbTo = 0;
