@@ -25,7 +25,7 @@ export interface PatchDnsOptions {
    * it: it grows while answers return, and halves when one is lost (10,000 at once overflow a
    * server's socket buffer) before it climbs back to what the server took, loss being noticed from
    * the measured round trip (docs/dns.md, Pacing).
-   * @default 2048
+   * @default 4096
    */
   concurrency?: number;
 }

@@ -1,6 +1,6 @@
 /** Options of `Pacing`. */
 export interface PacingOptions {
-  /** The window never grows beyond this. @default 2048 */
+  /** The window never grows beyond this. @default 4096 */
   maxWindow?: number;
   /** The window at start, before anything is known of the server. @default 1024 */
   initialWindow?: number;
@@ -62,7 +62,7 @@ export class Pacing {
   #lastAnswer = -Infinity;
 
   constructor(options: PacingOptions = {}) {
-    this.#max = options.maxWindow ?? 2048;
+    this.#max = options.maxWindow ?? 4096;
     this.#min = Math.min(options.minWindow ?? 16, this.#max);
     this.window = Math.min(options.initialWindow ?? 1024, this.#max);
   }

@@ -8,7 +8,7 @@ export type QueryOutcome = { addresses: string[]; code?: undefined } | { address
 
 /** Options of `CaresQueries`. */
 export interface QueryOptions {
-  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 2048 */
+  /** The largest in-flight window (questions sent and not answered); the window adapts below it. @default 4096 */
   concurrency?: number;
   /**
    * The most questions sent on one c-ares channel (one UDP socket) before the next channel takes
@@ -350,7 +350,7 @@ export class CaresQueries {
     this.#slice = options.slice ?? 128;
     this.#firstSlice = options.firstSlice ?? 2 * this.#slice;
     this.#sliceLimit = this.#firstSlice;
-    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 2048 });
+    this.#pacing = new Pacing({ maxWindow: options.concurrency ?? 4096 });
     this.#cacheA = options.cache === true ? new Map() : undefined;
     this.#cacheAAAA = options.cache === true ? new Map() : undefined;
     this.#servers = options.servers;
