@@ -262,11 +262,11 @@ const NOTHING_ASKED: Asked = { release() {} };
  * - Identical questions in flight are asked once (coalesced); with `cache` an answer is reused
  *   until its TTL ends.
  * - An adaptive window (see `Pacing`) caps the questions in flight: it grows while answers come
- *   back, halves on a loss and climbs back to what the server took. Questions go out in slices of the window, one event-loop turn
- *   apart, so that answers already back are read between slices instead of overflowing sockets;
- *   sent blind (no answer came back since the slice before: a first flight, one begun when
- *   nothing was in flight, or after a silence), at least 4 ms apart, so that they do not overflow
- *   the server's socket either. A flight's first slice may be larger (`firstSlice`): the server's
+ *   back, halves on a loss and climbs back to what the server took. Questions go out in slices of
+ *   the window, one event-loop turn apart, so that answers already back are read between slices
+ *   instead of overflowing sockets; sent blind (no answer came back since the slice before: a
+ *   first flight, one begun when nothing was in flight, or after a silence), at least 4 ms apart,
+ *   so that they do not overflow the server's socket either. A flight's first slice may be larger (`firstSlice`): the server's
  *   socket is empty then.
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
