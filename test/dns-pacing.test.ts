@@ -243,6 +243,23 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
   t.equal(server.stats.queries, 3000, 'no question asked twice');
 });
 
+t.test('between two waves of a flight\'s answers, slices sent blind still go apart, not back to back', async (t) => {
+  const n = 2000;
+  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`w${i}.waves.test`, { A: [`10.9.${i >> 8}.${i & 255}`] }]));
+  const server = await startDnsServer({ records, rtt: 0.1 });
+  t.teardown(() => server.close());
+  type Out = { answered: number; firstSlice: number; between: number; closest: number; srtt: number };
+  const { out } = await runChild<Out>('waves-child.ts', { args: [String(n)], env: { NODEVENT_TEST_DNS_PORT: String(server.port) } });
+  t.equal(out.answered, n, 'every name answered');
+  // (More in the same stretch when asking the 2,000 took over 4 ms: a long turn's next slices.)
+  t.ok(out.firstSlice >= 512, `the first flight went out in one slice, so its answers came back together (${out.firstSlice})`);
+  t.ok(out.between >= 3, `slices went between the waves of answers, with no answer since the slice before (${out.between})`);
+  // 3 ms apart (the server answered within the last round trip), less a timer's rounding; 4 ms
+  // for a flight that no answer has clocked yet (the test above).
+  t.ok(out.closest >= 2, `never closer than 2 ms (closest: ${out.closest.toFixed(2)} ms)`);
+  t.equal(server.stats.queries, n, 'each asked once');
+});
+
 t.test('questions that answers make room for go a slice per turn and at most a slice per millisecond, not in one burst per batch of answers', async (t) => {
   const n = 3000;
   const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.clocked.test`, { A: [`10.5.${i >> 8}.${i & 255}`] }]));

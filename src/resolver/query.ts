@@ -19,8 +19,8 @@ export interface QueryOptions {
   /**
    * The most questions sent back to back (a slice): per event-loop turn, per 4 ms of a turn that
    * lasts (a caller's long loop of lookups), and, sent blind (no answer came back since the slice
-   * before), no sooner than 4 ms after it. @default 128, a burst a server's default socket buffer
-   * (208 KB) holds
+   * before), no sooner than 4 ms after it (3 ms between two waves of a flight's answers).
+   * @default 128, a burst a server's default socket buffer (208 KB) holds
    */
   slice?: number;
   /**
@@ -207,6 +207,17 @@ const TIMED_OUT: QueryOutcome = { code: 'ETIMEOUT' };
  */
 const SLICE_MS = 4;
 /**
+ * The shortest time between two slices sent blind between two waves of a flight's answers, ms:
+ * none came back since the slice before, but one did within the last round trip, to a question of
+ * this flight. Answers come in waves, the echo of how the flight's first round trip went out, and
+ * the window had room in the gaps between them, where slices went 4 ms apart. The server has just
+ * answered at the pace it was asked then, so the gaps go at 3 ms (43,000 questions a second).
+ * Lab medians, dnsmasq behind a 50 ms relay: 10,000 names 293 -> 276 ms, A and AAAA 509 -> 441 ms,
+ * 5,000 names 202 -> 193 ms, no more rounds with losses. 2 ms gained a little more and lost
+ * questions in nearly twice as many rounds.
+ */
+const BETWEEN_WAVES_SLICE_MS = 3;
+/**
  * The shortest time between two slices while answers clock the questions, ms. A turn that reads
  * few answers is short, and slices a turn apart went back to back: four of them in a row were seen
  * (512 questions in 2 ms), which the server's socket overflowed with. At most a slice per
@@ -265,9 +276,10 @@ const NOTHING_ASKED: Asked = { release() {} };
  *   back, halves on a loss and climbs back to what the server took. Questions go out in slices of
  *   the window, one event-loop turn apart, so that answers already back are read between slices
  *   instead of overflowing sockets; sent blind (no answer came back since the slice before: a
- *   first flight, one begun when nothing was in flight, or after a silence), at least 4 ms apart,
- *   so that they do not overflow the server's socket either. A flight's first slice may be larger (`firstSlice`): the server's
- *   socket is empty then.
+ *   first flight, one begun when nothing was in flight, or after a silence), at least 4 ms apart
+ *   (3 ms between two waves of a flight's answers), so that they do not overflow the server's
+ *   socket either. A flight's first slice may be larger (`firstSlice`): the server's socket is
+ *   empty then.
  * - Channels are filled one after the other: a channel takes the questions of one short stretch of
  *   time (at most `perChannel` of them), so all of its questions still unanswered one
  *   retransmission timeout (from the measured round trip) after its last one are lost by that
@@ -321,6 +333,8 @@ export class CaresQueries {
    * question that begins a flight (nothing in flight). Answers since then clock what waits.
    */
   #startedAt = 0;
+  /** When the current flight began: its first slice, sent with nothing in flight. */
+  #flightAt = 0;
   #turnArmed = false;
   #sweepAt = Infinity;
   /**
@@ -507,11 +521,14 @@ export class CaresQueries {
     if (this.pending > 0) {
       const now = performance.now();
       // Sent blind (no answer came back since the last slice started: #startedAt, not #sliceAt, as
-      // an answer's callback that sends a question arms the turn after the answer), SLICE_MS apart;
+      // an answer's callback that sends a question arms the turn after the answer), SLICE_MS apart,
+      // or BETWEEN_WAVES_SLICE_MS when the flight's answers came within the last round trip;
       // clocked by answers, CLOCKED_SLICE_MS. Timers count whole milliseconds: less than one to
       // wait for a blind slice, or half of one for a clocked slice, is not worth a timer.
-      const clocked = this.#pacing.clocked(this.#startedAt);
-      const wait = this.#sliceAt + (clocked ? CLOCKED_SLICE_MS : SLICE_MS) - now;
+      const p = this.#pacing;
+      const clocked = p.clocked(this.#startedAt);
+      const spacing = clocked ? CLOCKED_SLICE_MS : p.clocked(Math.max(this.#flightAt, now - p.srtt)) ? BETWEEN_WAVES_SLICE_MS : SLICE_MS;
+      const wait = this.#sliceAt + spacing - now;
       if (wait >= (clocked ? 0.5 : 1)) {
         rawSetTimeout(this.#turnEnded, wait);
         return;
@@ -530,6 +547,7 @@ export class CaresQueries {
   /** A new slice begins `now`: what waits goes first (a first slice if nothing is in flight). */
   #startSlice(now: number): void {
     this.#sliceLimit = this.#inFlight === 0 ? this.#firstSlice : this.#slice;
+    if (this.#inFlight === 0) this.#flightAt = now;
     this.#sliceAt = now;
     this.#startedAt = now;
     this.#sentThisTurn = 0;
