@@ -8,9 +8,14 @@ import { Pacing } from '../src/resolver/pacing.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
 import { runChild } from './helpers/child.js';
 
+/** Records for `count` names, `name(i)`, each with one A address in 10.`net`.0.0/16. */
+function numbered(count: number, name: (i: number) => string, net: number): Record<string, { A: string[] }> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [name(i), { A: [`10.${net}.${i >> 8}.${i & 255}`] }]));
+}
+
 t.test('every name resolves from a server dropping bursts, without waiting a resolv.conf timeout', async (t) => {
   const n = 2000;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}.pace.test`, { A: [`10.2.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `p${i}.pace.test`, 2);
   // 20 ms round trip; more than 100 answers waiting: the query is dropped.
   const server = await startDnsServer({ records, rtt: 0.02, dropBeyond: 100 });
   t.teardown(() => server.close());
@@ -177,7 +182,7 @@ t.test('after a loss the window halves, then climbs back to what the server took
 
 t.test('a burst dropped once amid a long fan-out costs a round trip of halved window, not half the pace of the rest', async (t) => {
   const n = 1500;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}.burst.test`, { A: [`10.8.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `b${i}.burst.test`, 8);
   const dropped = Array.from({ length: 20 }, (_, i) => `b${600 + i}.burst.test`);
   const server = await startDnsServer({ records, rtt: 0.05, dropFirst: dropped });
   t.teardown(() => server.close());
@@ -192,7 +197,7 @@ t.test('a burst dropped once amid a long fan-out costs a round trip of halved wi
 
 t.test('a question goes out in the call that asks it, at most a first slice of 256, then 128 per event-loop turn, or per 4 ms of a long one', async (t) => {
   const n = 300;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}.slice.test`, { A: [`10.3.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `s${i}.slice.test`, 3);
   const server = await startDnsServer({ records, rtt: 0.05 });
   t.teardown(() => server.close());
   const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`] });
@@ -245,7 +250,7 @@ t.test('questions sent blind go in slices at least 4 ms apart: after a silence, 
 
 t.test('between two waves of a flight\'s answers, slices sent blind still go apart, not back to back', async (t) => {
   const n = 2000;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`w${i}.waves.test`, { A: [`10.9.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `w${i}.waves.test`, 9);
   const server = await startDnsServer({ records, rtt: 0.1 });
   t.teardown(() => server.close());
   type Out = { answered: number; firstSlice: number; between: number; closest: number; srtt: number };
@@ -262,7 +267,7 @@ t.test('between two waves of a flight\'s answers, slices sent blind still go apa
 
 t.test('questions that answers make room for go a slice per turn and at most a slice per millisecond, not in one burst per batch of answers', async (t) => {
   const n = 3000;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.clocked.test`, { A: [`10.5.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `c${i}.clocked.test`, 5);
   // The first flight (up to 1,024 questions, sent blind) goes out before the first answer is back.
   const server = await startDnsServer({ records, rtt: 0.2 });
   t.teardown(() => server.close());
@@ -281,7 +286,7 @@ t.test('questions that answers make room for go a slice per turn and at most a s
 
 t.test('questions the server dropped while it answered later ones are asked again one round trip after, not a timeout after', async (t) => {
   const n = 1000;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`o${i}.overtaken.test`, { A: [`10.6.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `o${i}.overtaken.test`, 6);
   // A burst lost in the middle of a flight (a full socket): the questions after it are answered.
   const dropped = Array.from({ length: 100 }, (_, i) => `o${300 + i}.overtaken.test`);
   const server = await startDnsServer({ records, rtt: 0.2, dropFirst: dropped });
@@ -303,7 +308,7 @@ t.test('questions the server dropped while it answered later ones are asked agai
 
 t.test('a server answering out of order: a slow name is asked again no more than its doubling timeout allows, and the reordering window grows', async (t) => {
   const n = 1000;
-  const records = Object.fromEntries(Array.from({ length: n }, (_, i) => [`o${i}.overtaken.test`, { A: [`10.7.${i >> 8}.${i & 255}`] }]));
+  const records = numbered(n, (i) => `o${i}.overtaken.test`, 7);
   // A recursive resolver's cache misses, answered after the names asked after them: runs of three
   // names asked one after the other, which look like a burst the server dropped (a lone slow name
   // or misses among hits do not: they are left to the timeout).

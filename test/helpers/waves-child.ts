@@ -10,7 +10,6 @@ import dns from 'node:dns';
 const slices: { at: number; afterAnswer: boolean; sent: number }[] = [];
 let open = false;
 let answeredSince = false;
-let answers = 0;
 const proto = dns.Resolver.prototype as unknown as Record<'resolve4', (...args: unknown[]) => unknown>;
 const original = proto.resolve4;
 proto.resolve4 = function (this: unknown, ...args: unknown[]) {
@@ -23,7 +22,6 @@ proto.resolve4 = function (this: unknown, ...args: unknown[]) {
   slices.at(-1)!.sent++;
   const callback = args.pop() as (...results: unknown[]) => void;
   return original.call(this, ...args, (...results: unknown[]) => {
-    answers++;
     answeredSince = true;
     callback(...results);
   });
@@ -34,17 +32,17 @@ const n = Number(process.argv[2]);
 const first = 512;
 const queries = new CaresQueries({ servers: () => [`127.0.0.1:${process.env.NODEVENT_TEST_DNS_PORT}`], slice: 16, firstSlice: first });
 const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`w${i}.waves.test`, 'A').promise));
-// Slices after the first answer with no answer since the slice before: between waves.
-const between = slices.slice(1).filter((s) => !s.afterAnswer && s.at > slices[0]!.at + queries.pacing.srtt / 2);
+// Slices after the first answer with no answer since the slice before (between waves), and how
+// long after the slice before each began.
 const gaps: number[] = [];
 for (let i = 1; i < slices.length; i++) {
-  if (!slices[i]!.afterAnswer && between.includes(slices[i]!)) gaps.push(slices[i]!.at - slices[i - 1]!.at);
+  const slice = slices[i]!;
+  if (!slice.afterAnswer && slice.at > slices[0]!.at + queries.pacing.srtt / 2) gaps.push(slice.at - slices[i - 1]!.at);
 }
 console.log(JSON.stringify({
   answered: outcomes.filter((o) => o.addresses !== undefined).length,
-  answers,
   firstSlice: slices[0]!.sent,
-  between: between.length,
+  between: gaps.length,
   closest: Math.min(...gaps),
   srtt: queries.pacing.srtt,
 }));
