@@ -35,7 +35,7 @@ proto.resolve4 = function (this: unknown, ...args: unknown[]) {
 };
 const { CaresQueries } = await import('../../src/resolver/query.js');
 
-const n = 3000;
+const n = 4000;
 const slice = 32;
 const queries = new CaresQueries({ servers: () => [`127.0.0.1:${process.env.NODEVENT_TEST_DNS_PORT}`], slice });
 const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => queries.ask(`c${i}.clocked.test`, 'A').promise));
