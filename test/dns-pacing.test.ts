@@ -29,6 +29,9 @@ t.test('every name resolves from a server dropping bursts, without waiting a res
   t.same(outcomes[300], { addresses: ['10.2.1.44'] });
   t.ok(server.stats.overflowed > 0, `the server dropped bursts (${server.stats.overflowed} queries)`);
   t.ok(queries.retransmits > 0 && queries.pacing.losses > 0, 'losses were seen and asked again');
+  // The first flight was mostly lost: the window goes down to what the server took, not to half of
+  // it, or what is asked again floods the server round after round (three times the names were).
+  t.ok(queries.retransmits < 2 * n, `${queries.retransmits} questions asked again for ${n} names`);
   t.ok(queries.pacing.rto < resolvConfTimeoutMs / 4, `loss timeout from the measured RTT: ${queries.pacing.rto} ms`);
   t.ok(elapsed < resolvConfTimeoutMs, `done in ${Math.round(elapsed)} ms, less than one resolv.conf timeout`);
 });
@@ -178,6 +181,28 @@ t.test('after a loss the window halves, then climbs back to what the server took
   p.lost(now - p.rto, now, 1);
   answer(Math.ceil(silent / 2), 0.5);
   t.ok(p.window < silent / 2 + 5, `after a silence the window stays halved (${p.window.toFixed(1)} of ${silent.toFixed(1)})`);
+});
+
+t.test('a loss event that lost most of what was in flight takes the window down to what the server took, with no climb back', async (t) => {
+  const p = new Pacing({ initialWindow: 1000, maxWindow: 4000, minWindow: 4 });
+  let now = 0;
+  for (let i = 0; i < 100; i++) p.answered(50, (now += 0.5));
+  t.equal(p.window, 1100, 'slow start');
+  // 300 in flight: the slices, not the window, bounded the sending.
+  p.lost(now - 50, now, 10, 300);
+  t.equal(p.window, 550, 'a few lost: halved, as for any overflow');
+  const cut = now;
+  p.lost(cut - 60, (now += 1), 100, 250);
+  t.equal(p.window, 550, 'more of the same event, 110 of the 300: still a passing overflow');
+  p.lost(cut - 70, (now += 1), 150, 100);
+  t.equal(p.window, 40, '260 of the 300 lost: the server takes about 40, and the window goes down to that');
+  for (let i = 0; i < 400; i++) p.answered(50, (now += 0.5));
+  t.ok(p.window < 80, `and only grows gently from there, no climb back to the 1,100 (${p.window.toFixed(1)})`);
+  const limited = p.window;
+  p.lost(now - 10, now, 3, Math.floor(limited));
+  t.equal(p.window, limited / 2, 'a new event with a few lost halves it');
+  for (let i = 0; i < 10_000; i++) p.lost(now - 20, now, 1, 40);
+  t.equal(p.window, 4, 'floored');
 });
 
 t.test('a burst dropped once amid a long fan-out costs a round trip of halved window, not half the pace of the rest', async (t) => {

@@ -16,10 +16,11 @@ export interface PacingOptions {
 // in flight are capped by a window that doubles every round trip while answers return (slow start)
 // and halves on a loss, then climbs back to what the server took of it: at once after the first
 // loss in a while (a passing overflow), after a wait that doubles with each loss soon after the
-// last (the server takes less than that window), growing gently meanwhile. A question is lost when
-// no answer came within the retransmission timeout derived from the measured round trip (srtt +
-// 4 × rttvar, at least twice srtt), which for a 50 ms server is a few hundred ms at first and about
-// 100 ms once the round trip is steady, not resolv.conf's 5 s.
+// last (the server takes less than that window), growing gently meanwhile. A loss event that lost
+// most of what was in flight takes it straight down to what the server took, with no climb. A
+// question is lost when no answer came within the retransmission timeout derived from the
+// measured round trip (srtt + 4 × rttvar, at least twice srtt), which for a 50 ms server is a few
+// hundred ms at first and about 100 ms once the round trip is steady, not resolv.conf's 5 s.
 
 /** The shortest retransmission timeout, ms: an event loop busy for this long is not a loss. */
 const MIN_RTO = 100;
@@ -61,6 +62,8 @@ export class Pacing {
   #climbTo = 0;
   /** The questions lost in the last congestion event (the sendings before the last cut). */
   #dropped = 0;
+  /** The questions in flight (at most the window) when the window was last cut. */
+  #inFlightAtCut = 0;
   /** How long after the last cut the window waits before it climbs back, ms. */
   #hold = 0;
   #lastAnswer = -Infinity;
@@ -118,14 +121,16 @@ export class Pacing {
 
   /**
    * `count` questions sent at `sentAt` went unanswered for a retransmission timeout, or were
-   * overtaken by later ones (see `reorderWindow`), noticed at `now` (ms).
+   * overtaken by later ones (see `reorderWindow`), noticed at `now` (ms), when `flight` questions
+   * were in flight, these included.
    */
-  lost(sentAt: number, now: number = performance.now(), count = 1): void {
+  lost(sentAt: number, now: number = performance.now(), count = 1, flight = Infinity): void {
     this.losses++;
     // One cut per congestion event: what was sent before the last cut was sent into the same
     // overflow, whenever its loss is noticed (as NewReno's recovery point).
     if (sentAt < this.#recover) {
       this.#dropped += count;
+      this.#limited();
       return;
     }
     // Answers still flowing: the server dropped a burst, and the round trip is still known. None
@@ -149,8 +154,25 @@ export class Pacing {
       this.rto = Math.min(MAX_RTO, this.rto * 2);
     }
     this.#dropped = count;
+    this.#inFlightAtCut = Math.min(before, flight);
     this.#recover = now;
     this.window = Math.max(this.#min, before / 2);
     this.#ssthresh = this.window;
+    this.#limited();
+  }
+
+  /**
+   * When the questions of the last event found lost are most of what was in flight at the cut, the
+   * server takes less than half of that: a limit, not a passing overflow (a server that takes a
+   * tenth of a first flight). The window goes down to what it took, without a climb back; halved
+   * only, the questions asked again after the cut (whose losses are no new event) would flood it
+   * round after round.
+   */
+  #limited(): void {
+    const took = this.#inFlightAtCut - this.#dropped;
+    if (2 * took >= this.#inFlightAtCut || took >= this.window) return;
+    this.window = Math.max(this.#min, took);
+    this.#ssthresh = this.window;
+    this.#climbTo = 0;
   }
 }

@@ -824,7 +824,7 @@ export class CaresQueries {
     // A name nobody answers, alone on its channel (asked again alone, or after a quiet spell), is
     // lost on its own however few questions the channel carried.
     c.isolated = c.live.size * 4 <= c.sent || oneName(c);
-    if (congested(c)) this.#pacing.lost(c.openedAt, now, c.live.size);
+    if (congested(c)) this.#pacing.lost(c.openedAt, now, c.live.size, this.#inFlight);
     this.#inFlight -= c.live.size;
     const patience = this.patience();
     let wanted = 0;
@@ -895,7 +895,7 @@ export class CaresQueries {
       if (!answered) {
         // c-ares' own timeout (far beyond ours), or a cancel: of a channel with a question nobody
         // waits for (the others are asked again), or with nothing wanted left on it.
-        if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(now, performance.now());
+        if (code === 'ETIMEOUT' && q.losses === 0) this.#pacing.lost(now, performance.now(), 1, this.#inFlight + 1);
         // (A question answered by an earlier sending needs nothing more.)
         if (q.outcome === undefined) {
           if (q.waiters === 0) this.#finish(q, CANCELLED);
