@@ -62,7 +62,7 @@ export class Pacing {
   #climbTo = 0;
   /** The questions lost in the last congestion event (the sendings before the last cut). */
   #dropped = 0;
-  /** The questions in flight (at most the window) when the window was last cut. */
+  /** The questions in flight (at most the window) when the window was last cut; 0 when they were under half of it. */
   #inFlightAtCut = 0;
   /** How long after the last cut the window waits before it climbs back, ms. */
   #hold = 0;
@@ -154,7 +154,9 @@ export class Pacing {
       this.rto = Math.min(MAX_RTO, this.rto * 2);
     }
     this.#dropped = count;
-    this.#inFlightAtCut = Math.min(before, flight);
+    // Only a window the sending filled says what the server takes: a few questions lost out of a
+    // small flight (names nobody answers, asked together) say nothing of it.
+    this.#inFlightAtCut = 2 * flight >= before ? Math.min(before, flight) : 0;
     this.#recover = now;
     this.window = Math.max(this.#min, before / 2);
     this.#ssthresh = this.window;
@@ -169,6 +171,7 @@ export class Pacing {
    * round after round.
    */
   #limited(): void {
+    if (this.#inFlightAtCut === 0) return;
     const took = this.#inFlightAtCut - this.#dropped;
     if (2 * took >= this.#inFlightAtCut || took >= this.window) return;
     this.window = Math.max(this.#min, took);
