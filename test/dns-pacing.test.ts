@@ -59,6 +59,28 @@ t.test('a name never answered amid steady traffic: asked again with a doubled ti
   t.equal(queries.pacing.losses, 0, 'one question lost alone among answered ones is no congestion: the window was never cut');
 });
 
+t.test('ten names never answered, asked together before a batch: a small flight mostly lost does not take the window down', async (t) => {
+  const name = (i: number): string => `d${i}.dead.test`;
+  const never = Array.from({ length: 10 }, (_, i) => `gone${i}.dead.test`);
+  const server = await startDnsServer({ rtt: 0.05, neverAnswer: never });
+  t.teardown(() => server.close());
+  for (let i = 0; i < 1500; i++) server.set(name(i), { A: [`10.5.${i >> 8}.${i & 255}`] });
+  const queries = new CaresQueries({ servers: () => [`127.0.0.1:${server.port}`], patience: () => 1000 });
+  const dead = never.map((n) => queries.ask(n, 'A').promise);
+  // Waves of 500 names, 100 ms apart: little is in flight when the ten are found lost together.
+  const asked: Array<Promise<{ addresses?: string[] }>> = [];
+  for (let wave = 0; wave < 3; wave++) {
+    if (wave > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 500; i++) asked.push(queries.ask(name(asked.length), 'A').promise);
+  }
+  const outcomes = await Promise.all(asked);
+  t.equal(outcomes.filter((o) => o.addresses !== undefined).length, 1500, 'every other name answered');
+  t.same(await Promise.all(dead), never.map(() => ({ code: 'ETIMEOUT' })), 'the ten time out');
+  // Taken for a server's limit (ten lost of the few in flight), the window went down to 16 and grew
+  // gently from there, to under 200 by the end.
+  t.ok(queries.pacing.window >= 1024, `the window is at most halved (${queries.pacing.window})`);
+});
+
 t.test('a name never answered, asked A and AAAA together after answers: backed off as one name, the window not cut', async (t) => {
   // Both questions of the name are lost together: that is the name's loss, not a dropped burst.
   // Before, each sending went again after the 100 ms floor (16 sendings in 1.5 s), and the window was cut.
