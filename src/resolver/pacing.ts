@@ -62,7 +62,10 @@ export class Pacing {
   #climbTo = 0;
   /** The questions lost in the last congestion event (the sendings before the last cut). */
   #dropped = 0;
-  /** The questions in flight (at most the window) when the window was last cut; 0 when they were under half of it. */
+  /**
+   * The questions in flight (at most the window) when the window was last cut; 0 when they were
+   * under half of it.
+   */
   #inFlightAtCut = 0;
   /** How long after the last cut the window waits before it climbs back, ms. */
   #hold = 0;
