@@ -7,10 +7,11 @@
 //
 //   node bench/index.mjs [--n 1000,5000,10000] [--rounds 5] [--budget 260] [--small 100] [--rtt 0.05] [--procs 4]
 //                        [--server auto|dnsmasq|embedded] [--relay auto|native|node] [--variants a,b] [--quick]
-//                        [--no-overhead] [--out DIR] [--node 24]
+//                        [--no-overhead] [--out DIR] [--node auto|current|24]
 //
 // --node runs the whole bench on that Node line (installed from the npm registry by
-// scripts/node-line.mjs when missing) instead of the node running this script.
+// scripts/node-line.mjs when missing) instead of the node running this script. By default (auto)
+// an end-of-life Node (20) measures on the newest line, 26, and a supported one on itself.
 import { execFileSync, spawnSync, spawn as spawnProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { createNetns, netnsUnavailable } from '../dist/testing/index.js';
 import { drawChart } from './chart.mjs';
+import { chooseLine } from './node-choice.mjs';
 import { formatOverhead, runOverhead } from './overhead.mjs';
 
 // Measured once at the small N: the slow ways (a thread pool of 4, one at a time, ...).
@@ -46,18 +48,27 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
-    node: { type: 'string', default: 'current' },
+    node: { type: 'string', default: 'auto' },
     warm: { type: 'string', default: '2' },
     'warm-n': { type: 'string', default: '1000' },
   },
 });
-if (args.node !== 'current') {
-  if (!/^\d+(\.\d+){0,2}$/.test(args.node)) throw new RangeError(`--node: "${args.node}" is not a Node line (24) or version (24.11.0), nor "current"`);
-  const wanted = `v${args.node}`;
-  if (process.version !== wanted && !process.version.startsWith(`${wanted}.`)) {
-    // The same bench, on that line: every variant, the overhead and the report then name it.
-    const lineScript = fileURLToPath(new URL('../scripts/node-line.mjs', import.meta.url));
-    const bin = execFileSync(process.execPath, [lineScript, args.node], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const line = chooseLine(args.node, process.version);
+if (line !== 'current') {
+  if (args.node === 'auto') {
+    console.error(`Node ${process.version} is end-of-life: the bench measures on Node ${line} (--node current measures this one)`);
+  }
+  // The same bench, on that line: every variant, the overhead and the report then name it.
+  const lineScript = fileURLToPath(new URL('../scripts/node-line.mjs', import.meta.url));
+  let bin;
+  try {
+    bin = execFileSync(process.execPath, [lineScript, line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  } catch (error) {
+    // Asked for by name, the line must be there; chosen by default, this Node does instead.
+    if (args.node !== 'auto') throw error;
+    console.error(`Node ${line} could not be installed: the bench measures on Node ${process.version}`);
+  }
+  if (bin !== undefined) {
     const run = spawnSync(bin, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
     process.exit(run.status ?? 1);
   }
