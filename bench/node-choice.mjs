@@ -1,7 +1,7 @@
 // Which Node line `npm run bench` measures on (`--node`, default auto).
 //
 // Node 20, what a fresh machine ships, is end-of-life; users run 22, 24 and 26. Measured on 20,
-// the greenlet variant paid about 14 µs of CPU per name for AsyncLocalStorage's async_hooks and an
+// the greenlet variant paid about 16 µs of CPU per name for AsyncLocalStorage's async_hooks and an
 // older V8 (5 µs on 26), and the figures would describe a line nobody should run. So by default an
 // end-of-life Node measures on the newest line, installed from the npm registry when missing
 // (scripts/node-line.mjs), and a supported one measures itself.
