@@ -198,3 +198,19 @@ t.test('bad input', async (t) => {
   t.throws(() => new Group().imap(1 as never, []), TypeError);
   t.throws(() => new Group().imap((x) => x, 5 as never), { name: 'TypeError', message: /"items"/ });
 });
+
+t.test('spawns dropped while they wait (gevent\'s loop of pool.spawn) do not crash when the pool is killed', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+  const pool = new Pool(2);
+  for (let i = 0; i < 5; i++) void pool.spawn(() => sleep(10));
+  const awaited = pool.spawn(() => sleep(10));
+  while (pool.length < 2) await sleep(0.001);
+  await pool.kill();
+  await t.rejects(awaited, GreenletExit, 'a caller that awaits still sees the kill');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(unhandled, []);
+  t.equal(pool.length, 0);
+});

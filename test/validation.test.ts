@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn, spawnLater, Greenlet, joinAll, killAll, sleep } from '../src/runtime/index.js';
+import { spawn, spawnLater, Greenlet, joinAll, killAll, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
 
 t.test('spawn refuses a non-function at the call', async (t) => {
   t.throws(() => spawn(42 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"fn" argument must be of type function.*number \(42\)/ });
@@ -27,4 +27,26 @@ t.test('joinAll/killAll refuse non-iterables, link refuses non-functions', async
   const g = spawn(() => 1);
   t.throws(() => g.link('no' as never), { name: 'TypeError', message: /"callback"/ });
   await g;
+});
+
+t.test('joinAll, killAll, withTimeout, Timeout and kill name the bad argument; killAll kills nothing then', async (t) => {
+  const code = 'ERR_INVALID_ARG_TYPE';
+  await t.rejects(joinAll([42] as never), { name: 'TypeError', code, message: /"greenlets\[0\]"/ });
+  const g = spawn(() => sleep(10));
+  await t.rejects(killAll([g, 42] as never), { name: 'TypeError', code, message: /"greenlets\[1\]" argument must be an instance of Greenlet/ });
+  t.equal(g.dead, false, 'the valid greenlet before the bad one is not killed');
+  await t.rejects(withTimeout(1, 42 as never), { name: 'TypeError', code, message: /"fn"/ });
+  await t.rejects(new Timeout(1).run(42 as never), { name: 'TypeError', code, message: /"fn"/ });
+  const arrow = (): Error => new Error('x');
+  t.throws(() => g.kill({ exception: arrow }), { name: 'TypeError', code, message: /"options\.exception"/ });
+  t.equal(g.dead, false, 'a kill refused at the call kills nothing');
+  await t.rejects(killAll([g], { exception: arrow }), { name: 'TypeError', code, message: /"options\.exception"/ });
+  t.throws(() => new Timeout(1, arrow), { name: 'TypeError', code, message: /"exception"/ });
+  class Stop extends Error {}
+  function Legacy(this: { message: string }): void { this.message = 'legacy'; }
+  await g.kill({ exception: Stop });
+  t.type(g.exception, Stop, 'a class is still instantiated');
+  const h = spawn(() => sleep(10));
+  await h.kill({ exception: Legacy });
+  t.match(h.exception, { message: 'legacy' }, 'so is an old-style constructor function');
 });

@@ -4,7 +4,7 @@ import { hub } from './hub.js';
 import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
-import { toException } from '../internal/exception.js';
+import { toException, validateException } from '../internal/exception.js';
 import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 import { enqueue } from './runqueue.js';
@@ -254,7 +254,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     const links = this.#rare?.links ?? null;
     const waiter = this.#waiter;
     this.#waiter = null;
-    if (failed && (this._bits & OBSERVED) === 0) reportUnobserved(this as Greenlet, error);
+    // Observed: someone waits or is linked for a failure now, or took responsibility (kObserve), or
+    // a join, get or await comes before the microtasks this death started have run (`await
+    // spawn(fn)` of a body that throws at once: the await's `then` runs after the body).
+    if (failed && (this._bits & OBSERVED) === 0 && waiter === null && !watchesFailure(links)) {
+      queueMicrotask(() => process.nextTick(() => {
+        if ((this._bits & OBSERVED) === 0) reportUnobserved(this as Greenlet, error);
+      }));
+    }
     if (waiter !== null) (waiter as (greenlet: this) => void)(this);
     if (links !== null) {
       this.#notify(links);
@@ -296,9 +303,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
 
   #addLink(fn: unknown, kind: number): void {
     validateFunction(fn, 'callback');
-    this._bits |= OBSERVED;
     const link: Link = { fn: fn as LinkCallback<never>, kind };
-    if ((this._bits & STATE) === DEAD) queueMicrotask(() => this.#notify([link]));
+    if ((this._bits & STATE) === DEAD) {
+      if (kind !== LINK_VALUE) this._bits |= OBSERVED;
+      queueMicrotask(() => this.#notify([link]));
+    }
     else (this.#aux().links ??= []).push(link);
   }
 
@@ -327,9 +336,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
 
   /** @internal Runtime waiters (wait, joinAll): called on death, in the greenlet's context. */
   [kAddWaiter](fn: (greenlet: this) => void): void {
-    this._bits |= OBSERVED;
-    if ((this._bits & STATE) === DEAD) callLater(fn, this);
-    else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
+    if ((this._bits & STATE) === DEAD) {
+      this._bits |= OBSERVED;
+      callLater(fn, this);
+    } else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
     else (this.#aux().links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
   }
 
@@ -351,8 +361,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
   join(options: WaitOptions = {}): Promise<void> {
     validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
-    this._bits |= OBSERVED;
-    if ((this._bits & STATE) === DEAD) return Promise.resolve();
+    if ((this._bits & STATE) === DEAD) {
+      this._bits |= OBSERVED;
+      return Promise.resolve();
+    }
     const scope = waitScope();
     if (scope?.aborted) return Promise.reject(scope.reason);
     return new Promise<void>((resolve, reject) => {
@@ -387,8 +399,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
    */
   async get(options: WaitOptions = {}): Promise<T> {
     validateOptions(options);
-    this._bits |= OBSERVED;
-    if ((this._bits & STATE) !== DEAD) {
+    if ((this._bits & STATE) === DEAD) this._bits |= OBSERVED;
+    else {
       // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
       // could only wait for itself forever.
       if ((this._bits & STATE) === RUNNING && getCurrent() === this) {
@@ -423,6 +435,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     validateOptions(options);
     const ms = secondsToMs(options.timeout, 'options.timeout');
     validateFlag(options.block, 'options.block');
+    validateException(options.exception, 'options.exception');
     const exception = toException(options.exception, newGreenletExit);
     if ((this._bits & STATE) !== DEAD) {
       const rare = this.#rare;
@@ -454,6 +467,13 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
   override toString(): string {
     return `<Greenlet "${this.name}">`;
   }
+}
+
+/** True when one of `links` would be called for a failure. */
+function watchesFailure(links: Link[] | null): boolean {
+  if (links === null) return false;
+  for (const link of links) if (link.fn !== null && link.kind !== LINK_VALUE) return true;
+  return false;
 }
 
 function reportUnobserved(g: Greenlet, error: unknown): void {

@@ -25,8 +25,8 @@ function format(what: string, error: unknown): string {
  * observes it (no join, get, await or link), and a link callback that throws. They are written to
  * `exceptionStream` (stderr by default, `null` silences it), or passed to `errorHandler` when one
  * is set. It never becomes an unhandled rejection, and the process goes on, as in gevent. A handler
- * or a stream that throws is not allowed to break the run loop: its error is written to the
- * stream instead, and a stream that throws is ignored.
+ * or a stream that throws is not allowed to break the run loop: a handler's error is written to the
+ * stream after the failure it was given, and a stream that throws is ignored.
  *
  * @example
  * ```ts runnable
@@ -44,16 +44,18 @@ export const hub: {
   errorHandler: null,
   reportError(context, error, what) {
     const handler = this.errorHandler;
+    let text = '';
     if (handler !== null) {
       try {
         handler(context, error);
         return;
       } catch (handlerError) {
-        error = handlerError;
+        // Both: the failure the handler was given, and the handler's own.
+        text = format('hub.errorHandler', handlerError);
       }
     }
     try {
-      this.exceptionStream?.write(format(what ?? String(context), error));
+      this.exceptionStream?.write(format(what ?? String(context), error) + text);
     } catch {
       // Nowhere left to report to; the run loop must go on (gevent's test_stderr_raising).
     }

@@ -1,7 +1,8 @@
-import type { Greenlet, KillOptions } from './greenlet.js';
+import { Greenlet, type KillOptions } from './greenlet.js';
+import { validateException } from '../internal/exception.js';
 import { rawSetImmediate } from '../internal/timers.js';
-import { secondsToMs, toArray, validateFlag, validateOptions } from '../internal/validate.js';
-import { iwait, wait } from './wait.js';
+import { invalidArgType, secondsToMs, toArray, validateFlag, validateOptions } from '../internal/validate.js';
+import { checkLinkable, iwait, wait } from './wait.js';
 
 /** Options of `joinAll`. */
 export interface JoinAllOptions {
@@ -29,6 +30,7 @@ export interface JoinAllOptions {
  */
 export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<G>, options: JoinAllOptions = {}): Promise<G[]> {
   const list = toArray(greenlets, 'greenlets');
+  list.forEach((g, index) => checkLinkable(g, index, 'greenlets'));
   validateOptions(options);
   validateFlag(options.raiseError, 'options.raiseError');
   if (!options.raiseError) return wait(list, options);
@@ -53,9 +55,14 @@ export async function joinAll<G extends Greenlet<any, any>>(greenlets: Iterable<
  */
 export async function killAll(greenlets: Iterable<Greenlet<any, any>>, options: KillOptions = {}): Promise<void> {
   const list = toArray(greenlets, 'greenlets');
+  // All checked before any is killed.
+  list.forEach((g, index) => {
+    if (!(g instanceof Greenlet)) throw invalidArgType(`greenlets[${index}]`, 'an instance of Greenlet', g);
+  });
   validateOptions(options);
   validateFlag(options.block, 'options.block');
   secondsToMs(options.timeout, 'options.timeout');
+  validateException(options.exception, 'options.exception');
   for (const g of list) void g.kill({ ...options, block: false });
   if (options.block !== false) await new Promise((resolve) => rawSetImmediate(resolve));
 }

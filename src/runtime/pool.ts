@@ -440,7 +440,7 @@ export class Pool extends GreenletSet {
   #occupy<G extends Greenlet<any, any>>(make: () => G, priority: number): Promise<Spawned<G>> {
     // Aborted by the waiter's kill (the task then leaves p-queue's line) or by the pool's kill.
     const controller = new AbortController();
-    return abortable<Spawned<G>>(waitScope(), (resolve, reject) => {
+    const waiting = abortable<Spawned<G>>(waitScope(), (resolve, reject) => {
       this.#waiting.add(controller);
       const task = (): Promise<void> => {
         this.#waiting.delete(controller);
@@ -458,6 +458,11 @@ export class Pool extends GreenletSet {
         reject(error);
       });
     }, (reason) => controller.abort(reason));
+    // It rejects only with a kill (the spawner's or the pool's). gevent's `pool.spawn(fn)` in a loop,
+    // its promise dropped, must not become an unhandled rejection when the pool is killed; a caller
+    // that awaits it still sees the rejection.
+    waiting.catch(() => {});
+    return waiting;
   }
 
   protected override _left(g: Greenlet<any, any>): void {

@@ -1,8 +1,8 @@
 import { abortable } from './abortable.js';
 import { Scope, adoptIn, scopeStorage } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { toException } from '../internal/exception.js';
-import { secondsToMs, validateOptions } from '../internal/validate.js';
+import { toException, validateException } from '../internal/exception.js';
+import { secondsToMs, validateFunction, validateOptions } from '../internal/validate.js';
 
 /** Options of `withTimeout`. */
 export interface WithTimeoutOptions<V> {
@@ -45,6 +45,7 @@ export class Timeout extends Error {
 
   constructor(seconds?: number | null, exception?: unknown) {
     const ms = secondsToMs(seconds, 'seconds');
+    validateException(exception, 'exception');
     super(describe(seconds, exception));
     this.name = 'Timeout';
     this.seconds = seconds ?? null;
@@ -53,7 +54,8 @@ export class Timeout extends Error {
   }
 
   /**
-   * Creates a Timeout and starts it.
+   * Creates a Timeout and starts it. Unlike gevent's, it raises nothing into the greenlet that
+   * started it: at the deadline it aborts `run(fn)` and what was given its `signal`.
    *
    * @example
    * ```ts runnable
@@ -127,6 +129,7 @@ export class Timeout extends Error {
    * with the Timeout (or the given exception), even if `fn` awaits something nobody owns.
    */
   async run<R>(fn: () => R | PromiseLike<R>): Promise<R | undefined> {
+    validateFunction(fn, 'fn');
     const outer = scopeStorage.getStore() ?? null;
     const scope = new Scope(outer);
     outer?.own(scope);
@@ -187,6 +190,7 @@ export async function withTimeout<R, V = never>(
   options: WithTimeoutOptions<V> = {},
 ): Promise<R | V> {
   validateOptions(options);
+  validateFunction(fn, 'fn');
   const timeout = new Timeout(seconds);
   try {
     return (await timeout.run(fn)) as R;

@@ -1,7 +1,7 @@
 import { abortable } from './abortable.js';
 import { waitScope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
-import { secondsToMs, toArray, validateCount, validateOptions } from '../internal/validate.js';
+import { invalidArgType, secondsToMs, toArray, validateCount, validateOptions } from '../internal/validate.js';
 
 /**
  * Anything that can be waited on: greenlets, events, async results. `link(cb)` calls `cb(obj)`
@@ -47,10 +47,11 @@ export interface WaitManyOptions {
   count?: number | null;
 }
 
-function checkLinkable(obj: unknown, index: number): asserts obj is Linkable {
+/** @internal Throws a TypeError naming `${name}[${index}]` unless `obj` has ready, link and unlink. */
+export function checkLinkable(obj: unknown, index: number, name = 'objects'): asserts obj is Linkable {
   if (obj === null || typeof obj !== 'object' || typeof (obj as Linkable).link !== 'function' ||
     typeof (obj as Linkable).unlink !== 'function' || typeof (obj as Linkable).ready !== 'function') {
-    throw new TypeError(`The "objects[${index}]" argument must have ready(), link() and unlink()`);
+    throw invalidArgType(`${name}[${index}]`, 'an object with ready(), link() and unlink() (a Greenlet, Event or AsyncResult)', obj);
   }
 }
 
@@ -86,7 +87,7 @@ export type Yielded<T> = T extends PromiseLike<unknown> ? T & { then: never } : 
 export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): AsyncIterableIterator<Yielded<T>> {
   const list = toArray(objects, 'objects');
   validateOptions(options);
-  list.forEach(checkLinkable);
+  list.forEach((obj, index) => checkLinkable(obj, index));
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
   const readyQueue: T[] = [];
@@ -180,7 +181,7 @@ export function iwait<T extends Linkable>(objects: Iterable<T>, options: WaitMan
 export function wait<T extends Linkable>(objects: Iterable<T>, options: WaitManyOptions = {}): Promise<T[]> {
   const list = toArray(objects, 'objects');
   validateOptions(options);
-  list.forEach(checkLinkable);
+  list.forEach((obj, index) => checkLinkable(obj, index));
   const ms = secondsToMs(options.timeout, 'options.timeout');
   const count = Math.min(validateCount(options.count, 'options.count') ?? list.length, list.length);
   // No list of the pending ones: a wait over many greenlets pays one slot per greenlet, in `done`.

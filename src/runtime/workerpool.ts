@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import { Greenlet } from './greenlet.js';
 import { Semaphore } from './lock.js';
+import { onEnd } from './diagnostics.js';
 import { currentScope, outsideScope, type ScopeResource } from './scope.js';
 import { invalidArgType, outOfRange, secondsToMs } from '../internal/validate.js';
 
@@ -213,7 +214,8 @@ export class WorkerPool {
     if (this.#closing !== null) throw closedError(this.#kind);
     const greenlet = new Greenlet<T>(() => this.#runTask(url, exportName, args) as Promise<T>);
     this.#greenlets.add(greenlet);
-    greenlet.link(() => this.#greenlets.delete(greenlet));
+    // Not a link: a link observes the task, and its failure must reach the hub when nobody else does.
+    onEnd(greenlet, () => this.#greenlets.delete(greenlet));
     return greenlet.start();
   }
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Greenlet, GreenletExit, Timeout, getCurrent, sleep, spawn, withTimeout } from '../../src/runtime/index.js';
+import { Greenlet, GreenletExit, Timeout, getCurrent, hub, sleep, spawn, withTimeout } from '../../src/runtime/index.js';
 import type { WorkerPool, WorkerPoolOptions } from '../../src/runtime/workerpool.js';
 
 export interface PoolKind {
@@ -103,6 +103,17 @@ export function poolBehaviour(t: Test, kind: PoolKind): void {
     await linked.join();
     await sleep(0);
     t.equal(failed.length, 1, 'linkException fires');
+  });
+
+  t.test('a task that fails while nobody observes it is reported to the hub, once', async (t) => {
+    const seen: unknown[] = [];
+    hub.errorHandler = (g, err) => seen.push([g, err]);
+    t.teardown(() => void (hub.errorHandler = null));
+    const lonely = pool.spawn(tasks, 'failRange', 'lonely');
+    while (!lonely.dead) await sleep(0.005); // polling, not joining: a join would observe it
+    await sleep(0);
+    t.equal(seen.length, 1);
+    t.match(seen[0], [lonely, { name: 'RangeError', message: 'lonely' }]);
   });
 
   t.test(`kill mid-run ${kind.killed}: the side effect never happens; the pool goes on`, async (t) => {
