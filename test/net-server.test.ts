@@ -198,6 +198,7 @@ t.test('bad input', async (t) => {
   t.throws(() => new StreamServer('127.0.0.1:80' as unknown as Address, () => {}), { name: 'TypeError', message: /"listener"/ });
   t.throws(() => new StreamServer(['127.0.0.1', 0], 'nope' as unknown as () => void), { name: 'TypeError', message: /"handler"/ });
   t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn: 'x' as unknown as number }), { name: 'TypeError', message: /"options.spawn"/ });
+  for (const spawn of [0, -1, 2.5, NaN]) t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"options.spawn"/ }, `spawn: ${spawn}`);
   t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { timeout: -1 }), { name: 'RangeError', message: /"options.timeout"/ });
   const server = new StreamServer(['127.0.0.1', 0], () => {});
   await t.rejects(server.stop({ timeout: -1 }), { name: 'RangeError' });

@@ -117,6 +117,7 @@ t.test('messages from programs that do not speak JSON arrive as strings; bad inp
   const it = sub[Symbol.asyncIterator]();
   t.same((await it.next()).value, { topic: 'plain', message: 'not json' });
   await t.rejects(bus.publish('plain', 1n), TypeError, 'BigInt: TypeError, nothing sent');
+  await t.rejects(bus.publish('plain', 1n), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"message" argument/ }, 'the error names publish\'s argument');
   await t.rejects(bus.publish('', 'x'), TypeError);
   await t.rejects(bus.subscribe(), TypeError);
   sub.close();

@@ -4,7 +4,7 @@ import { hub } from '../runtime/hub.js';
 import { joinAll, killAll } from '../runtime/joinall.js';
 import { Pool } from '../runtime/pool.js';
 import { currentScope, outsideScope, type Scope } from '../runtime/scope.js';
-import { invalidArgType, secondsToMs, validateFunction } from '../internal/validate.js';
+import { invalidArgType, outOfRange, secondsToMs, validateFunction } from '../internal/validate.js';
 import { sockaddr, validateAddress, type Address } from './address.js';
 import { AF_INET, AF_INET6 } from './constants.js';
 import { TcpSocket } from './tcp.js';
@@ -42,7 +42,10 @@ export type DatagramHandler = (data: Buffer, address: Address, server: DatagramS
 function toPool(spawn: unknown): Pool | undefined {
   if (spawn === undefined || spawn === null) return undefined;
   if (spawn instanceof Pool) return spawn;
-  if (typeof spawn === 'number') return new Pool(spawn);
+  if (typeof spawn === 'number') {
+    if (spawn !== Infinity && !(Number.isInteger(spawn) && spawn > 0)) throw outOfRange('options.spawn', 'a positive integer or Infinity (a Pool size)', spawn);
+    return new Pool(spawn);
+  }
   throw invalidArgType('options.spawn', 'a Pool, a number or null', spawn);
 }
 

@@ -2,10 +2,11 @@ import { invalidArgType } from '../internal/validate.js';
 
 /**
  * Turns values into the strings stored in Redis and back. `encode` must throw a TypeError for a
- * value it cannot represent: nothing is written then.
+ * value it cannot represent: nothing is written then. `name` is the argument the value came in as
+ * (`'item'` for a queue's `put`, `'message'` for `publish`), for the error to name.
  */
 export interface Codec<T = unknown> {
-  encode(value: T): string;
+  encode(value: T, name?: string): string;
   decode(data: string): T;
 }
 
@@ -28,12 +29,12 @@ function jsonReplacer(this: unknown, _key: string, value: unknown): unknown {
  * ```
  */
 export const jsonCodec: Codec<unknown> = {
-  encode(value) {
+  encode(value, name = 'item') {
     try {
       return JSON.stringify(value, jsonReplacer);
     } catch (error) {
       // Cycles give a TypeError already; the message names what failed.
-      const err = new TypeError(`The "item" argument must be serialisable to JSON: ${(error as Error).message}`);
+      const err = new TypeError(`The "${name}" argument must be serialisable to JSON: ${(error as Error).message}`);
       (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
       throw err;
     }
@@ -51,8 +52,8 @@ export const jsonCodec: Codec<unknown> = {
  * ```
  */
 export const stringCodec: Codec<string> = {
-  encode(value) {
-    if (typeof value !== 'string') throw invalidArgType('item', 'of type string', value);
+  encode(value, name = 'item') {
+    if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
     return value;
   },
   decode: (data) => data,
@@ -68,8 +69,8 @@ export const stringCodec: Codec<string> = {
  * ```
  */
 export const bytesCodec: Codec<Uint8Array> = {
-  encode(value) {
-    if (!(value instanceof Uint8Array)) throw invalidArgType('item', 'an instance of Buffer or Uint8Array', value);
+  encode(value, name = 'item') {
+    if (!(value instanceof Uint8Array)) throw invalidArgType(name, 'an instance of Buffer or Uint8Array', value);
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   },
   decode: (data) => Buffer.from(data, 'base64'),

@@ -180,7 +180,7 @@ export class RedisPubSub<T = unknown> {
    */
   async publish(topic: string, message: T): Promise<number> {
     if (typeof topic !== 'string' || topic === '') throw invalidArgType('topic', 'a non-empty string', topic);
-    const data = this.#codec.encode(message);
+    const data = this.#codec.encode(message, 'message');
     const client = await this.#publisher();
     return Number(await client.sendCommand(['PUBLISH', topic, data]));
   }
