@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createClient } from 'redis';
-import { GreenletExit, sleep, spawn } from '../src/runtime/index.js';
+import { GreenletExit, Timeout, sleep, spawn, withTimeout } from '../src/runtime/index.js';
 import { RedisPubSub, type PubSubMessage } from '../src/redis/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { eventually, until } from './helpers/servers.js';
@@ -62,18 +62,25 @@ t.test('psubscribe: glob patterns, the matched pattern is reported', async (t) =
 t.test('the subscription ends when the subscribing greenlet is killed', async (t) => {
   const bus = new RedisPubSub({ url: server.url });
   t.teardown(() => bus.close());
-  let ended = false;
+  let after = false;
+  let outcome: unknown;
   const g = spawn(async () => {
-    for await (const _ of await bus.subscribe('news')) void _;
-    ended = true;
+    try {
+      for await (const _ of await bus.subscribe('news')) void _;
+      after = true; // code after the loop: never reached by a killed greenlet
+    } catch (error) {
+      outcome = error;
+    }
   });
   await eventually(async () => (await subscriberCount()) > 0, 30);
   await g.kill();
   t.ok(g.dead);
+  await eventually(async () => outcome !== undefined, 10);
+  t.type(outcome, GreenletExit, 'the loop rejected with the kill');
+  t.equal(after, false, 'the loop did not end normally');
   await eventually(async () => (await subscriberCount()) === 0, 10);
   t.equal(await subscriberCount(), 0, 'no subscribed connection left behind');
   t.equal(await bus.publish('news', 'anyone?'), 0);
-  void ended;
 });
 
 t.test('a greenlet killed while it waits for a message: its wait ends with the kill, the next message goes to the next waiter', async (t) => {
@@ -121,4 +128,26 @@ t.test('messages from programs that do not speak JSON arrive as strings; bad inp
   await t.rejects(bus.publish('', 'x'), TypeError);
   await t.rejects(bus.subscribe(), TypeError);
   sub.close();
+});
+
+t.test('a loop bounded by withTimeout rejects with the Timeout; a reader in another greenlet sees the end', async (t) => {
+  const bus = new RedisPubSub({ url: server.url });
+  t.teardown(() => bus.close());
+  await t.rejects(withTimeout(0.05, async () => {
+    for await (const _ of await bus.subscribe('quiet')) void _;
+  }), Timeout);
+  let sub: Awaited<ReturnType<typeof bus.subscribe>> | undefined;
+  const owner = spawn(async () => {
+    sub = await bus.subscribe('shared');
+    await sleep(60);
+  });
+  await eventually(() => sub !== undefined, 30);
+  const reader = spawn(async () => {
+    const seen: unknown[] = [];
+    for await (const m of sub!) seen.push(m);
+    return 'ended';
+  });
+  await sleep(0);
+  await owner.kill();
+  t.equal(await reader, 'ended', 'the other reader\'s loop ended normally');
 });

@@ -26,8 +26,9 @@ export interface PubSubMessage<T> {
 
 /**
  * A live subscription: an async iterator of messages, with its own connection. It ends (the loop
- * leaves normally) when `close()` is called, when the loop breaks, or when the greenlet that
- * subscribed is killed — the subscription is owned by its scope, so the connection never outlives it.
+ * leaves normally) when `close()` is called or when the loop breaks. When the greenlet that
+ * subscribed is killed, the subscription is closed with it (it is owned by its scope, so the
+ * connection never outlives it), and that greenlet's loop rejects with the kill.
  *
  * @example
  * ```ts runnable
@@ -47,6 +48,8 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
   // line with its kill, and the message goes to the next one. Shut down by `close()`.
   #messages = new SimpleQueue<PubSubMessage<T>>();
   #closed = false;
+  // Closed by its owner's abort (a kill, a deadline), not by close() or a break.
+  #disposed = false;
   #scope: Scope | undefined;
 
   /** @internal */
@@ -78,18 +81,26 @@ export class Subscription<T = unknown> implements AsyncIterable<PubSubMessage<T>
 
   /** The owning scope aborted: the subscription ends with it. */
   dispose(): void {
+    this.#disposed = true;
     this.close();
   }
 
   /**
-   * The next message; `{ done: true }` once closed. A greenlet killed while it waits rejects with
-   * its kill and takes no message.
+   * The next message; `{ done: true }` once closed. A greenlet killed (or timed out) while it
+   * waits rejects with its kill (or the Timeout) and takes no message.
    */
   async next(): Promise<IteratorResult<PubSubMessage<T>>> {
     try {
       return { value: await this.#messages.get(), done: false };
     } catch (error) {
-      if (error instanceof ShutDown) return { value: undefined, done: true };
+      if (error instanceof ShutDown) {
+        // Ended by the kill (or deadline) of the greenlet waiting here: its wait rejects with that,
+        // as every wait of a killed greenlet does, so no code after its loop runs. Any other
+        // reader sees the iteration end.
+        const scope = currentScope();
+        if (this.#disposed && scope?.aborted) throw scope.reason;
+        return { value: undefined, done: true };
+      }
       throw error;
     }
   }
