@@ -66,6 +66,8 @@ t.test('AsyncResult: set wakes getters; first set wins; awaitable', async (t) =>
   const getters = [1, 2].map(() => spawn(() => r.get()));
   await sleep(0.01);
   t.equal(r.ready(), false);
+  t.equal(r.value, null, 'value is null until set, as a Greenlet\'s (gevent: None)');
+  t.equal(r.exception, null);
   t.equal(r.waiterCount, 2);
   r.set(42);
   r.set(7);

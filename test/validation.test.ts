@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn, spawnLater, Greenlet, joinAll, killAll, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
+import { spawn, spawnLater, Greenlet, GreenletExit, joinAll, killAll, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
 
 t.test('spawn refuses a non-function at the call', async (t) => {
   t.throws(() => spawn(42 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"fn" argument must be of type function.*number \(42\)/ });
@@ -49,4 +49,13 @@ t.test('joinAll, killAll, withTimeout, Timeout and kill name the bad argument; k
   const h = spawn(() => sleep(10));
   await h.kill({ exception: Legacy });
   t.match(h.exception, { message: 'legacy' }, 'so is an old-style constructor function');
+});
+
+t.test('exception null means the default, as Python\'s None: a GreenletExit for a kill, the Timeout itself', async (t) => {
+  const g = spawn(() => sleep(10));
+  await g.kill({ exception: null });
+  t.type(g.value, GreenletExit);
+  t.equal(g.successful(), true);
+  const timeout = new Timeout(0.001, null);
+  await t.rejects(timeout.run(() => sleep(10)), timeout);
 });

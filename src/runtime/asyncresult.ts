@@ -44,9 +44,9 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
   // The links being called, so that `unlink` from one of them stops a later one.
   #notifying: Array<((obj: this) => void) | null> | null = null;
 
-  /** The value once set successfully, else undefined. */
-  get value(): T | undefined {
-    return this.#value;
+  /** The value once set successfully, else null (gevent's None; as `Greenlet.value`). */
+  get value(): T | null {
+    return this.#state === VALUE ? (this.#value as T) : null;
   }
 
   /** The error once `setException` was called, else null. */
