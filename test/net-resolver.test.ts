@@ -5,14 +5,19 @@ import { join } from 'node:path';
 import { GreenletExit, joinAll, spawn, sleep } from '../src/runtime/index.js';
 import { startDnsServer } from '../src/testing/dns-server.js';
 import {
-  AF_INET, AF_INET6, AI_CANONNAME, AI_NUMERICHOST, AI_PASSIVE, EAI_ADDRFAMILY, EAI_NODATA, EAI_NONAME, IPPROTO_TCP, IPPROTO_UDP,
+  AF_INET, AF_INET6, AI_CANONNAME, AI_NUMERICHOST, AI_PASSIVE, EAI_ADDRFAMILY, EAI_BADFLAGS, EAI_NODATA, EAI_NONAME, EAI_SERVICE,
+  EAI_SOCKTYPE, IPPROTO_TCP, IPPROTO_UDP,
   NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, gaierror,
   getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, getnameinfo, getResolver, herror,
   setHostsFile, setResolver,
 } from '../src/net/index.js';
 
 const server = await startDnsServer({
-  records: { 'db.test': { A: ['10.0.0.7', '10.0.0.8'] }, 'v6.test': { AAAA: ['fd00::7'] } },
+  records: {
+    'db.test': { A: ['10.0.0.7', '10.0.0.8'] }, 'v6.test': { AAAA: ['fd00::7'] },
+    // getaddrinfo's sort puts 127.0.0.9 first (rule 8, the smaller scope; rule 1 if 10/8 has no route).
+    'order.test': { A: ['10.0.0.9', '127.0.0.9'] },
+  },
   neverAnswer: ['never.test'],
 });
 const systemServers = dns.getServers();
@@ -140,6 +145,73 @@ t.test('DNS names through the cares resolver; errors carry the host', async (t) 
   t.type(rev, herror);
   t.equal((rev as herror).hostname, '10.0.0.99');
   t.match((rev as herror).message, /Unknown host/);
+});
+
+t.test("gethostbyname_ex keeps the DNS answer's order, getaddrinfo sorts it", async (t) => {
+  t.same(await gethostbyname_ex('order.test', { hostsFile }), ['order.test', [], ['10.0.0.9', '127.0.0.9']], 'as gethostbyname_r gives them');
+  t.same((await getaddrinfo('order.test', 80, { family: AF_INET, type: SOCK_STREAM, hostsFile })).map((e) => e[4][0]), ['127.0.0.9', '10.0.0.9']);
+  t.equal(await gethostbyname('order.test', { hostsFile }), '127.0.0.9', "gethostbyname is getaddrinfo's first, as Python's");
+});
+
+t.test('names too long for a DNS question: EAI_NONAME without asking', async (t) => {
+  const label = `${'a'.repeat(62)}.`;
+  const name = (length: number): string => label.repeat(5).slice(0, length - 1) + 'z';
+  t.equal(name(254).length, 254);
+  const before = server.stats.queries;
+  for (const host of [name(254), `${name(254)}.`, name(300)]) {
+    for (const resolver of ['cares', 'getaddrinfo'] as const) {
+      await t.rejects(getaddrinfo(host, 80, { family: AF_INET, type: SOCK_STREAM, resolver, hostsFile }), { name: 'gaierror', errno: EAI_NONAME }, `${host.length} characters, ${resolver}`);
+    }
+    await t.rejects(gethostbyname(host, { hostsFile }), { name: 'gaierror', errno: EAI_NONAME });
+  }
+  t.equal(server.stats.queries, before, 'no question was sent');
+  // 253 characters (254 with the trailing dot) is a name DNS takes: it is asked (NXDOMAIN here).
+  await t.rejects(gethostbyname(name(253), { hostsFile }), { name: 'gaierror', errno: EAI_NONAME });
+  await t.rejects(gethostbyname(`${name(253)}.`, { hostsFile }), { name: 'gaierror', errno: EAI_NONAME });
+  t.ok(server.stats.queries > before, 'a 253-character name is asked');
+});
+
+t.test('getaddrinfo: a null host, bad flags, SOCK_RAW with a port, service strings', async (t) => {
+  const hosts = async (flags: number): Promise<unknown[]> => (await getaddrinfo(null, 80, { type: SOCK_STREAM, flags })).map((e) => e[4][0]);
+  t.same(await hosts(AI_PASSIVE), ['0.0.0.0', '::'], 'the wildcard: IPv4 first, as glibc sorts it');
+  t.same((await hosts(0)).slice().sort(), ['127.0.0.1', '::1']);
+  await t.rejects(getaddrinfo(null, null), { name: 'gaierror', errno: EAI_NONAME });
+  await t.rejects(getaddrinfo('*', '*'), { name: 'gaierror', errno: EAI_NONAME }, "'*' is no host and no port");
+  for (const flags of [-1, 0x10000, 0x800]) await t.rejects(getaddrinfo('127.0.0.1', 80, { flags }), { name: 'gaierror', errno: EAI_BADFLAGS, code: 'EAI_BADFLAGS', message: /Bad value for ai_flags/ });
+  await t.rejects(getaddrinfo(null, 80, { flags: AI_CANONNAME }), { name: 'gaierror', errno: EAI_BADFLAGS });
+  await t.rejects(getaddrinfo('127.0.0.1', 80, { flags: 0x10000, family: 99 }), { name: 'gaierror', errno: EAI_BADFLAGS }, 'before the family');
+  await t.rejects(getaddrinfo('127.0.0.1', 80, { type: SOCK_RAW }), { name: 'gaierror', errno: EAI_SERVICE });
+  await t.rejects(getaddrinfo('127.0.0.1', 0, { type: SOCK_RAW }), { name: 'gaierror', errno: EAI_SERVICE });
+  t.same(await getaddrinfo('127.0.0.1', null, { type: SOCK_RAW }), [[AF_INET, SOCK_RAW, 0, '', ['127.0.0.1', 0]]]);
+  t.same(await getaddrinfo('127.0.0.1', 80, { proto: 132 }), [[AF_INET, SOCK_STREAM, 132, '', ['127.0.0.1', 80]]], 'SCTP: one entry');
+  t.same(await getaddrinfo('127.0.0.1', 80, { type: 5 }), [[AF_INET, 5, 132, '', ['127.0.0.1', 80]]], 'SOCK_SEQPACKET is SCTP');
+  await t.rejects(getaddrinfo('127.0.0.1', 80, { type: SOCK_STREAM, proto: IPPROTO_UDP }), { name: 'gaierror', errno: EAI_SOCKTYPE });
+  for (const [port, expected] of [['', 0], [' 80', 80], ['+80', 80], ['080', 80], ['-0', 0]] as const) {
+    t.same((await getaddrinfo('127.0.0.1', port, { type: SOCK_STREAM })).map((e) => e[4][1]), [expected], JSON.stringify(port));
+  }
+  for (const port of ['80 ', '-80', '0x50', ' ']) await t.rejects(getaddrinfo('127.0.0.1', port, { type: SOCK_STREAM }), { name: 'gaierror', errno: EAI_SERVICE }, JSON.stringify(port));
+});
+
+t.test('scoped literals: a zone glibc refuses is EAI_NONAME', async (t) => {
+  const lo = Number(readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
+  t.same((await getaddrinfo('fe80::1%lo', 80, { type: SOCK_STREAM }))[0]![4], ['fe80::1', 80, 0, lo]);
+  t.same((await getaddrinfo('FE80::1%0', 80, { type: SOCK_STREAM }))[0]![4], ['fe80::1', 80, 0, 0], 'scope 0 is none');
+  t.same((await getaddrinfo('fd00::1%7', 80, { type: SOCK_STREAM }))[0]![4], ['fd00::1', 80, 0, 7], 'a number for any address');
+  for (const host of ['fe80::1%nosuch', 'fd00::1%lo', 'fe80::1%4294967296']) {
+    await t.rejects(getaddrinfo(host, 80, { type: SOCK_STREAM }), { name: 'gaierror', errno: EAI_NONAME }, host);
+  }
+  await t.rejects(getaddrinfo('fe80::1%nosuch', 80, { family: AF_INET }), { name: 'gaierror', errno: EAI_ADDRFAMILY }, 'the family first');
+  t.same(await getnameinfo(['fe80::1%lo', 80], NI_NUMERICHOST | NI_NUMERICSERV), ['fe80::1', '80'], "getnameinfo: the tuple's scope, not the zone's");
+  await t.rejects(getnameinfo(['::1%lo', 80], NI_NUMERICHOST), { name: 'gaierror', errno: EAI_NONAME });
+});
+
+t.test("getnameinfo reads inet_aton's forms; '<broadcast>'", async (t) => {
+  const opts = { hostsFile };
+  t.same(await getnameinfo(['127.1', 80], 0, opts), ['localhost.example.test', 'http']);
+  t.same(await getnameinfo(['0x7f000001', 80], NI_NUMERICHOST | NI_NUMERICSERV, opts), ['127.0.0.1', '80']);
+  await t.rejects(getnameinfo(['127.1', 80, 0, 0], 0, opts), { name: 'TypeError', message: /IPv4 address/ });
+  t.equal(await gethostbyname('<broadcast>', opts), '255.255.255.255');
+  await t.rejects(gethostbyname_ex('<broadcast>', opts), { name: 'herror', errno: 0, message: /Resolver Error 0 \(no error\)/ });
 });
 
 t.test('the resolver can be chosen per call or globally', async (t) => {

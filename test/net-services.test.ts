@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtinServices, getservbyname, getservbyport, getaddrinfo, gaierror, EAI_SERVICE, SOCK_STREAM } from '../src/net/index.js';
+import { builtinServices, getservbyname, getservbyport, getaddrinfo, gaierror, parseServices, EAI_SERVICE, SOCK_STREAM } from '../src/net/index.js';
 
 t.test("getservbyname('http') is 80 and getservbyport(80) is 'http'", async (t) => {
   t.equal(await getservbyname('http'), 80);
@@ -22,6 +22,16 @@ t.test('unknown services and bad arguments', async (t) => {
   t.type(err, gaierror);
   t.equal((err as gaierror).errno, EAI_SERVICE);
   t.match((err as gaierror).message, /no-such-service.*port/);
+});
+
+t.test('names and protocols are matched as written, as glibc does', async (t) => {
+  await t.rejects(getservbyport(22, 'TCP'), { message: /port\/proto not found: 22\/TCP/ });
+  await t.rejects(getservbyport(22, ''), { message: /port\/proto not found/ }, "'' names no protocol");
+  await t.rejects(getservbyname('ssh', 'TCP'), { message: /service\/proto not found/ });
+  await t.rejects(getservbyname('SSH'), { message: /service\/proto not found/ });
+  t.equal(await getservbyname('ssh', 'tcp'), 22);
+  t.equal(await getservbyport(22, null as unknown as string), 'ssh', 'null: any protocol');
+  t.same(parseServices('Demo 7000/TCP'), [{ name: 'Demo', port: 7000, proto: 'TCP', aliases: [] }], 'the file as written');
 });
 
 t.test('a given services file; the built-in table when the file is absent', async (t) => {

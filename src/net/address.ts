@@ -107,6 +107,24 @@ function interfaceIndex(zone: string): number {
   }
 }
 
+/**
+ * The scope id glibc's getaddrinfo reads in the zone of an IPv6 literal (`fe80::1%eth0`), or
+ * undefined when it refuses the zone (getaddrinfo's EAI_NONAME): an interface's name for a
+ * link-local address (fe80::/10, and multicast of node or link scope), else digits only (any
+ * address), up to 2^32 - 1. `address` is the literal without its zone.
+ */
+export function scopeIdOf(address: string, zone: string): number | undefined {
+  const head = Number.parseInt(address.slice(0, address.indexOf(':')) || '0', 16);
+  const linkLocal = (head & 0xffc0) === 0xfe80 || (head & 0xff0f) === 0xff01 || (head & 0xff0f) === 0xff02;
+  if (linkLocal && !/^\d/.test(zone)) {
+    const index = interfaceIndex(zone);
+    if (index !== 0) return index;
+  }
+  if (!/^\d+$/.test(zone)) return undefined;
+  const n = Number(zone);
+  return n <= 0xffffffff ? n : undefined;
+}
+
 /** The name of the interface with index `index`, if this machine has one. */
 export function interfaceName(index: number): string | undefined {
   let names: string[];

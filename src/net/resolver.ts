@@ -10,14 +10,15 @@ import { bound } from '../runtime/abortable.js';
 import { currentScope, outsideScope, waitScope, type Scope } from '../runtime/scope.js';
 import { Timeout } from '../runtime/timeout.js';
 import { invalidArgType, outOfRange } from '../internal/validate.js';
-import { interfaceName, sockaddr, validatePort, validateSockaddr, type Address } from './address.js';
+import { interfaceName, scopeIdOf, sockaddr, validatePort, validateSockaddr, type Address } from './address.js';
+import { sortAddresses } from '../resolver/sort.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NOFQDN, NI_NUMERICHOST, NI_NUMERICSERV,
   SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
 } from './constants.js';
 import {
-  EAI_ADDRFAMILY, EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
+  EAI_ADDRFAMILY, EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_NODATA, EAI_NONAME, EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
   HOST_NOT_FOUND, NO_RECOVERY, TRY_AGAIN, gaierror, herror,
 } from './errors.js';
 import { findService, getservbyport, type ServicesOptions } from './services.js';
@@ -40,11 +41,11 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
 export interface GetAddrInfoOptions extends ResolveOptions {
   /** `AF_INET`, `AF_INET6` or `AF_UNSPEC`. @default AF_UNSPEC */
   family?: number;
-  /** `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW` or 0 for all. @default 0 */
+  /** `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW` (or another type glibc knows, such as 5, `SOCK_SEQPACKET`), or 0 for all. @default 0 */
   type?: number;
-  /** `IPPROTO_TCP`, `IPPROTO_UDP` or 0. @default 0 */
+  /** `IPPROTO_TCP`, `IPPROTO_UDP` (or another protocol glibc knows, such as 132, SCTP), or 0. @default 0 */
   proto?: number;
-  /** `AI_*` flags, or-ed. @default 0 */
+  /** `AI_*` flags, or-ed; a bit glibc does not know is EAI_BADFLAGS. @default 0 */
   flags?: number;
 }
 
@@ -181,22 +182,41 @@ interface Resolved {
 function literalHost(host: string, family: 0 | 4 | 6, flags: number): Resolved | undefined {
   let literal = ipFamily(host);
   let address = host;
+  let zone = -1;
+  let bare: string | undefined; // the address without its zone, as inet_ntop writes it
   if (literal === 6) {
     // As inet_ntop writes it back (`0:0::1` is `::1`); a scope (`fe80::1%eth0`) stays on the text.
-    if (!host.includes('%')) address = canonicalAddress(host);
+    zone = host.indexOf('%');
+    if (zone === -1) address = bare = canonicalAddress(host);
   } else if (literal === 0) {
     const short = inetAton(host);
     if (short === undefined) return undefined;
     literal = 4;
     address = short;
   }
-  if (family === 0 || family === literal) return { canonname: host, addresses: [{ address, family: literal }] };
-  if (family === 6 && (flags & AI_V4MAPPED) !== 0) return { canonname: host, addresses: [{ address: `::ffff:${address}`, family: 6 }] };
+  let found: Resolved;
+  if (family === 0 || family === literal) found = { canonname: host, addresses: [{ address, family: literal }] };
+  else if (family === 6 && (flags & AI_V4MAPPED) !== 0) found = { canonname: host, addresses: [{ address: `::ffff:${address}`, family: 6 }] };
   // glibc: a v4-mapped IPv6 literal asked for IPv4 is its IPv4 address.
-  if (family === 4 && address.startsWith('::ffff:') && address.includes('.')) return { canonname: host, addresses: [{ address: address.slice(7), family: 4 }] };
+  else if (family === 4 && isMapped((bare ??= canonicalAddress(host.slice(0, zone))))) found = { canonname: host, addresses: [{ address: bare.slice(7), family: 4 }] };
   // glibc: EAI_ADDRFAMILY, which Python's gethostbyname reports for '::1'.
-  throw new gaierror(EAI_ADDRFAMILY, host, `: '${host}' is not an IPv${family} address`);
+  else throw new gaierror(EAI_ADDRFAMILY, host, `: '${host}' is not an IPv${family} address`);
+  // glibc reads the zone once the family fits: an interface's name only for a link-local address,
+  // else digits; any other zone is EAI_NONAME. Scope 0 is none.
+  if (zone !== -1) {
+    const scope = scopeIdOf(host.slice(0, zone), host.slice(zone + 1));
+    if (scope === undefined) throw new gaierror(EAI_NONAME, host, `: '${host.slice(zone + 1)}' is no scope of '${host.slice(0, zone)}' (an interface's name for a link-local address, else a number)`);
+    const entry = found.addresses[0]!;
+    if (entry.family === 6) {
+      bare ??= canonicalAddress(host.slice(0, zone));
+      entry.address = scope === 0 ? bare : `${bare}${host.slice(zone)}`;
+    }
+  }
+  return found;
 }
+
+/** Whether `address` (as inet_ntop writes it) is a v4-mapped IPv6 address. */
+const isMapped = (address: string): boolean => address.startsWith('::ffff:') && address.includes('.');
 
 /** The hosts file the caller named (`options.hostsFile`, `setHostsFile`), or undefined for /etc/hosts. */
 function namedHostsFile(options: ResolveOptions): string | undefined {
@@ -245,7 +265,7 @@ function resolverOf(options: ResolveOptions): ResolverName {
  * `canonname` is the name that had the addresses (a search domain's, a hosts-file line's official
  * name), else `host`. One promise, no async layers: a fan-out has thousands of these in flight.
  */
-function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, which: ResolverName, shape: (found: string[], canonname: string) => T): Promise<T> {
+function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, which: ResolverName, shape: (found: string[], canonname: string) => T, order?: 'answer'): Promise<T> {
   let hints = 0;
   if ((flags & AI_ADDRCONFIG) !== 0) hints |= dns.ADDRCONFIG;
   if ((flags & AI_V4MAPPED) !== 0) hints |= dns.V4MAPPED;
@@ -258,9 +278,12 @@ function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options:
         if (err !== null) reject(toGaierror(err, host, scope));
         else if (found!.length === 0) reject(new gaierror(EAI_NODATA, host));
         else resolve(shape(found!, canonname ?? host));
-      }, namedHostsFile(options));
+      }, namedHostsFile(options), order);
     });
   }
+  // Longer than a DNS question takes (253 characters, 254 with a trailing dot): glibc's EAI_NONAME,
+  // where libuv refuses a name over 255 bytes with EINVAL before asking glibc. One comparison.
+  if (host.length > 253 && (host.length > 254 || !host.endsWith('.'))) return Promise.reject(new gaierror(EAI_NONAME, host, `: '${host.slice(0, 20)}…' is longer than a DNS name can be`));
   return bound(originalLookup()(host, { all: true, family, hints }), scope).then((found) => {
     if (found.length === 0) throw new gaierror(EAI_NODATA, host);
     return shape(found.map((a) => a.address), host);
@@ -269,8 +292,11 @@ function askResolver<T>(host: string, family: 0 | 4 | 6, flags: number, options:
   });
 }
 
-/** Addresses of `host` for `family` (0, 4 or 6): an IP literal, else the resolver's. */
-function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions): Promise<Resolved> {
+/**
+ * Addresses of `host` for `family` (0, 4 or 6): an IP literal, else the resolver's, in
+ * getaddrinfo's order, or with `order: 'answer'` (the `cares` resolver) as its sources gave them.
+ */
+function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: ResolveOptions, order?: 'answer'): Promise<Resolved> {
   const which = resolverOf(options);
   let known: Resolved | undefined;
   try {
@@ -283,7 +309,7 @@ function resolveHost(host: string, family: 0 | 4 | 6, flags: number, options: Re
     // getaddrinfo's canonical name has no trailing dot.
     canonname: canonname.length > 1 && canonname.endsWith('.') ? canonname.slice(0, -1) : canonname,
     addresses: found.map((address) => ({ address, family: family || addressFamily(address) })),
-  }));
+  }), order);
 }
 
 const firstAddress = (found: string[]): string => found[0]!;
@@ -361,8 +387,10 @@ export function gethostbyname(host: string, options: ResolveOptions = {}): Promi
  * line naming it, `aliases` every other name on those lines, `addresses` one per line (the IPv6
  * loopback as 127.0.0.1). For a DNS name, `hostname` is its canonical name (the end of its CNAME
  * chain, which is asked for since Node's lookups do not report it) and `aliases` the names before
- * it, starting with the name that answered (with its search domain). Keeps Python's name with the
- * underscore.
+ * it, starting with the name that answered (with its search domain), and `addresses` in the DNS
+ * answer's order, as gethostbyname_r gives them (with the `getaddrinfo` resolver, getaddrinfo's
+ * sorted order: Node's lookup reports no other). `'<broadcast>'` is Python's herror 0. Keeps
+ * Python's name with the underscore.
  *
  * @example
  * ```ts
@@ -378,7 +406,11 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   // which takes no IPv6 literal and of inet_aton's forms only digits and dots; '' is the wildcard
   // to the first and nothing to the second (nss_dns's NO_RECOVERY, else HOST_NOT_FOUND).
   if (host === '') throw new herror(lookupEngine().sources().includes('dns') ? NO_RECOVERY : HOST_NOT_FOUND, host);
-  const { canonname, addresses } = await resolveHost(host, 4, 0, options);
+  // '<broadcast>' is 255.255.255.255 to Python's first step, and no name to gethostbyname_r, which
+  // fails without setting h_errno: Python's herror 0.
+  if (host === '<broadcast>') throw new herror(0, host);
+  // The addresses in the order of the answer (gethostbyname_r does not sort them as getaddrinfo does).
+  const { canonname, addresses } = await resolveHost(host, 4, 0, options, 'answer');
   if (ipFamily(host) === 6 || (inetAton(host) !== undefined && !/^[0-9.]+$/.test(host))) throw new herror(HOST_NOT_FOUND, host);
   const inet = hostsTable(options).lines.get(hostsKey(host))?.filter((l) => hostsInet4(l.address) !== undefined) ?? [];
   const inetAddresses = inet.map((l) => hostsInet4(l.address)!);
@@ -395,11 +427,84 @@ export async function gethostbyname_ex(host: string, options: ResolveOptions = {
   return [official, aliases, inetAddresses];
 }
 
+/** The `AI_*` flags glibc takes (the IDN ones too, 0x40–0x200, which change nothing here); any other bit is EAI_BADFLAGS. */
+const AI_KNOWN = AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | AI_ADDRCONFIG | 0x40 | 0x80 | 0x100 | 0x200 | AI_NUMERICSERV;
+
+/** Linux's `SOCK_SEQPACKET` and `SOCK_DCCP`, and the protocols of glibc's table below. */
+const SOCK_SEQPACKET = 5, SOCK_DCCP = 6, IPPROTO_DCCP = 33, IPPROTO_SCTP = 132, IPPROTO_UDPLITE = 136;
+
+/** One row of glibc's gaih_inet_typeproto: a socket type, its protocol, its name in /etc/services. */
+interface TypeProto { type: number; proto: number; name: string; byDefault: boolean; anyProto: boolean; noService: boolean }
+const row = (type: number, proto: number, name: string, byDefault = false, raw = false): TypeProto => ({ type, proto, name, byDefault, anyProto: raw, noService: raw });
+/** glibc's table, in its order: `type: 0` lists the default rows, a given type or proto picks the first row that fits. */
+const TYPE_PROTOS: readonly TypeProto[] = [
+  row(SOCK_STREAM, IPPROTO_TCP, 'tcp', true),
+  row(SOCK_DGRAM, IPPROTO_UDP, 'udp', true),
+  row(SOCK_DCCP, IPPROTO_DCCP, 'dccp'),
+  row(SOCK_DGRAM, IPPROTO_UDPLITE, 'udplite'),
+  row(SOCK_STREAM, IPPROTO_SCTP, 'sctp'),
+  row(SOCK_SEQPACKET, IPPROTO_SCTP, 'sctp'),
+  row(SOCK_RAW, 0, 'raw', true, true),
+];
+
+/**
+ * A service string as glibc's getaddrinfo reads it (strtoul, base 10): blanks, a sign and digits,
+ * nothing after; undefined when it is a name. `-N` (N > 0) is negative, so a name to glibc too.
+ */
+function numericService(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
+  if (m === null) return undefined;
+  const value = Number(m[2]);
+  return m[1] === '-' && value !== 0 ? -1 : value;
+}
+
+/**
+ * The `[type, proto, port]` of each entry, as glibc's gaih_inet works them out from the type, the
+ * protocol and the service (null: none; a number; a name). Rejects with EAI_SOCKTYPE or EAI_SERVICE.
+ */
+async function serviceTuples(type: number, proto: number, service: number | string | null, host: string | null, options: ServicesOptions): Promise<Array<[type: number, proto: number, port: number]>> {
+  let chosen: TypeProto | undefined;
+  if (type !== 0 || proto !== 0) {
+    chosen = TYPE_PROTOS.find((r) => (type === 0 || type === r.type) && (proto === 0 || r.anyProto || proto === r.proto));
+    if (chosen === undefined) {
+      throw type !== 0
+        ? new gaierror(EAI_SOCKTYPE, host, `: type ${type}${proto !== 0 ? ` with proto ${proto}` : ''}`)
+        : new gaierror(EAI_SERVICE, host, `: proto ${proto}`);
+    }
+  }
+  const protoOf = (r: TypeProto): number => (r.anyProto ? proto : r.proto);
+  if (service !== null && chosen?.noService === true) throw new gaierror(EAI_SERVICE, host, `: a port (${JSON.stringify(service)}) with SOCK_RAW`);
+  if (typeof service !== 'string') {
+    const port = service ?? 0;
+    if (chosen !== undefined) return [[chosen.type, protoOf(chosen), port]];
+    return TYPE_PROTOS.filter((r) => r.byDefault).map((r) => [r.type, r.proto, port]);
+  }
+  const unknown = (): gaierror => new gaierror(EAI_SERVICE, host, `: unknown service '${service}' given as the port argument`);
+  if (chosen !== undefined) {
+    const entry = await findService(service, chosen.name, options);
+    if (entry === undefined) throw unknown();
+    return [[chosen.type, protoOf(chosen), entry.port]];
+  }
+  const tuples: Array<[number, number, number]> = [];
+  for (const r of TYPE_PROTOS) {
+    if (r.noService) continue;
+    const entry = await findService(service, r.name, options);
+    if (entry !== undefined) tuples.push([r.type, r.proto, entry.port]);
+  }
+  if (tuples.length === 0) throw unknown();
+  return tuples;
+}
+
 /**
  * Python's `socket.getaddrinfo`: every `[family, type, proto, canonname, [address, port]]` for
- * `host` (null: loopback, or the wildcard with `AI_PASSIVE`) and `port` (a number, a numeric
- * string, a service name such as `'http'`, or null). `canonname` is filled on the first entry
- * only, with `AI_CANONNAME`.
+ * `host` and `port`, with glibc's answers and errors. `host` null (or `'*'`): loopback, or the
+ * wildcard with `AI_PASSIVE`, in getaddrinfo's order (`::1` before `127.0.0.1`, `0.0.0.0` before
+ * `::` on a usual host). `port`: a number, a numeric string as glibc reads it (`' 80'` and `'+80'`
+ * are 80), a service name such as `'http'`, or null (`''` and `'*'` too: port 0); a host and a port
+ * both null is EAI_NONAME. `type: 0` lists `SOCK_STREAM`, `SOCK_DGRAM` and `SOCK_RAW`; a given
+ * type or `proto` picks glibc's one entry for it (`SOCK_RAW` takes no port: EAI_SERVICE). An
+ * unknown `flags` bit, or `AI_CANONNAME` without a host, is EAI_BADFLAGS. `canonname` is filled on
+ * the first entry only, with `AI_CANONNAME`.
  *
  * @example
  * ```ts runnable
@@ -415,67 +520,56 @@ export async function getaddrinfo(host: string | null, port: number | string | n
   const { family = AF_UNSPEC, type = 0, proto = 0, flags = 0 } = options;
   for (const [name, value] of [['options.family', family], ['options.type', type], ['options.proto', proto], ['options.flags', flags]] as const) {
     if (!Number.isInteger(value)) throw invalidArgType(name, 'an integer', value);
+    // Python passes each as a C int (OverflowError beyond).
+    if (value < -0x80000000 || value > 0x7fffffff) throw outOfRange(name, 'a 32-bit signed integer', value);
   }
+  if (port !== null && port !== undefined && typeof port !== 'number' && typeof port !== 'string') throw invalidArgType('port', 'a number, a string or null', port);
+  if (typeof port === 'number') validatePort(port);
+  // glibc: '*' is no host, or no service.
+  const name = host === undefined || host === '*' ? null : host;
+  const service = port === undefined || port === '*' || port === '' ? null : port;
+  if (name === null && (port === null || port === undefined || port === '*')) throw new gaierror(EAI_NONAME, host ?? null, ': neither a host nor a port');
+  if ((flags & ~AI_KNOWN) !== 0) throw new gaierror(EAI_BADFLAGS, host ?? null, `: flags ${flags}`);
+  if ((flags & AI_CANONNAME) !== 0 && name === null) throw new gaierror(EAI_BADFLAGS, host ?? null, ': AI_CANONNAME without a host');
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) throw new gaierror(EAI_FAMILY, host ?? null, `: family ${family}`);
-  // AI_ADDRCONFIG, first of all as glibc applies it (to literals and a null host too): a family
-  // the host has no address of (loopback aside) is EAI_NONAME; with only one, AF_UNSPEC means it.
+  // AI_ADDRCONFIG, before the service and the host as glibc applies it (to literals and a null host
+  // too): a family the host has no address of (loopback aside) is EAI_NONAME; with only one,
+  // AF_UNSPEC means it.
   let want = familyOf(family);
   if ((flags & AI_ADDRCONFIG) !== 0) {
     const configured = lookupEngine().addrconfigFamily(want);
     if (configured === undefined) throw new gaierror(EAI_NONAME, host ?? null);
     want = configured;
   }
-  if (type !== 0 && type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_RAW) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: type ${type}`);
-
-  // The socket types to list, each with its protocol and port.
-  let types = type !== 0 ? [type] : [SOCK_STREAM, SOCK_DGRAM, SOCK_RAW];
-  if (proto === IPPROTO_TCP) types = types.filter((t) => t === SOCK_STREAM);
-  else if (proto === IPPROTO_UDP) types = types.filter((t) => t === SOCK_DGRAM);
-  if (types.length === 0) throw new gaierror(EAI_SOCKTYPE, host ?? null, `: proto ${proto} with type ${type}`);
-  const protoOf = (t: number): number => (proto !== 0 ? proto : t === SOCK_STREAM ? IPPROTO_TCP : t === SOCK_DGRAM ? IPPROTO_UDP : 0);
-  const ports = new Map<number, number>();
-  if (port === null || port === undefined) {
-    for (const t of types) ports.set(t, 0);
-  } else if (typeof port === 'number') {
-    validatePort(port);
-    for (const t of types) ports.set(t, port);
-  } else if (typeof port === 'string') {
-    if (/^\d+$/.test(port)) {
-      const n = validatePort(Number(port));
-      for (const t of types) ports.set(t, n);
-    } else {
-      if ((flags & AI_NUMERICSERV) !== 0) throw new gaierror(EAI_NONAME, host ?? null, `: port '${port}' is not numeric (AI_NUMERICSERV)`);
-      for (const t of types) {
-        if (t === SOCK_RAW) continue; // a service name has no meaning for raw sockets
-        const entry = await findService(port, t === SOCK_STREAM ? 'tcp' : 'udp', options);
-        if (entry !== undefined) ports.set(t, entry.port);
-      }
-      if (ports.size === 0) throw new gaierror(EAI_SERVICE, host ?? null, `: unknown service '${port}' given as the port argument`);
-    }
-  } else {
-    throw invalidArgType('port', 'a number, a string or null', port);
+  let wanted: number | string | null = service;
+  if (typeof service === 'string') {
+    const n = numericService(service);
+    if (n === undefined && (flags & AI_NUMERICSERV) !== 0) throw new gaierror(EAI_NONAME, host ?? null, `: port '${service}' is not numeric (AI_NUMERICSERV)`);
+    // A number above 65535 is refused as a number port is (glibc would keep its low 16 bits).
+    if (n !== undefined && n >= 0) wanted = validatePort(n);
   }
+  const tuples = await serviceTuples(type, proto, wanted, host ?? null, options);
 
   let resolved: Resolved;
-  if (host === null || host === undefined) {
+  if (name === null) {
     const passive = (flags & AI_PASSIVE) !== 0;
-    const all: Resolved['addresses'] = [
-      { address: passive ? '::' : '::1', family: 6 },
-      { address: passive ? '0.0.0.0' : '127.0.0.1', family: 4 },
-    ];
-    resolved = { canonname: '', addresses: all.filter((a) => want === 0 || a.family === want) };
+    // glibc lists IPv6 then IPv4, then sorts them as any answer (RFC 3484: `::` has the lowest
+    // precedence, and `::1` the highest).
+    const both = [passive ? '::' : '::1', passive ? '0.0.0.0' : '127.0.0.1'];
+    const addresses = want === 0 ? await sortAddresses(both) : [both[want === 6 ? 0 : 1]!];
+    resolved = { canonname: '', addresses: addresses.map((address) => ({ address, family: addressFamily(address) })) };
   } else {
-    resolved = await resolveHost(host, want, flags, options);
-    if ((flags & AI_CANONNAME) !== 0 && ipFamily(host) === 0 && inetAton(host) === undefined) {
+    resolved = await resolveHost(name, want, flags, options);
+    if ((flags & AI_CANONNAME) !== 0 && ipFamily(name) === 0 && inetAton(name) === undefined) {
       const chain = await cnameChain(resolved.canonname, options);
       if (chain.length > 0) resolved = { ...resolved, canonname: chain.at(-1)! };
     }
   }
   const entries: AddrInfo[] = [];
   for (const { address, family: f } of resolved.addresses) {
-    for (const [t, p] of ports) {
+    for (const [t, p, n] of tuples) {
       const canonname = entries.length === 0 && (flags & AI_CANONNAME) !== 0 ? resolved.canonname : '';
-      entries.push([f === 6 ? AF_INET6 : AF_INET, t, protoOf(t), canonname, sockaddr(address, p)]);
+      entries.push([f === 6 ? AF_INET6 : AF_INET, t, p, canonname, sockaddr(address, n)]);
     }
   }
   return entries;
@@ -513,7 +607,8 @@ async function reverse(ip: string, options: ResolveOptions): Promise<string[]> {
 export async function gethostbyaddr(ip: string, options: ResolveOptions = {}): Promise<[hostname: string, aliases: string[], addresses: string[]]> {
   checkOptions(options);
   validateHost(ip, 'ip');
-  const address = ipFamily(ip) !== 0 ? ip : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
+  // Python reads '<broadcast>' as 255.255.255.255, as gethostbyname does.
+  const address = ipFamily(ip) !== 0 ? ip : ip === '<broadcast>' ? '255.255.255.255' : (await resolveHost(ip, 0, 0, options)).addresses[0]!.address;
   const line = hostsTable(options).byAddress.get(address);
   if (line !== undefined) return [line.official, [...line.aliases], [address]];
   let names: string[];
@@ -571,7 +666,8 @@ function withoutLocalDomain(name: string, domain: string | null): string {
 /**
  * `[host, service]` for a numeric `[address, port]` (IPv6: also `[address, port, flowinfo,
  * scopeId]`, whose scope a numeric host keeps as `%lo` or `%3`, as glibc writes it), Python's
- * `socket.getnameinfo`. `NI_NUMERICHOST` and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
+ * `socket.getnameinfo`. The address is read as getaddrinfo reads a literal (`127.1` is 127.0.0.1;
+ * a `%zone` must be one glibc takes, and the scope is `scopeId`'s, not the zone's). `NI_NUMERICHOST` and `NI_NUMERICSERV` keep numbers, `NI_NAMEREQD` rejects when the address has no name,
  * `NI_NOFQDN` cuts a name of the local domain to its first labels (as glibc: the domain of
  * `localhost`'s official name, else of this host's name), `NI_DGRAM` names UDP services.
  *
@@ -583,13 +679,18 @@ function withoutLocalDomain(name: string, domain: string | null): string {
  */
 export async function getnameinfo(sockaddr: Address, flags = 0, options: ResolveOptions = {}): Promise<[host: string, service: string]> {
   // [host, port], or for IPv6 with flowinfo and a scope id, checked as a socket's address is.
-  const [ip, port, , scopeId] = validateSockaddr(sockaddr, 'sockaddr');
+  const [given, port, , scopeId] = validateSockaddr(sockaddr, 'sockaddr');
   checkOptions(options);
-  validateHost(ip, 'sockaddr[0]');
-  // Python: "IPv4 sockaddr must be 2 tuple".
-  if ((sockaddr as unknown[]).length > 2 && ipFamily(ip) === 4) throw invalidArgType('sockaddr', 'a [host, port] pair for an IPv4 address', sockaddr);
+  validateHost(given, 'sockaddr[0]');
   if (!Number.isInteger(flags) || flags < 0) throw outOfRange('flags', 'a non-negative integer of NI_* flags', flags);
-  if (ipFamily(ip) === 0) throw new gaierror(EAI_NONAME, ip, `: '${ip}' is not a numeric address`);
+  // As Python: the host through getaddrinfo with AI_NUMERICHOST first (inet_aton's `127.1` too; a
+  // zone must be one glibc takes), then the address alone: the scope is the tuple's, not the zone's.
+  const literal = literalHost(given, 0, AI_NUMERICHOST)?.addresses[0];
+  if (literal === undefined) throw new gaierror(EAI_NONAME, given, `: '${given}' is not a numeric address`);
+  const zone = literal.address.indexOf('%');
+  const ip = zone === -1 ? literal.address : canonicalAddress(literal.address.slice(0, zone));
+  // Python: "IPv4 sockaddr must be 2 tuple".
+  if ((sockaddr as unknown[]).length > 2 && literal.family === 4) throw invalidArgType('sockaddr', 'a [host, port] pair for an IPv4 address', sockaddr);
   let host: string | undefined;
   if ((flags & NI_NUMERICHOST) === 0) {
     try {
@@ -600,7 +701,7 @@ export async function getnameinfo(sockaddr: Address, flags = 0, options: Resolve
       if ((flags & NI_NAMEREQD) !== 0) throw new gaierror(EAI_NONAME, ip, undefined, { cause: error });
     }
   }
-  host ??= scopeId === 0 || ip.includes('%') ? ip : `${ip}%${scopeText(ip, scopeId)}`;
+  host ??= scopeId === 0 ? ip : `${ip}%${scopeText(ip, scopeId)}`;
   let service = String(port);
   if ((flags & NI_NUMERICSERV) === 0) {
     try {

@@ -83,7 +83,8 @@ export function parseServices(text: string): ServiceEntry[] {
     if (name === undefined || name === '' || m === null) continue;
     const port = Number(m[1]);
     if (port > 65535) continue;
-    entries.push({ name, port, proto: m[2]!.toLowerCase(), aliases });
+    // As glibc's files source: the protocol as written (matched case-sensitively).
+    entries.push({ name, port, proto: m[2]!, aliases });
   }
   return entries;
 }
@@ -143,10 +144,14 @@ export async function loadServices(path: string = defaultPath): Promise<ServiceE
   return entries;
 }
 
+/**
+ * The protocol asked: undefined (none given) for any. As glibc compares it with the file's, case
+ * matters and `''` names no protocol: `'TCP'` and `''` find nothing, as in Python.
+ */
 function validateProto(proto: unknown): string | undefined {
-  if (proto === undefined || proto === null || proto === '') return undefined;
+  if (proto === undefined || proto === null) return undefined;
   if (typeof proto !== 'string') throw invalidArgType('proto', 'of type string ("tcp" or "udp")', proto);
-  return proto.toLowerCase();
+  return proto;
 }
 
 function notFound(message: string): Error {
@@ -163,7 +168,8 @@ export async function findService(name: string, proto?: string, options: Service
 
 /**
  * The port of a service, read from `/etc/services` (built-in table when absent), Python's
- * `socket.getservbyname`. Rejects with an Error "service/proto not found" when it is unknown.
+ * `socket.getservbyname`. Names and `proto` are matched as written (`'SSH'` or `'TCP'` finds
+ * nothing, as with glibc). Rejects with an Error "service/proto not found" when it is unknown.
  *
  * @example
  * ```ts runnable
@@ -181,8 +187,9 @@ export async function getservbyname(name: string, proto?: string, options: Servi
 }
 
 /**
- * The name of the service on `port`, Python's `socket.getservbyport`. Rejects with an Error
- * "port/proto not found" when the table has none.
+ * The name of the service on `port`, Python's `socket.getservbyport`. `proto` is matched as
+ * written (`'TCP'` finds nothing, as with glibc). Rejects with an Error "port/proto not found" when
+ * the table has none.
  *
  * @example
  * ```ts runnable

@@ -19,7 +19,11 @@ export interface LookupRequest {
   family: 0 | 4 | 6;
   hints: number;
   all: boolean;
-  order: 'verbatim' | 'ipv4first' | 'ipv6first';
+  /**
+   * Node's result orders, after getaddrinfo's own (RFC 6724); `'answer'`, not Node's: as the
+   * sources gave them, unsorted (the hosts file's order, the DNS answer's), as gethostbyname_r does.
+   */
+  order: 'verbatim' | 'ipv4first' | 'ipv6first' | 'answer';
 }
 
 // glibc's h_errno outcomes of a DNS search.
@@ -44,6 +48,13 @@ type Searched = { herrno: number; failed: boolean };
  * address in it and fails with NO_RECOVERY, which getaddrinfo reports as EAI_NONAME.
  */
 const ALIAS_WITHOUT_DATA: Failure & Searched = { herrno: NO_RECOVERY, servfail: false, failed: false };
+
+/**
+ * A candidate name too long for a question (see `tooLong`): res_search's NO_RECOVERY, with errno
+ * EMSGSIZE, so nss_dns says NOTFOUND and getaddrinfo EAI_NONAME (AF_INET too, unlike a reply
+ * with only a CNAME).
+ */
+const UNASKABLE: Failure = { herrno: NO_RECOVERY, servfail: false, failed: false };
 
 /** Replies that end a question: an answer, though without addresses. */
 const isAnswer = (code: string): boolean => code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EBADNAME';
@@ -80,7 +91,7 @@ const noData = (herrno: number): number => (herrno === TRY_AGAIN ? EAI.AGAIN : h
  */
 const withoutMapped = (list: string[]): string[] => list.filter((a) => !(a.startsWith('::ffff:') && a.includes('.')));
 
-const inetError = (s: Searched): number => (s.herrno === NO_DATA || s.herrno === NO_RECOVERY ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
+const inetError = (s: Searched): number => (s.herrno === NO_DATA || s === ALIAS_WITHOUT_DATA ? EAI.NODATA : s.herrno === TRY_AGAIN && s.failed ? EAI.AGAIN : EAI.NONAME);
 
 /** An error shaped as Node's DNSException for a failed getaddrinfo. @internal */
 export function getaddrinfoError(errno: number, hostname: string): NodeJS.ErrnoException {
@@ -140,11 +151,19 @@ export interface LookupRun {
 }
 
 /**
+ * Whether res_mkquery cannot write `name` in a question: longer than 253 characters (254 with a
+ * trailing dot), 255 bytes in the packet. (A label over 63 characters, or empty, c-ares refuses
+ * itself, as an answer: EBADNAME.) One comparison: this runs for every name asked.
+ */
+const tooLong = (name: string): boolean => name.length > 253 && (name.length > 254 || name.charCodeAt(253) !== 0x2e);
+
+/**
  * glibc's res_hnok, which nss_dns applies before asking anything: letters, digits, `-` and `_` in
- * dot-separated labels, not beginning with `-`. (Dots themselves are left to c-ares.)
+ * dot-separated labels, not beginning with `-`. (Dots themselves are left to c-ares.) A name too
+ * long for a question fails too: its every candidate would, and nss_dns then says NOTFOUND alike.
  */
 function hostnameOk(name: string): boolean {
-  if (name.charCodeAt(0) === 0x2d) return false;
+  if (name.charCodeAt(0) === 0x2d || tooLong(name)) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (!((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x2d || c === 0x5f || c === 0x2e)) return false;
@@ -418,6 +437,9 @@ export class CaresLookup {
 
   /** One candidate name: its types asked together, as res_query asks A and AAAA (gethostbyname4_r). */
   *#queryDomain(name: string, types: readonly Type[], existence = false): Walk<string[] | Failure> {
+    // The name with a search domain may be too long for a question: res_querydomain fails without
+    // asking, NO_RECOVERY, which ends the search list (the name as is may still be asked).
+    if (tooLong(name)) return UNASKABLE;
     const outcomes = yield { name, types };
     if (existence && outcomes[0]!.addresses !== undefined) return { herrno: NO_DATA, servfail: false, failed: false };
     // The common answer, one type, addresses: as is (no copy).
@@ -584,10 +606,10 @@ class Run implements OutcomeReceiver, LookupRun, CanonnameHolder {
     this.done(reason as Error);
   }
 
-  /** Ends the lookup with `addresses` in getaddrinfo's order (Node's `order` applied). */
+  /** Ends the lookup with `addresses` in getaddrinfo's order (Node's `order` applied; as they are for `'answer'`). */
   ordered(addresses: string[]): void {
     // One address has one order: no source-address probe, no promise.
-    if (addresses.length < 2) {
+    if (addresses.length < 2 || this.req.order === 'answer') {
       this.#finish(null, addresses);
       return;
     }

@@ -137,8 +137,11 @@ export function caresAddresses(hostname: string, family: 0 | 4 | 6, hints: numbe
  * `caresAddresses` with a callback, owned by `scope` (given, so that callers that already know it
  * need not look it up again): `done` gets the addresses and the name that had them, or the error,
  * or the scope's reason as soon as it aborts. `hosts`: the hosts file read (default /etc/hosts).
+ * `order`: `'answer'` leaves the addresses as the sources gave them (gethostbyname_r's order);
+ * by default, getaddrinfo's with Node's default result order. A name left to the original
+ * getaddrinfo (see `needsOriginal`) comes in its order either way.
  */
-export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: number, scope: Scope | undefined, done: LookupDone, hosts?: string): void {
+export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: number, scope: Scope | undefined, done: LookupDone, hosts?: string, order?: 'answer'): void {
   const chosen = lookupEngine(hosts);
   if (chosen.needsOriginal(hostname)) {
     if (scope?.aborted) {
@@ -149,7 +152,7 @@ export function lookupAddresses(hostname: string, family: 0 | 4 | 6, hints: numb
     bound(all, scope).then((list) => done(null, list.map((a) => a.address)), (error: unknown) => done(error as Error));
     return;
   }
-  const req: LookupRequest = { hostname, family, hints, all: true, order: dns.getDefaultResultOrder() as LookupRequest['order'] };
+  const req: LookupRequest = { hostname, family, hints, all: true, order: order ?? dns.getDefaultResultOrder() as LookupRequest['order'] };
   if (scope?.aborted) done(scope.reason as Error);
   else chosen.start(req, done, scope);
 }
