@@ -54,17 +54,17 @@ export function validateSockaddr(value: unknown, name = 'address', family?: numb
 
 /**
  * Checks an address given to a socket of `family` (see `validateSockaddr`). Returns the host to
- * reach and the port: an IPv6 literal given a scope id gets its interface as `%zone`. A flow label
- * other than 0 is refused: Node sockets cannot send one.
+ * resolve and the port: an IPv6 literal given a scope id gets it as a numeric `%zone`, which
+ * getaddrinfo takes for any address (an interface's name only for a link-local one); `nodeHost`
+ * turns the resolved scope id into the name Node needs. A flow label other than 0 is refused: Node
+ * sockets cannot send one.
  */
 export function validateAddress(value: unknown, name = 'address', family?: number): [host: string, port: number] {
   const [host, checkedPort, flowinfo, scopeId] = validateSockaddr(value, name, family);
   if (flowinfo !== 0) throw outOfRange(`${name}[2]`, '0 (Node sockets cannot set an IPv6 flow label)', flowinfo);
   if (scopeId === 0 || host.includes('%') || ipFamily(host) !== 6) return [host, checkedPort];
-  // Node takes the scope only in the text, by interface name.
-  const zone = interfaceName(scopeId);
-  if (zone === undefined) throw outOfRange(`${name}[3]`, 'the index of one of this machine\'s network interfaces', scopeId);
-  return [`${host}%${zone}`, checkedPort];
+  if (interfaceName(scopeId) === undefined) throw outOfRange(`${name}[3]`, 'the index of one of this machine\'s network interfaces', scopeId);
+  return [`${host}%${scopeId}`, checkedPort];
 }
 
 /**

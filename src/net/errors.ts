@@ -75,7 +75,9 @@ export const NO_RECOVERY = 3;
 /** `herror` errno: the name exists but has no address. @example `err instanceof herror && err.errno === NO_DATA` */
 export const NO_DATA = 4;
 
+// glibc's hstrerror; 0 is what Python reports when gethostbyname_r failed without setting h_errno.
 const H_MESSAGES: Record<number, string> = {
+  0: 'Resolver Error 0 (no error)',
   1: 'Unknown host',
   2: 'Host name lookup failure',
   3: 'Unknown server error',
@@ -130,8 +132,17 @@ export class timeout extends Error {
   }
 }
 
+const BLOCKING_CODES: Record<number, [code: string, strerror: string]> = {
+  11: ['EAGAIN', 'Resource temporarily unavailable'],
+  114: ['EALREADY', 'Operation already in progress'],
+  115: ['EINPROGRESS', 'Operation now in progress'],
+};
+
 /**
  * A socket with a timeout of 0 (non-blocking) could not complete at once, Python's `BlockingIOError`.
+ * `errno` says why, as in Python: EAGAIN (11, `code` 'EAGAIN') for a call that would have waited
+ * and did nothing; EINPROGRESS (115) for a `connect` that was started and goes on in the background;
+ * EALREADY (114) for a `connect` while that one is still in progress.
  *
  * @example
  * ```ts runnable
@@ -146,10 +157,19 @@ export class timeout extends Error {
  * ```
  */
 export class BlockingIOError extends Error {
-  readonly code = 'EAGAIN';
-  constructor(message = 'Resource temporarily unavailable') {
-    super(`[Errno 11] ${message}`);
+  /** 'EAGAIN', 'EINPROGRESS' or 'EALREADY'. */
+  readonly code: string;
+  /** 11 (EAGAIN), 115 (EINPROGRESS) or 114 (EALREADY). */
+  readonly errno: number;
+  readonly strerror: string;
+  /** `errno`: 11 (EAGAIN, the default), 114 (EALREADY) or 115 (EINPROGRESS). */
+  constructor(message?: string, errno: 11 | 114 | 115 = 11) {
+    const [code, strerror] = BLOCKING_CODES[errno] ?? BLOCKING_CODES[11]!;
+    super(`[Errno ${errno}] ${message ?? strerror}`);
     this.name = 'BlockingIOError';
+    this.code = code;
+    this.errno = errno;
+    this.strerror = strerror;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Event } from '../runtime/event.js';
 import type { ScopeResource, Scope } from '../runtime/scope.js';
 import { invalidArgType, secondsToMs } from '../internal/validate.js';
-import { block } from './block.js';
+import { block, type Register } from './block.js';
 import { AF_INET, AF_INET6 } from './constants.js';
 import { getdefaulttimeout } from './defaulttimeout.js';
 import { ownerScope } from './owner.js';
@@ -65,8 +65,11 @@ export abstract class SocketBase {
 
   /**
    * Sets how long each blocking call may wait, in seconds: it then rejects with
-   * `socket.timeout` and the socket stays usable. null waits forever; 0 makes calls that would
-   * wait reject with `BlockingIOError`.
+   * `socket.timeout` and the socket stays usable. null waits forever. 0 makes the socket
+   * non-blocking, as in Python: a call that cannot complete at once rejects with
+   * `BlockingIOError` and has done nothing (no byte sent or consumed, so a retry repeats nothing),
+   * a call that resolves has done its work, and `connect` starts the connection and rejects with
+   * EINPROGRESS while it goes on (see `TcpSocket.connect`).
    */
   settimeout(seconds: number | null): void {
     this.#timeoutMs = secondsToMs(seconds, 'timeout');
@@ -126,16 +129,28 @@ export abstract class SocketBase {
     changed.set();
   }
 
-  /** @internal `block` with this socket's timeout. */
-  protected _block<T>(register: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void): Promise<T> {
-    return block<T>(this.#timeoutMs, register);
+  /**
+   * @internal `block` with this socket's timeout. At timeout 0, `register` must settle before it
+   * returns or start nothing (it is told, see `block`); with `local`, the call waits for Node's
+   * answer even then (bind, listen, a datagram handed to Node: calls Python never blocks in).
+   */
+  protected _block<T>(register: Register<T>, local = false): Promise<T> {
+    return block<T>(this.#timeoutMs, register, local);
   }
 
-  /** @internal Waits (within the timeout and the current scope) until `ready()`, looked at on each `_wake`. */
-  protected _until(ready: () => boolean): Promise<void> {
-    return this._block<void>((resolve) => {
+  /**
+   * @internal Waits (within the timeout and the current scope) until `ready()`, looked at on each
+   * `_wake`. Non-blocking, a `ready()` that is false rejects at once, with `wouldBlock()` when
+   * given (else `BlockingIOError`, EAGAIN); the wait itself changes nothing.
+   */
+  protected _until(ready: () => boolean, wouldBlock?: () => Error): Promise<void> {
+    return this._block<void>((resolve, reject, nonBlocking) => {
       if (ready()) {
         resolve();
+        return noop;
+      }
+      if (nonBlocking && wouldBlock !== undefined) {
+        reject(wouldBlock());
         return noop;
       }
       let changed = (this.#changed ??= new Event());

@@ -5,7 +5,7 @@ import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from 
 import { intoSize, toBytes, validateSize } from './bytes.js';
 import { IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_NODELAY } from './constants.js';
 import type { SocketOption } from './sockopt.js';
-import { IncompleteReadError, closedSocketError, errnoError, gaierror, timeout as SocketTimeout } from './errors.js';
+import { BlockingIOError, IncompleteReadError, closedSocketError, errnoError, gaierror, timeout as SocketTimeout } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
@@ -52,6 +52,12 @@ export class TcpSocket extends SocketBase {
   #eof = false;
   #error: unknown = undefined;
   #pending: net.Socket[] = [];
+  // The connection a non-blocking `connect` started (it rejected with EINPROGRESS), while it goes on.
+  #connecting: net.Socket | undefined;
+  // How that connection attempt ended, until a call reports it (once, as Linux does): 'connected'
+  // until the next `connect` (which then resolves, where a later one gets EISCONN); a failure until
+  // the next `connect` or data call (which rejects with it; the socket is then unconnected again).
+  #outcome: 'connected' | { error: unknown } | undefined;
 
   constructor(options: TcpSocketOptions = {}) {
     super(options);
@@ -107,8 +113,29 @@ export class TcpSocket extends SocketBase {
     socket.resume();
   }
 
+  /** True while a non-blocking connect goes on, or has failed and not yet said so. */
+  #inBackground(): boolean {
+    return this.#connecting !== undefined || (this.#outcome !== undefined && this.#outcome !== 'connected');
+  }
+
+  /**
+   * Before a data call on a socket whose non-blocking connect goes on: waits for the connection
+   * (non-blocking: BlockingIOError, EAGAIN, as Linux's send and recv), and reports its failure.
+   */
+  async #afterConnect(): Promise<void> {
+    this._check();
+    if (this.#connecting !== undefined) await this._until(() => this.#connecting === undefined || this.closed);
+    this._check();
+    const outcome = this.#outcome;
+    if (outcome !== undefined && outcome !== 'connected') {
+      this.#outcome = undefined;
+      throw outcome.error;
+    }
+  }
+
   /** Waits until `ready()` with `need` bytes allowed to be read ahead. */
   async #read(need: number, ready: () => boolean): Promise<void> {
+    if (this.#inBackground()) await this.#afterConnect();
     const socket = this.#connected();
     this.#need = need;
     if (socket.isPaused() && this.#reader.length < need) socket.resume();
@@ -132,10 +159,19 @@ export class TcpSocket extends SocketBase {
   /**
    * Connects to `[host, port]`; a host name is resolved with nodevent's resolver (for this
    * socket's family) and the first address is used.
+   *
+   * Non-blocking (timeout 0), as Python's: the connection is started and the call rejects with
+   * `BlockingIOError` EINPROGRESS (errno 115) while it goes on in the background; `getpeername`
+   * works once it is made. A `connect` while it is in progress rejects with EALREADY (114) when
+   * non-blocking and otherwise waits for it (within the timeout); the first `connect` after it
+   * was made resolves, the next ones reject with EISCONN (106); if it failed, the next `connect`,
+   * `recv` or `send` rejects with its error (ECONNREFUSED...), once, and the socket may connect
+   * again.
    */
   async connect(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
+    if (this.#connecting !== undefined || this.#outcome !== undefined) return this.#connectAgain();
     if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
     const infos = await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM });
     await this._connectAddress(nodeHost(infos[0]![4]), port);
@@ -144,8 +180,9 @@ export class TcpSocket extends SocketBase {
   /**
    * `connect`, answering with an errno instead of an error, Python's `connect_ex`: 0 once
    * connected, else the error's number (111 ECONNREFUSED, ...), and EAGAIN (11) past the socket's
-   * timeout, as gevent's. Name resolution errors (`gaierror`), bad arguments and the caller's kill
-   * or deadline still reject.
+   * timeout, as gevent's. Non-blocking: EINPROGRESS (115) when the connection is started,
+   * EALREADY (114) while it is in progress, 0 once it is made, then EISCONN (106). Name resolution
+   * errors (`gaierror`), bad arguments and the caller's kill or deadline still reject.
    */
   async connectEx(address: Address): Promise<number> {
     try {
@@ -160,6 +197,48 @@ export class TcpSocket extends SocketBase {
     }
   }
 
+  /**
+   * `connect` on a socket whose non-blocking connect was started: waits until it has ended (a
+   * non-blocking call rejects with EALREADY instead), then reports how, as Linux's `connect` does.
+   */
+  async #connectAgain(): Promise<void> {
+    await this._until(() => this.#connecting === undefined || this.closed, () => new BlockingIOError(undefined, 114));
+    this._check();
+    const outcome = this.#outcome;
+    this.#outcome = undefined;
+    if (outcome === 'connected') return;
+    if (outcome !== undefined) throw outcome.error;
+    if (this.#socket !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
+    // Another call reported the failure first.
+    throw errnoError('ECONNABORTED', '[Errno 103] Software caused connection abort', 103);
+  }
+
+  /**
+   * The connect of a non-blocking socket, started and left to go on: the socket is attached once
+   * connected; a failure is kept for the next call to report.
+   */
+  #connectInBackground(socket: net.Socket, options: net.TcpSocketConnectOpts): void {
+    const settle = (outcome: 'connected' | { error: unknown }): void => {
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      if (this.#connecting !== socket) return; // closed meanwhile: `_release` destroyed it
+      this.#connecting = undefined;
+      if (outcome === 'connected') this.#attach(socket);
+      this.#outcome = outcome;
+      this._wake();
+    };
+    const onConnect = (): void => settle('connected');
+    const onError = (error: unknown): void => {
+      socket.on('error', noop);
+      socket.destroy();
+      settle({ error });
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    socket.connect(options); // its events come later, from the event loop
+    this.#connecting = socket;
+  }
+
   /** @internal Connects to a numeric address. */
   async _connectAddress(ip: string, port: number): Promise<void> {
     this._check();
@@ -170,7 +249,13 @@ export class TcpSocket extends SocketBase {
       options.localPort = this.#bound[1];
     }
     try {
-      await this._block<void>((resolve, reject) => {
+      await this._block<void>((resolve, reject, nonBlocking) => {
+        if (nonBlocking) {
+          // Python's EINPROGRESS: the attempt is made, not dropped, and this call says so.
+          this.#connectInBackground(socket, options);
+          reject(new BlockingIOError(undefined, 115));
+          return noop;
+        }
         socket.once('connect', resolve);
         socket.once('error', reject);
         socket.connect(options);
@@ -180,6 +265,7 @@ export class TcpSocket extends SocketBase {
         };
       });
     } catch (error) {
+      if (this.#connecting === socket) throw error; // EINPROGRESS: it goes on
       socket.on('error', noop);
       socket.destroy();
       throw error;
@@ -191,13 +277,34 @@ export class TcpSocket extends SocketBase {
     this.#attach(socket);
   }
 
-  /** Writes all of `data` (a Buffer or Uint8Array; strings are refused) and waits until it is handed to the kernel. */
+  /**
+   * Writes all of `data` (a Buffer or Uint8Array; strings are refused) and waits until it is
+   * handed to the kernel.
+   *
+   * Non-blocking (timeout 0): all of `data` or nothing. Node's write buffer plays the kernel's
+   * send buffer: while it is below its high-water mark the bytes are queued and the call
+   * resolves; once it is full (Node asks for a 'drain') the call rejects with `BlockingIOError`
+   * and queues nothing, so a retry sends the bytes once. (Python may send part before it raises;
+   * a Node write cannot be split, so here nothing is sent.) An error of the queued write
+   * (EPIPE...) rejects the next call.
+   */
   async sendall(data: Uint8Array): Promise<void> {
     const bytes = toBytes(data);
+    if (this.#inBackground()) await this.#afterConnect();
     const socket = this.#connected();
     if (this.#error !== undefined) throw this.#error;
     if (bytes.length === 0) return;
-    await this._block<void>((resolve, reject) => {
+    await this._block<void>((resolve, reject, nonBlocking) => {
+      if (nonBlocking) {
+        // Decided before anything is written: a call that rejects has queued nothing.
+        if (!socket.writable) reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe', 32));
+        else if (socket.writableNeedDrain) reject(new BlockingIOError());
+        else {
+          socket.write(bytes); // a failure of the write itself reaches #error, for the next call
+          resolve();
+        }
+        return noop;
+      }
       const onClose = (): void => reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe'));
       socket.once('close', onClose);
       socket.write(bytes, (error) => (error ? reject(this.#error ?? error) : resolve()));
@@ -205,7 +312,11 @@ export class TcpSocket extends SocketBase {
     });
   }
 
-  /** `sendall`, returning the number of bytes sent (all of them). */
+  /**
+   * `sendall`, returning the number of bytes sent: all of them. Non-blocking, `data.length` once
+   * queued, or `BlockingIOError` with nothing sent when Node's write buffer is full (see `sendall`):
+   * Python's send would take part; a Node write takes the whole chunk or, here, none of it.
+   */
   async send(data: Uint8Array): Promise<number> {
     const bytes = toBytes(data);
     await this.sendall(bytes);
@@ -219,6 +330,7 @@ export class TcpSocket extends SocketBase {
   async recv(bufsize: number): Promise<Buffer> {
     validateSize(bufsize, 'bufsize');
     if (bufsize === 0) {
+      if (this.#inBackground()) await this.#afterConnect();
       this.#connected();
       return Buffer.alloc(0);
     }
@@ -308,21 +420,25 @@ export class TcpSocket extends SocketBase {
   async bind(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
-    if (this.#socket !== undefined || this.#server !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
+    if (this.#socket !== undefined || this.#server !== undefined || this.#connecting !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
     const ip = host === '' ? wildcardHost(this.family) : nodeHost((await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4]);
     this.#bound = [ip, port];
   }
 
-  /** Starts listening on the bound address (an ephemeral port on every interface when not bound). */
+  /**
+   * Starts listening on the bound address (an ephemeral port on every interface when not bound).
+   * It does not block, so a non-blocking socket waits for Node's answer too.
+   */
   async listen(backlog = 128): Promise<void> {
     validateSize(backlog, 'backlog');
     this._check();
     if (this.#server !== undefined) return;
-    if (this.#socket !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is connected');
+    if (this.#socket !== undefined || this.#connecting !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is connected');
     const [host, port] = this.#bound ?? [wildcardHost(this.family), 0];
     // Paused until accepted: an accepted-but-unclaimed connection reads nothing, as one still in
     // the kernel's backlog would not.
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    // `local`: Python's listen does not block; Node says 'listening' a tick later.
     await this._block<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
@@ -331,7 +447,7 @@ export class TcpSocket extends SocketBase {
         server.off('listening', resolve);
         server.off('error', reject);
       };
-    }).catch((error: unknown) => {
+    }, true).catch((error: unknown) => {
       server.close();
       throw error;
     });
@@ -384,6 +500,8 @@ export class TcpSocket extends SocketBase {
       return sockaddr(a.address, a.port);
     }
     if (this.#socket !== undefined) return sockaddr(this.#socket.localAddress ?? '', this.#socket.localPort ?? 0);
+    const connecting = this.#connecting; // bound by the kernel once the connect started
+    if (connecting?.localAddress !== undefined) return sockaddr(connecting.localAddress, connecting.localPort ?? 0);
     return sockaddr(...(this.#bound ?? [wildcardHost(this.family), 0]));
   }
 
@@ -415,6 +533,9 @@ export class TcpSocket extends SocketBase {
   /** @internal Closes the connection or the listener and its queued connections. */
   protected override _release(): void {
     this.#socket?.destroy();
+    const connecting = this.#connecting;
+    this.#connecting = undefined;
+    connecting?.on('error', noop).destroy();
     this.#server?.close();
     for (const raw of this.#pending) raw.destroy();
     this.#pending = [];
@@ -423,7 +544,7 @@ export class TcpSocket extends SocketBase {
 
   override toString(): string {
     const s = this.#socket;
-    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().slice(0, 2).join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : 'new';
+    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().slice(0, 2).join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : this.#connecting ? 'connecting' : 'new';
     return `<TcpSocket ${state}>`;
   }
 }

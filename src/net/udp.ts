@@ -1,12 +1,13 @@
 import dgram from 'node:dgram';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { intoSize, toBytes, validateSize } from './bytes.js';
-import { errnoError } from './errors.js';
+import { BlockingIOError, errnoError } from './errors.js';
 import { AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR } from './constants.js';
 import type { SocketOption } from './sockopt.js';
 import { getaddrinfo } from './resolver.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 import { ipFamily } from '../resolver/addresses.js';
+import { rawClearImmediate, rawSetImmediate } from '../internal/timers.js';
 
 /** Options of a UDP socket. */
 export interface UdpSocketOptions extends SocketBaseOptions {
@@ -88,7 +89,10 @@ export class UdpSocket extends SocketBase {
     return nodeHost((await getaddrinfo(host, port, { family: this.family, type: SOCK_DGRAM }))[0]![4]);
   }
 
-  /** Binds to `[host, port]` (port 0: any free port). Errors such as EADDRINUSE reject here. */
+  /**
+   * Binds to `[host, port]` (port 0: any free port). Errors such as EADDRINUSE reject here. It does
+   * not block, so a non-blocking socket waits for Node's answer too.
+   */
   async bind(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
@@ -104,7 +108,7 @@ export class UdpSocket extends SocketBase {
         socket.off('listening', resolve);
         socket.off('error', reject);
       };
-    });
+    }, true);
     await this.#binding;
     if (this.#broadcast === 1) socket.setBroadcast(true);
   }
@@ -112,6 +116,9 @@ export class UdpSocket extends SocketBase {
   /**
    * Sends `data` (a Buffer or Uint8Array; strings are refused) as one datagram to `[host, port]`;
    * resolves with the number of bytes sent. An unbound socket gets an ephemeral port.
+   * Non-blocking (timeout 0), as Python's: resolves once the datagram is handed over (the kernel
+   * rarely refuses one), rejects with the kernel's error (EMSGSIZE...) having sent nothing, or
+   * with `BlockingIOError`, sending nothing, while Node holds datagrams the kernel could not take yet.
    */
   async sendto(data: Uint8Array, address: Address): Promise<number> {
     const bytes = toBytes(data);
@@ -125,18 +132,62 @@ export class UdpSocket extends SocketBase {
     if (this.#binding === undefined && this.#broadcast === 1) await this.bind(['', 0]);
     const socket = this.#create();
     this.#binding ??= Promise.resolve(); // send binds implicitly
-    await this._block<void>((resolve, reject) => {
-      socket.send(bytes, port, ip, (error) => (error ? reject(error) : resolve()));
-      return noop;
-    });
+    await this.#send(socket, (done) => socket.send(bytes, port, ip, done));
     return bytes.length;
+  }
+
+  /**
+   * Hands one datagram to Node with `send(done)`. Blocking, or with a timeout: waits for Node's
+   * callback, as ever.
+   *
+   * Non-blocking: Python's `sendto` returns once the kernel took the datagram, raises its error
+   * (EMSGSIZE...) at once, and raises `BlockingIOError` having sent nothing when the kernel's send
+   * buffer is full. Node offers the datagram to the kernel at once too (the callback follows
+   * within the tick, with the kernel's error if any), but where the kernel says EAGAIN, libuv keeps
+   * the datagram in its send queue and sends it later: it cannot be taken back. So the faithful
+   * mapping is: datagrams already waiting in libuv's queue mean the buffer is full, and the call
+   * rejects with `BlockingIOError` without sending; otherwise the datagram is sent and the call
+   * resolves with the callback, or as soon as the datagram is seen in libuv's queue (it will go;
+   * an error it meets later rejects the next receive, as Node's other late errors do).
+   */
+  #send(socket: dgram.Socket, send: (done: (error: Error | null) => void) => void): Promise<void> {
+    return this._block<void>((resolve, reject, nonBlocking) => {
+      if (!nonBlocking) {
+        send((error) => (error ? reject(error) : resolve()));
+        return noop;
+      }
+      if (socket.getSendQueueCount() > 0) {
+        reject(new BlockingIOError());
+        return noop;
+      }
+      let waiting = true;
+      send((error) => {
+        if (waiting) {
+          if (error) reject(error);
+          else resolve();
+        } else if (error) {
+          this.#error ??= error;
+          this._wake();
+        }
+      });
+      // Node sends after a lookup of the (numeric) address and, unbound, an implicit bind: ticks.
+      let immediate = rawSetImmediate(function look() {
+        if (socket.getSendQueueCount() > 0) resolve(); // queued by libuv: it will be sent
+        else immediate = rawSetImmediate(look);
+      });
+      return () => {
+        waiting = false;
+        rawClearImmediate(immediate);
+      };
+    }, true);
   }
 
   /**
    * Sets the peer, Python's `connect` on a datagram socket: `send` goes there, and only its
    * datagrams arrive (the kernel drops the others). Nothing is sent. An unbound socket is bound to
    * an ephemeral port first, so `getsockname` then gives the local address of the route to the
-   * peer. Connecting again changes the peer.
+   * peer. Connecting again changes the peer. It does not block: a non-blocking socket waits for
+   * Node's answer too.
    */
   async connect(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
@@ -149,26 +200,24 @@ export class UdpSocket extends SocketBase {
       socket.disconnect();
       this.#peer = undefined;
     }
+    // `local`: Python's connect of a datagram socket does not block; Node answers after a lookup.
     await this._block<void>((resolve, reject) => {
       socket.connect(port, ip, (error?: Error) => (error ? reject(error) : resolve()));
       return noop;
-    });
+    }, true);
     this.#peer = sockaddr(ip, port);
   }
 
   /**
    * Sends `data` as one datagram to the peer set by `connect`; resolves with the number of bytes
-   * sent. Without a peer, rejects with EDESTADDRREQ, as Python.
+   * sent. Without a peer, rejects with EDESTADDRREQ, as Python. Non-blocking: as `sendto`.
    */
   async send(data: Uint8Array): Promise<number> {
     const bytes = toBytes(data);
     this._check();
     const socket = this.#socket;
     if (socket === undefined || this.#peer === undefined) throw errnoError('EDESTADDRREQ', '[Errno 89] Destination address required');
-    await this._block<void>((resolve, reject) => {
-      socket.send(bytes, (error) => (error ? reject(error) : resolve()));
-      return noop;
-    });
+    await this.#send(socket, (done) => socket.send(bytes, done));
     return bytes.length;
   }
 
