@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { GreenletExit, spawn, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
 import {
-  AF_INET, AF_INET6, IncompleteReadError, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, socket, timeout as SocketTimeout,
+  AF_INET, AF_INET6, IncompleteReadError, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, setdefaulttimeout, socket, timeout as SocketTimeout,
   type Address,
 } from '../src/net/index.js';
 
@@ -298,4 +298,23 @@ t.test('addresses with flowinfo and scope id: checked, and refused by an AF_INET
   await t.rejects(v6.connect(['::1', 1, 0, 2 ** 31]), { name: 'RangeError', message: /"address\[3\]".*network interfaces/ }, 'a scope id no interface has');
   await t.rejects(v6.connect(['::1', 1, '0' as unknown as number, 0]), { name: 'TypeError', message: /"address\[2\]"/ });
   await t.rejects(v6.connect(['::1', 1, 0, 0, 0] as unknown as [string, number]), { name: 'TypeError', message: /flowinfo, scopeId/ });
+});
+
+t.test("an accepted socket starts with the default timeout, not its listener's, as in Python", async (t) => {
+  const [server, address] = await listener(t);
+  server.settimeout(5);
+  const client = await createConnection(address);
+  t.teardown(() => client.close());
+  const [conn] = await server.accept();
+  t.teardown(() => conn.close());
+  t.equal(conn.timeout, null, 'a listener with a timeout: the accepted socket blocks');
+  setdefaulttimeout(3);
+  t.teardown(() => setdefaulttimeout(null));
+  server.settimeout(0);
+  const client2 = await createConnection(address);
+  t.teardown(() => client2.close());
+  await until(() => server.pendingCount > 0);
+  const [conn2] = await server.accept();
+  t.teardown(() => conn2.close());
+  t.equal(conn2.timeout, 3, 'setdefaulttimeout(3), a non-blocking listener: 3');
 });

@@ -8,6 +8,7 @@ import type { SocketOption } from './sockopt.js';
 import { BlockingIOError, IncompleteReadError, closedSocketError, errnoError, gaierror, timeout as SocketTimeout } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
+import { getdefaulttimeout } from './defaulttimeout.js';
 import { SocketBase, noop, type SocketBaseOptions } from './socketbase.js';
 
 /** Options of a TCP socket. */
@@ -66,9 +67,10 @@ export class TcpSocket extends SocketBase {
 
   /**
    * @internal Wraps a connection taken from `listener`; owned by the current greenlet. It has the
-   * listener's TCP_NODELAY and SO_KEEPALIVE, as Linux gives an accepted socket.
+   * listener's TCP_NODELAY and SO_KEEPALIVE, as Linux gives an accepted socket, and, as in Python,
+   * the default timeout (`getdefaulttimeout()`), not the listener's.
    */
-  static _fromAccepted(raw: net.Socket, listener: TcpSocket, timeout: number | null = listener.timeout): TcpSocket {
+  static _fromAccepted(raw: net.Socket, listener: TcpSocket, timeout: number | null = getdefaulttimeout()): TcpSocket {
     const sock = new TcpSocket({ family: listener.family, timeout });
     sock.#noDelay = listener.#noDelay;
     sock.#keepAlive = listener.#keepAlive;
