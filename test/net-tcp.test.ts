@@ -318,3 +318,11 @@ t.test("an accepted socket starts with the default timeout, not its listener's, 
   t.teardown(() => conn2.close());
   t.equal(conn2.timeout, 3, 'setdefaulttimeout(3), a non-blocking listener: 3');
 });
+
+t.test('binding twice is EINVAL; socket-state errors carry errno as Python does', async (t) => {
+  const s = socket(AF_INET, SOCK_STREAM);
+  t.teardown(() => s.close());
+  await s.bind(['127.0.0.1', 0]);
+  await t.rejects(s.bind(['127.0.0.1', 0]), { code: 'EINVAL', errno: 22, message: /^\[Errno 22\]/ });
+  t.throws(() => s.getpeername(), { code: 'ENOTCONN', errno: 107, message: /^\[Errno 107\]/ });
+});

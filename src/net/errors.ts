@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 // The socket module's exceptions, with Python's names and numbers (Linux values), so code written
 // against the chapter's `except socket.gaierror` has a direct counterpart.
 
@@ -203,9 +204,10 @@ export class IncompleteReadError extends Error {
 
 /**
  * @internal An OSError as Python words it (`[Errno 107] Transport endpoint is not connected`), with
- * Node's `code`, and its number as `errno` when given.
+ * Node's `code`, and its number as `errno`, as Python's (positive; by default the code's number on
+ * this system).
  */
-export function errnoError(code: string, message: string, errno?: number): Error {
+export function errnoError(code: string, message: string, errno: number | undefined = (osConstants.errno as Record<string, number | undefined>)[code]): Error {
   return Object.assign(new Error(message), errno === undefined ? { code } : { code, errno });
 }
 

@@ -422,7 +422,7 @@ export class TcpSocket extends SocketBase {
   async bind(address: Address): Promise<void> {
     const [host, port] = validateAddress(address, 'address', this.family);
     this._check();
-    if (this.#socket !== undefined || this.#server !== undefined || this.#connecting !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
+    if (this.#socket !== undefined || this.#server !== undefined || this.#connecting !== undefined || this.#bound !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is already bound');
     const ip = host === '' ? wildcardHost(this.family) : nodeHost((await getaddrinfo(host, port, { family: this.family, type: SOCK_STREAM }))[0]![4]);
     this.#bound = [ip, port];
   }
