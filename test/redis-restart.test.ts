@@ -3,6 +3,7 @@
 import t from 'tap';
 import { createClient } from 'redis';
 import { RedisQueue } from '../src/redis/index.js';
+import { Empty } from '../src/runtime/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { consumers, waitFor } from './helpers/redis-consumers.js';
 
@@ -50,4 +51,38 @@ t.test('Redis restarted mid-run (appendonly, fsync always): no acknowledged item
   await q.shutdown();
   await Promise.all(consumers.map((c) => c.exited));
   t.ok(consumers.every((c) => c.proc.exitCode === 0), 'consumers reconnected and ended cleanly');
+});
+
+t.test('Redis away during get({ timeout }) and join({ timeout }): Empty and false at the deadline, close() resolves, nothing is lost', async (t) => {
+  const server = await startRedisServer({ appendonly: true });
+  t.teardown(() => server.stop());
+  const q = new RedisQueue<string>('away', { url: server.url, codec: 'string' });
+  t.teardown(() => q.close());
+  const leaving = new RedisQueue<string>('away', { url: server.url, codec: 'string' });
+  await q.put('kept');
+  t.equal(await leaving.qsize(), 1, 'both connected');
+  const down = server.restart({ kill: true, downSeconds: 3 });
+  const reachable = async (): Promise<boolean> => {
+    const probe = createClient({ url: server.url, socket: { reconnectStrategy: false, connectTimeout: 500 } });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.destroy();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(async () => !(await reachable()), 10, 'redis-server to go away');
+  const started = Date.now();
+  await t.rejects(q.get({ timeout: 0.3 }), Empty, 'Empty at the deadline, though the server is away');
+  t.equal(await q.join({ timeout: 0.3 }), false, 'join: false at the deadline');
+  t.ok(Date.now() - started < 2500, `not held until the server is back (${Date.now() - started} ms)`);
+  const closing = Date.now();
+  await leaving.close();
+  t.ok(Date.now() - closing < 6000, 'close() of a consumer resolves with the server away');
+  await down;
+  t.equal(await q.get({ timeout: 10 }), 'kept', 'the timed-out get took nothing: the item is still there');
+  await q.taskDone();
+  t.equal(await q.join({ timeout: 10 }), true);
 });

@@ -14,6 +14,18 @@ import { connectClient, delay, newClient, retryable, validateConnection, type Cl
 import { Lease } from './lease.js';
 import { readStats, type RedisQueueStats } from './stats.js';
 import { DONE, PUT, RECONCILE, REQUEUE, SHUTDOWN, TAKE, queueKeys, type QueueKeys } from './scripts.js';
+import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
+
+// How long after a timeout's deadline a call still waiting for Redis gives up (see `get`).
+const DEADLINE_GRACE_MS = 250;
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`, or TIMED_OUT after `ms` (its timer cleared either way). */
+function within<R>(promise: Promise<R>, ms: number): Promise<R | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => { timer = rawSetTimeout(() => resolve(TIMED_OUT), Math.max(0, ms)); });
+  return Promise.race([promise, late]).finally(() => rawClearTimeout(timer));
+}
 
 /** Options of `RedisQueue`. */
 export interface RedisQueueOptions extends ConnectionOptions {
@@ -276,8 +288,23 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     if (scope?.aborted) return Promise.reject(scope.reason);
     if (this.#closed) return Promise.reject(new Error(`RedisQueue "${this.name}" is closed`));
     const op: GetOp = { aborted: false, blocker: null };
+    const stop = (): void => {
+      op.aborted = true;
+      if (op.blocker !== null && op.blocker === this.#blocking.current) this.#blocking.kill();
+    };
+    let timer: NodeJS.Timeout | undefined;
     return abortable<T>(scope, (resolve, reject) => {
-      outsideScope(() => this.#take(op, block, deadline)).then((entry) => {
+      if (deadline !== undefined) {
+        // The timeout holds even while Redis is away (the commands of the take then wait for the
+        // reconnection): the take is stopped as a killed getter's is, so an item it still moves
+        // goes back to pending. A little after the deadline, so that a reachable server's own
+        // Empty (the blocking pop's end) comes first.
+        timer = rawSetTimeout(() => {
+          stop();
+          reject(new Empty());
+        }, Math.max(0, deadline - Date.now()) + DEADLINE_GRACE_MS);
+      }
+      outsideScope(() => this.#take(op, block, deadline)).finally(() => rawClearTimeout(timer)).then((entry) => {
         if (entry === undefined) return;
         const held = this.#held.find((h) => h.entry === entry)!;
         held.greenlet = getCurrent();
@@ -302,8 +329,8 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
         resolve(item);
       }, reject);
     }, () => {
-      op.aborted = true;
-      if (op.blocker !== null && op.blocker === this.#blocking.current) this.#blocking.kill();
+      rawClearTimeout(timer);
+      stop();
     });
   }
 
@@ -372,7 +399,11 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
     const deadline = ms === undefined ? undefined : Date.now() + ms;
     for (;;) {
-      const unfinished = Number(await this.#run((c) => c.sendCommand(['GET', this.#keys.unfinished])) ?? 0);
+      const count = this.#run((c) => c.sendCommand(['GET', this.#keys.unfinished]));
+      // While Redis is away the GET waits for the reconnection; the timeout still holds.
+      const reply = deadline === undefined ? await count : await within(count, deadline - Date.now() + DEADLINE_GRACE_MS);
+      if (reply === TIMED_OUT) return false;
+      const unfinished = Number(reply ?? 0);
       if (unfinished <= 0) return true;
       if (deadline !== undefined && Date.now() >= deadline) return false;
       if (this.#held.length === 0 && this.#getting === 0) void this.#reap().catch(() => {});
@@ -441,13 +472,15 @@ export class RedisQueue<T = unknown> implements JoinableQueueLike<T> {
     this.#renewLease();
     if (client === null) return;
     const k = this.#keys;
-    try {
+    // With Redis away these would wait for the reconnection: they get the first connection's time
+    // limit, then the lease expiring and the reaper give the items back instead.
+    const cleanup = (async (): Promise<void> => {
       await RECONCILE.run(client, [k.working, k.pending, k.taken, k.claims], []);
       await client.sendCommand(['DEL', k.lease, k.claims]);
       await client.sendCommand(['SREM', k.consumers, this.consumer]);
-    } catch {
-      // The lease expires by itself and the reaper gives the items back.
-    }
+    })();
+    cleanup.catch(() => {});
+    if (client.isReady) await within(cleanup, this.#connection.connectMs).catch(() => {});
     client.destroy();
     this.#client = null;
   }
