@@ -121,8 +121,19 @@ function argsFor(example, extra = {}) {
 const pair = values.alone ? undefined : PAIRS.find((p) => p.first === name || p.second === name);
 if (values.redis !== undefined && EXAMPLES[name].includes('redis')) await checkRedisReachable(values.redis);
 
+// A signal sent to this runner alone (not to its process group, as Ctrl-C does) is passed on to
+// the examples it started, so that they stop too instead of running on without it.
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (children.size === 0) process.exit(1);
+  });
+}
+
 if (pair === undefined) {
   const child = spawnProcess(process.execPath, [...process.execArgv, join(here, `${name}.mjs`), ...argsFor(name)], { stdio: 'inherit' });
+  children.add(child);
   const [code, signal] = await once(child, 'exit');
   process.exitCode = code ?? (signal ? 1 : 0);
 } else {
@@ -175,6 +186,7 @@ function start(example, args) {
   const child = spawnProcess(process.execPath, [...process.execArgv, join(here, `${example}.mjs`), ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  children.add(child);
   const lines = [];
   const out = createInterface({ input: child.stdout });
   out.on('line', (line) => {

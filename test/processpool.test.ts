@@ -1,5 +1,9 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ProcessPool } from '../src/runtime/processpool.js';
 import { sleep } from '../src/runtime/index.js';
 import { poolBehaviour } from './helpers/pool-behaviour.js';
@@ -42,4 +46,28 @@ poolBehaviour(t, {
     for (const deadline = Date.now() + 10_000; alive(pid) && Date.now() < deadline;) await sleep(0.02);
     t.notOk(alive(pid), alive(pid) ? `${message} (pid ${pid} still there: ${procStat(pid)})` : message);
   },
+});
+
+t.test('a pool process whose parent was killed (SIGKILL: no clean-up ran) ends instead of running on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nodevent-orphan-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const started = join(dir, 'started');
+  const tasks = fileURLToPath(new URL('./fixtures/pool-tasks.mjs', import.meta.url));
+  const loader = import.meta.resolve('@tapjs/typescript/import');
+  const parent = spawn(process.execPath, ['--import', loader, fileURLToPath(new URL('./helpers/orphan-pool.ts', import.meta.url)), tasks, join(dir, 'done'), started], {
+    stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  t.teardown(() => void parent.kill('SIGKILL'));
+  const end = Date.now() + 30_000;
+  while (!existsSync(started) || readFileSync(started, 'utf8') === '') {
+    if (Date.now() > end) throw new Error('the pool task did not start');
+    await sleep(0.02);
+  }
+  const worker = Number(readFileSync(started, 'utf8'));
+  t.teardown(() => { try { process.kill(worker, 'SIGKILL'); } catch { /* gone */ } });
+  parent.kill('SIGKILL');
+  const gone = Date.now() + 10_000;
+  while (alive(worker) && !procStat(worker).includes(') Z ') && Date.now() < gone) await sleep(0.02);
+  t.notOk(alive(worker) && !procStat(worker).includes(') Z '), `the worker ${worker} ended with its parent (${procStat(worker)})`);
+  t.notOk(existsSync(join(dir, 'done')), 'its task never finished');
 });

@@ -42,6 +42,10 @@ type ErrorData =
 const WORKER_SOURCE = `
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+// A pool process whose parent died (a signal, a crash) has no one to work for: it ends with its
+// IPC channel instead of running on as an orphan.
+if (isMainThread && typeof process.send === 'function') process.once('disconnect', () => process.exit(1));
 const modules = new Map();
 async function load(module) {
   let namespace = modules.get(module);
