@@ -1,4 +1,7 @@
 import t from 'tap';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { spawn, sleep, withTimeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
 import { patchAll, unpatchAll } from '../src/patch/index.js';
@@ -15,8 +18,13 @@ t.teardown(unpatchAll);
 const skip = findRedisServer() === null ? 'redis-server is not installed (Debian package redis-server)' : false;
 
 t.test('ioredis', { skip }, async (t) => {
-  const server = await startRedisServer();
-  t.teardown(() => server.stop({ kill: true }));
+  // Also on ::1 and a unix socket, where CLIENT LIST shows no address the client could match.
+  const unixSocket = join(tmpdir(), `nodevent-ioredis-${process.pid}.sock`);
+  const server = await startRedisServer({ args: ['--bind', '127.0.0.1 ::1', '--unixsocket', unixSocket] });
+  t.teardown(async () => {
+    await server.stop({ kill: true });
+    rmSync(unixSocket, { force: true });
+  });
   const observer = outsideScope(() => new Redis(server.port, '127.0.0.1'));
   t.teardown(() => observer.disconnect());
   const newClient = (t: { teardown(fn: () => unknown): void }, options: Record<string, unknown> = {}): Redis => {
@@ -106,6 +114,117 @@ t.test('ioredis', { skip }, async (t) => {
     await untilBlocked(1);
     await outsideScope(() => observer.rpush('q2', 'x'));
     t.same(await consumer, ['q2', 'x'], 'a live consumer gets the item');
+  });
+
+  t.test("a killed blocking command made with call('BLPOP') (upper case) is unblocked", async (t) => {
+    await outsideScope(() => observer.del('qu'));
+    const shared = newClient(t);
+    await outsideScope(() => shared.ping());
+    const [id] = await clientIds();
+    const k = spawn(() => shared.call('BLPOP', 'qu', 0));
+    await untilBlocked(1);
+    await k.kill();
+    t.ok(k.value instanceof GreenletExit);
+    await untilBlocked(0);
+    await outsideScope(() => observer.rpush('qu', 'after-death'));
+    t.equal(await spawn(() => withTimeout(5, () => shared.llen('qu'))), 1, 'nothing was popped for the dead greenlet');
+    t.ok((await clientIds()).includes(id!), 'on the same connection');
+  });
+
+  for (const [label, options] of [['::1', { host: '::1', port: server.port }], ['a unix socket', { path: unixSocket }]] as const) {
+    t.test(`over ${label}: a killed BLPOP is unblocked on the server, the connection is kept`, async (t) => {
+      const key = `q-${label}`;
+      await outsideScope(() => observer.del(key));
+      const shared = outsideScope(() => new Redis(options));
+      t.teardown(() => shared.disconnect());
+      let reconnects = 0;
+      shared.on('reconnecting', () => reconnects++);
+      await outsideScope(() => shared.ping());
+      const before = await clientIds();
+      const k = spawn(() => shared.blpop(key, 0));
+      await untilBlocked(1);
+      const other = spawn(() => shared.get('nothing'));
+      await k.kill();
+      await untilBlocked(0);
+      t.equal(await withTimeout(5, () => other.get()), null, 'the command queued behind it proceeds');
+      await outsideScope(() => observer.rpush(key, 'after-death'));
+      t.equal(await spawn(() => withTimeout(5, () => shared.llen(key))), 1, 'nothing was popped for the dead greenlet');
+      t.equal(reconnects, 0, 'unblocked, not closed');
+      const after = await clientIds();
+      t.ok(before.every((id) => after.includes(id)), 'the connection is the same');
+    });
+  }
+
+  t.test("a killed BLPOP behind another greenlet's long BLPOP waits for its turn, then is unblocked", async (t) => {
+    await outsideScope(() => observer.del('q5'));
+    const shared = newClient(t);
+    let reconnects = 0;
+    shared.on('reconnecting', () => reconnects++);
+    await outsideScope(() => shared.ping());
+    const first = spawn(() => shared.blpop('q5', 0));
+    await untilBlocked(1);
+    const second = spawn(() => shared.blpop('q5', 0));
+    while (shared.commandQueue.length < 2) await sleep(0.01);
+    await second.kill();
+    t.ok(second.value instanceof GreenletExit);
+    // Longer than the 0.8 s after which the patch once gave up and closed the connection.
+    await sleep(1.2);
+    t.equal(await blocked(), 1, 'the first BLPOP still waits');
+    t.equal(reconnects, 0, 'the shared connection was not closed');
+    await outsideScope(() => observer.rpush('q5', 'x'));
+    t.same(await withTimeout(5, () => first.get()), ['q5', 'x'], 'the first BLPOP gets the item');
+    await untilBlocked(0);
+    await outsideScope(() => observer.rpush('q5', 'after-death'));
+    t.equal(await spawn(() => withTimeout(5, () => shared.llen('q5'))), 1, 'nothing was popped for the dead greenlet');
+    t.equal(reconnects, 0);
+  });
+
+  t.test('enableAutoPipelining: each command of the implicit pipeline belongs to its greenlet', async (t) => {
+    await outsideScope(() => observer.del('qa', 'ca', 'cb', 'cc'));
+    const auto = newClient(t, { enableAutoPipelining: true });
+    let reconnects = 0;
+    auto.on('reconnecting', () => reconnects++);
+    await outsideScope(() => auto.ping());
+
+    // A blocking command written by a pipeline: unblocked on the server.
+    const k = spawn(() => auto.blpop('qa', 0));
+    await untilBlocked(1);
+    const other = spawn(() => auto.get('nothing'));
+    await k.kill();
+    t.ok(k.value instanceof GreenletExit);
+    await untilBlocked(0);
+    t.equal(await withTimeout(5, () => other.get()), null, 'the command behind it proceeds');
+    await outsideScope(() => observer.rpush('qa', 'after-death'));
+    t.equal(await spawn(() => withTimeout(5, () => auto.llen('qa'))), 1, 'nothing was popped for the dead greenlet');
+
+    // Killed while gathered, before the pipeline runs: never applied; the pipeline answers the rest.
+    let made = false;
+    const dead = spawn(() => {
+      const reply = auto.incr('ca');
+      made = true;
+      return reply;
+    });
+    const alive = spawn(() => auto.incr('cb'));
+    while (!made) await new Promise((resolve) => process.nextTick(resolve));
+    t.ok((auto as unknown as { _autoPipelines: Map<string, unknown> })._autoPipelines.has('main'), 'gathered, not sent yet');
+    await dead.kill();
+    t.ok(dead.value instanceof GreenletExit);
+    t.equal(await withTimeout(5, () => alive.get()), 1);
+    t.same(await outsideScope(() => observer.mget('ca', 'cb')), [null, '1'], "the dead greenlet's INCR never ran");
+    t.equal(reconnects, 0);
+
+    // Killed while its pipeline waits in the offline queue: never written after the reconnect.
+    const lazy = newClient(t, { enableAutoPipelining: true, lazyConnect: true });
+    const deadOffline = spawn(() => lazy.incr('cc'));
+    const aliveOffline = spawn(async () => {
+      await sleep(0.05);
+      return lazy.incr('cc');
+    });
+    while (lazy.offlineQueue.length === 0) await sleep(0.001);
+    await deadOffline.kill();
+    t.equal(await withTimeout(5, () => aliveOffline.get()), 1, "only the live greenlet's INCR ran");
+    t.equal(await outsideScope(() => observer.get('cc')), '1');
+    t.same(await spawn(() => Promise.all([lazy.set('x', 'y'), lazy.get('x'), lazy.incr('cc')])), ['OK', 'y', 2], 'replies stay in step');
   });
 
   t.test('a killed greenlet\'s cleanup command runs, owned by nobody (the kill is delivered once)', async (t) => {

@@ -129,6 +129,69 @@ t.test('mysql2', { skip }, async (t) => {
     t.pass('the server saw the connection close');
   });
 
+  t.test('a greenlet killed between statements of its transaction: connection closed, transaction gone, pool goes on', async (t) => {
+    await outsideScope(() => observer.query('create table if not exists t.tx (v int) engine=innodb'));
+    const openTransactions = async (): Promise<number> => {
+      const [rows] = await outsideScope(() => observer.query('select count(*) as n from information_schema.innodb_trx'));
+      return Number((rows as { n: number }[])[0]!.n);
+    };
+    const pool = newPool(t, { connectionLimit: 1 });
+    let id: number | undefined;
+    const g = spawn(async () => {
+      const conn = await pool.getConnection();
+      await conn.query('begin');
+      await conn.query('insert into t.tx values (1)');
+      id = conn.threadId;
+      await sleep(60); // killed here: no statement runs on the connection
+    });
+    while (id === undefined) await sleep(0.01);
+    t.equal(await openTransactions(), 1, 'the transaction is open');
+    await g.kill();
+    t.ok(g.value instanceof GreenletExit);
+    while ((await connections()).includes(id)) await sleep(0.01);
+    t.pass('the server saw the held connection close');
+    // InnoDB refreshes innodb_trx only after 0.1 s without a read of it: poll more slowly than that.
+    while ((await openTransactions()) !== 0) await sleep(0.2);
+    t.pass('its transaction ended with it');
+    const [rows] = await spawn(() => withTimeout(10, () => pool.query('select count(*) as n from t.tx')));
+    t.equal(Number((rows as { n: number }[])[0]!.n), 0, 'the pool serves the next greenlet; the insert was rolled back');
+  });
+
+  t.test('a connection a greenlet created itself, idle when killed, is closed', async (t) => {
+    let conn: ReturnType<typeof mysqlCallbacks.createConnection> | undefined;
+    let id: number | undefined;
+    const g = spawn(async () => {
+      conn = mysqlCallbacks.createConnection(config);
+      await new Promise((resolve, reject) => conn!.query('select 1', (err: unknown, rows: unknown) => (err ? reject(err) : resolve(rows))));
+      id = conn.threadId!;
+      await sleep(60);
+    });
+    while (id === undefined) await sleep(0.01);
+    t.ok((await connections()).includes(id));
+    await g.kill();
+    t.ok(g.value instanceof GreenletExit);
+    while ((await connections()).includes(id)) await sleep(0.01);
+    t.pass('the server saw the connection close');
+  });
+
+  t.test("a KILL QUERY that arrives after the statement ended never stops the next greenlet's statement", async (t) => {
+    const pool = newPool(t, { connectionLimit: 1 });
+    await spawn(() => pool.query('select 1'));
+    const raw = (pool as unknown as { pool: { _freeConnections: { get(i: number): { stream: import('node:net').Socket } } } }).pool._freeConnections.get(0);
+    const g1 = spawn(() => pool.query('select sleep(0.1) as s1'));
+    await untilRunning('select sleep(0.1)%', 1);
+    // The client stops reading: the statement ends on the server, its reply waits unread, and the
+    // kill comes while the client still sees the statement running.
+    raw.stream.pause();
+    await untilRunning('select sleep(0.1)%', 0);
+    const g2 = spawn(() => pool.query('select sleep(0.3) as s2'));
+    await g1.kill();
+    t.ok(g1.value instanceof GreenletExit);
+    raw.stream.resume();
+    const [rows] = await withTimeout(10, () => g2.get());
+    t.same(rows, [{ s2: 0 }], "the next greenlet's statement ran to its end (sleep() says 1 when killed)");
+  });
+
   t.test('a pooled connection opened by a greenlet survives its death', async (t) => {
     const pool = newPool(t, { connectionLimit: 2 });
     let id: number | undefined;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawn, sleep, withTimeout } from '../src/runtime/index.js';
-import { patchAll, unpatchAll, shared, patchPg, patchIoredis, outsideScope, getOriginal } from '../src/patch/index.js';
+import { patchAll, unpatchAll, shared, patchPg, patchIoredis, patchRedis, patchMysql2, outsideScope, getOriginal } from '../src/patch/index.js';
 import { outsideScope as runtimeOutsideScope } from '../src/runtime/index.js';
 import { listenLoopback, until } from './helpers/servers.js';
 
@@ -17,6 +17,10 @@ t.test('bad input names the argument', async (t) => {
   t.throws(() => patchPg(42 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"pgModule"/ });
   t.throws(() => patchPg({} as never), { name: 'TypeError', message: /"pgModule"/ });
   t.throws(() => patchIoredis('ioredis' as never), { name: 'TypeError', message: /"ioredis"/ });
+  t.throws(() => patchIoredis(null as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"ioredis"/ });
+  t.throws(() => patchRedis(null as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"RedisClient"/ });
+  t.throws(() => patchMysql2(null as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"mysql2"/ });
+  t.throws(() => patchPg(null as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"pgModule"/ });
   t.throws(() => patchAll({ clients: 'yes' as never }), { name: 'TypeError', message: /"options\.clients"/ });
 });
 

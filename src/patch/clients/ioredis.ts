@@ -2,16 +2,17 @@ import type net from 'node:net';
 import { outsideScope, type Scope } from '../../runtime/scope.js';
 import { invalidArgType } from '../../internal/validate.js';
 import { BLOCKING } from './blocking.js';
-import { ClientPatcher, runsOutside } from './patcher.js';
+import { ClientPatcher, runsOutside, type Method as AnyMethod } from './patcher.js';
 import { ScopedRequest, noop, requestScope } from './request.js';
 
 // ioredis. A command is made for the greenlet that made it: a dead greenlet's command is never
 // written (also not when ioredis re-sends unanswered commands after a reconnect, nor when it
 // flushes its offline queue), and a kill while a blocking command waits on the server unblocks
 // exactly that connection with CLIENT UNBLOCK from a second connection, so the commands queued
-// behind it proceed and nothing is popped for the dead greenlet. Connecting and reconnecting run
-// outside every scope: the client belongs to no greenlet.
-
+// behind it proceed and nothing is popped for the dead greenlet. The connection's server-side id
+// is asked with CLIENT ID on the connection itself, ahead of its first command. Commands that
+// enableAutoPipelining gathers into an implicit pipeline are owned one by one too. Connecting and
+// reconnecting run outside every scope: the client belongs to no greenlet.
 
 interface Deque<T> {
   length: number;
@@ -22,16 +23,25 @@ interface QueueItem { command: RedisCommand }
 
 interface RedisCommand {
   name: string;
+  args: unknown[];
   promise: Promise<unknown>;
+  resolve(value: unknown): unknown;
   reject(error: unknown): void;
   [kRequest]?: CommandRequest;
+  [kInternal]?: true;
 }
+
+type CommandClass = new (name: string, args?: unknown[], options?: object) => RedisCommand;
+
+/** The stand-in ioredis's Pipeline writes through (`{ isPipeline, destination }`). */
+interface PipelineStream { isPipeline?: boolean }
 
 interface RedisClient {
   status: string;
   stream?: net.Socket;
   commandQueue: Deque<QueueItem>;
   offlineQueue: Deque<QueueItem>;
+  _autoPipelines?: Map<string, unknown>;
   duplicate(override?: object): RedisClient;
   call(...args: unknown[]): Promise<unknown>;
   disconnect(): void;
@@ -40,21 +50,68 @@ interface RedisClient {
   [kControl]?: RedisClient;
 }
 
+interface RedisPipeline {
+  redis?: RedisClient;
+  replyPending: number;
+}
+
 type Method = (this: RedisClient, ...args: unknown[]) => unknown;
 
 const kRequest = Symbol('nodevent.ioredis.request');
 const kControl = Symbol('nodevent.ioredis.control');
+const kInternal = Symbol('nodevent.ioredis.internal');
+
+/** Per connection (socket): its server-side id, once CLIENT ID was asked on it. */
+const serverIds = new WeakMap<object, Promise<string | undefined>>();
+/** Per connection: the last pipeline batch written on it (see askServerId). */
+const lastBatch = new WeakMap<object, object>();
+
+const isBlocking = (command: RedisCommand): boolean => typeof command.name === 'string' && BLOCKING.has(command.name.toLowerCase());
 
 function contains(queue: Deque<QueueItem>, command: RedisCommand): boolean {
   for (let i = 0; i < queue.length; i++) if (queue.peekAt(i)?.command === command) return true;
   return false;
 }
 
+/**
+ * Turns a dead greenlet's command that must still be written (a pipeline counts its writes and
+ * its replies) into a PING: the server runs nothing of it.
+ */
+function neuter(command: RedisCommand, reason: unknown): void {
+  command.name = 'ping';
+  command.args = [];
+  // Fails with the greenlet's reason when the PONG comes, once the pipeline counts on it.
+  command.resolve = () => {
+    command.reject(reason);
+    return command.promise;
+  };
+}
+
+/**
+ * Asks CLIENT ID on the connection `redis` writes to now, once per connection, at a point where a
+ * command written at once stays in order with the replies ioredis expects: a command written on
+ * its own, or the first of a pipeline's batch (a batch's commands are written in one go, all
+ * together, after they were all queued). Its answer comes before that of every later command.
+ */
+function askServerId(redis: RedisClient, original: Method, like: RedisCommand, via: unknown): void {
+  const socket = redis.stream;
+  if (redis.status !== 'ready' || socket === undefined || !socket.writable || serverIds.has(socket)) return;
+  if (via !== undefined) {
+    if ((via as PipelineStream).isPipeline !== true || lastBatch.get(socket) === via) return;
+    lastBatch.set(socket, via as object);
+  }
+  const Command = like.constructor as CommandClass;
+  const ask = new Command('client', ['id'], { replyEncoding: 'utf8' });
+  ask[kInternal] = true;
+  serverIds.set(socket, ask.promise.then((id) => String(id), () => undefined));
+  outsideScope(() => original.call(redis, ask));
+}
+
 /** The second connection a client's cancellations go through, opened on first need. */
 function controlOf(redis: RedisClient): RedisClient {
   let control = redis[kControl];
   if (control === undefined) {
-    control = outsideScope(() => redis.duplicate({ lazyConnect: true, connectionName: undefined, enableOfflineQueue: true }));
+    control = outsideScope(() => redis.duplicate({ lazyConnect: true, connectionName: undefined, enableOfflineQueue: true, enableAutoPipelining: false }));
     control.on('error', noop);
     redis[kControl] = control;
     redis.once('end', () => {
@@ -67,47 +124,80 @@ function controlOf(redis: RedisClient): RedisClient {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => outsideScope(() => setTimeout(resolve, ms)));
 
+const replyWaits = new WeakMap<net.Socket, Promise<void>>();
+
 /**
- * Unblocks the connection on which `command` waits. The server sees the client by the address
- * of our end of the socket; CLIENT UNBLOCK ... ERROR ends the wait without touching the list.
- * While the command is still written behind others it is not blocked yet: try again shortly.
- * Falls back to closing that one connection (ioredis reconnects; the command is not re-sent).
+ * Resolves when `socket` has delivered more replies (ioredis's parser, a prepended listener, has
+ * handled them by then) or closed. One pair of listeners per socket, however many wait.
+ */
+function nextReplies(socket: net.Socket): Promise<void> {
+  let wait = replyWaits.get(socket);
+  if (wait === undefined) {
+    wait = new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('data', done);
+        socket.off('close', done);
+        replyWaits.delete(socket);
+        resolve();
+      };
+      socket.on('data', done);
+      socket.on('close', done);
+    });
+    replyWaits.set(socket, wait);
+  }
+  return wait;
+}
+
+/**
+ * Unblocks the connection on which `command` waits: CLIENT UNBLOCK <id> ERROR from the control
+ * connection ends the wait without touching the list. The server runs a connection's commands in
+ * order, and UNBLOCK hits whatever waits on it, so this waits (for replies, not on a timer) until
+ * `command` leads the connection's queue; then only a command still on its way is retried
+ * shortly. Falls back to closing that one connection (ioredis reconnects; the command is not
+ * re-sent) when the id is unknown or the server never sees the command block.
  */
 async function unblock(redis: RedisClient, command: RedisCommand): Promise<void> {
-  const stream = redis.stream;
-  if (stream === undefined) return;
-  const addr = `addr=${stream.localAddress}:${stream.localPort} `;
-  const control = controlOf(redis);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (redis.stream !== stream || !contains(redis.commandQueue, command)) return; // answered, or the connection is gone
+  const socket = redis.stream;
+  if (socket === undefined) return;
+  const serverId = serverIds.get(socket);
+  let attempt = 0;
+  while (redis.stream === socket && !socket.destroyed && contains(redis.commandQueue, command)) {
+    if (redis.commandQueue.peekAt(0)?.command !== command) {
+      await nextReplies(socket);
+      continue;
+    }
+    // Asked ahead of every command on this connection: answered by now.
+    const id = await serverId;
+    if (id === undefined || attempt >= 50) break;
     try {
-      const list = String(await outsideScope(() => control.call('CLIENT', 'LIST', 'TYPE', 'normal')));
-      const line = list.split('\n').find((l) => l.includes(addr));
-      const id = line === undefined ? undefined : /(?:^|\s)id=(\d+)/.exec(line)?.[1];
-      // Only while our command leads the queue: the server runs a connection's commands in order.
-      if (id !== undefined && redis.commandQueue.peekAt(0)?.command === command) {
-        if (Number(await outsideScope(() => control.call('CLIENT', 'UNBLOCK', id, 'ERROR'))) === 1) return;
-      }
+      if (Number(await outsideScope(() => controlOf(redis).call('CLIENT', 'UNBLOCK', id, 'ERROR'))) === 1) return;
     } catch {
       break;
     }
-    await pause(Math.min(2 + attempt, 20));
+    await pause(Math.min(2 + attempt++, 20));
   }
-  if (redis.stream === stream && contains(redis.commandQueue, command)) stream.destroy();
+  if (redis.stream === socket && contains(redis.commandQueue, command)) socket.destroy();
 }
 
 /** One command of one greenlet. */
 class CommandRequest extends ScopedRequest {
-  constructor(scope: Scope, readonly redis: RedisClient, readonly command: RedisCommand) {
+  constructor(scope: Scope, readonly redis: RedisClient, readonly command: RedisCommand, readonly pipeline?: RedisPipeline) {
     super(scope);
   }
 
   protected cancel(reason: unknown): void {
-    const { redis, command } = this;
+    const { redis, command, pipeline } = this;
     const sent = contains(redis.commandQueue, command);
+    // Gathered in an auto-pipeline that has not run yet: the pipeline counts on every command's
+    // write and reply, so it is written, as a PING, and fails when the PONG comes (failing it now,
+    // before the pipeline runs, would make the pipeline miscount and never answer anyone).
+    if (!sent && pipeline !== undefined && !(pipeline.replyPending > 0)) {
+      neuter(command, reason);
+      return;
+    }
     // The greenlet is dead; its command fails with its own reason (the reply, if any, is ignored).
     command.reject(reason);
-    if (sent && BLOCKING.has(command.name)) void unblock(redis, command).catch(noop);
+    if (sent && isBlocking(command)) void unblock(redis, command).catch(noop);
   }
 }
 
@@ -115,11 +205,17 @@ function sendCommand(original: Method): Method {
   return function (this: RedisClient, ...args: unknown[]) {
     const command = args[0] as RedisCommand;
     const stream = args[1];
+    if (command?.[kInternal] === true) return outsideScope(() => original.apply(this, args));
+    askServerId(this, original, command, stream);
     const existing = command?.[kRequest];
     if (existing !== undefined) {
       // ioredis re-sends unanswered commands after a reconnect and flushes its offline queue
-      // through here: a dead greenlet's command stays unsent.
-      if (existing.cancelled) return command.promise;
+      // through here: a dead greenlet's command stays unsent (within a pipeline's batch, which
+      // counts its writes, it goes as a PING).
+      if (existing.cancelled) {
+        if (stream === undefined) return command.promise;
+        neuter(command, existing.reason);
+      }
       return outsideScope(() => original.apply(this, args));
     }
     const scope = stream === undefined ? requestScope() : undefined;
@@ -128,13 +224,52 @@ function sendCommand(original: Method): Method {
       command.reject(scope.reason);
       return command.promise;
     }
-    const request = new CommandRequest(scope, this, command);
-    command[kRequest] = request;
-    request.attach();
-    const done = (): void => request.done();
-    command.promise.then(done, done);
+    own(scope, this, command);
     // Writing (and a lazy connect it may start) belongs to the client, not to the greenlet.
     return outsideScope(() => original.apply(this, args));
+  };
+}
+
+function own(scope: Scope, redis: RedisClient, command: RedisCommand, pipeline?: RedisPipeline): void {
+  const request = new CommandRequest(scope, redis, command, pipeline);
+  command[kRequest] = request;
+  request.attach();
+  const done = (): void => request.done();
+  command.promise.then(done, done);
+}
+
+/**
+ * A command gathered into a pipeline. The implicit pipelines of enableAutoPipelining hold single
+ * commands of any greenlet, each with its own promise: each belongs to the greenlet that made it.
+ * An explicit `pipeline()`/`multi()` is one request of its caller and stays unowned.
+ */
+function pipelineSendCommand(original: AnyMethod): AnyMethod {
+  return function (this: RedisPipeline, ...args: unknown[]) {
+    const command = args[0] as RedisCommand;
+    const redis = this.redis;
+    const auto = redis?._autoPipelines;
+    let isAuto = false;
+    if (auto !== undefined && auto.size > 0 && command?.[kRequest] === undefined) {
+      for (const p of auto.values()) if (p === this) isAuto = true;
+    }
+    const scope = isAuto ? requestScope() : undefined;
+    if (scope !== undefined && redis !== undefined) {
+      // Made in a dead scope: never run, and not failed either (see CommandRequest.cancel).
+      if (scope.aborted) neuter(command, scope.reason);
+      else own(scope, redis, command, this);
+    }
+    return original.apply(this, args);
+  };
+}
+
+function pipeline(original: AnyMethod): AnyMethod {
+  return function (this: RedisClient, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    if (result !== null && typeof result === 'object') {
+      const proto = Object.getPrototypeOf(result) as object | null;
+      if (proto !== null) patcher.wrap(proto, 'Pipeline.prototype', { sendCommand: pipelineSendCommand });
+    }
+    return result;
   };
 }
 
@@ -143,15 +278,18 @@ const patcher = new ClientPatcher('ioredis');
 // Patches ioredis's `Redis` class (ioredis/built/Redis.js). Connecting (also from the
 // constructor, or lazily on the first command) belongs to no greenlet.
 function patchIoredisClass(Redis: { prototype: object }): void {
-  patcher.wrap(Redis.prototype, 'Redis.prototype', { sendCommand, connect: runsOutside });
+  patcher.wrap(Redis.prototype, 'Redis.prototype', { sendCommand, connect: runsOutside, pipeline });
 }
 
 /**
  * Makes ioredis follow greenlets. A command belongs to the greenlet that made it: killed while
  * it is queued (offline, or behind others), it is never written — also not re-sent after a
- * reconnect; killed while a blocking command (BLPOP, BRPOP, BLMOVE, XREAD BLOCK, ...) waits on
- * the server, that connection is unblocked with `CLIENT UNBLOCK` from a second connection, so the
- * other greenlets' commands proceed and nothing is popped for the dead one. Connecting and
+ * reconnect; killed while a blocking command (BLPOP, BRPOP, BLMOVE, XREAD BLOCK, ..., in any
+ * letter case) waits on the server, that connection is unblocked with `CLIENT UNBLOCK` from a
+ * second connection once the command leads the connection's queue, so the other greenlets'
+ * commands proceed and nothing is popped for the dead one. The connection's id is asked with
+ * `CLIENT ID` on the connection itself (over TCP, IPv6 or a unix socket alike). With
+ * `enableAutoPipelining` each gathered command still belongs to its greenlet. Connecting and
  * reconnecting happen outside every scope: a client created lazily inside a greenlet survives it.
  *
  * Without an argument it patches the ioredis the application loads (now or later); pass the
@@ -170,6 +308,7 @@ function patchIoredisClass(Redis: { prototype: object }): void {
  */
 export function patchIoredis(ioredis?: object): void {
   if (ioredis !== undefined) {
+    if (ioredis === null || (typeof ioredis !== 'object' && typeof ioredis !== 'function')) throw invalidArgType('ioredis', 'the ioredis module or its Redis class', ioredis);
     const Redis = (ioredis as { Redis?: unknown }).Redis ?? ioredis;
     if (typeof Redis !== 'function' || typeof (Redis as { prototype: { sendCommand?: unknown } }).prototype.sendCommand !== 'function') {
       throw invalidArgType('ioredis', 'the ioredis module or its Redis class', ioredis);

@@ -7,10 +7,12 @@ import { ScopedRequest, noop, requestScope } from './request.js';
 
 // mysql2. A command (query, execute, prepare) runs for the greenlet that made it: it leaves the
 // connection's queue unsent when that greenlet dies, and a running query is stopped with
-// `KILL QUERY <thread id>` sent on a connection of its own (the connection stays usable). The pool
+// `KILL QUERY <thread id>` sent on a connection of its own (the connection stays usable; its queue
+// waits until the server has answered, so the kill cannot hit the next statement). The pool
 // hands connections out in the asking greenlet's scope and never to a dead one. A connection a
 // greenlet creates itself (mysql2 connects in the constructor) belongs to that greenlet: a kill
-// stops its query and destroys it, without an unheard 'error'.
+// stops its query and destroys it, without an unheard 'error'; so does a connection a greenlet
+// checked out of a pool, also between its statements (the server rolls back its transaction).
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Callback = (...args: any[]) => unknown;
@@ -25,6 +27,7 @@ interface Mysql2Command {
 
 interface RingQueue<T> {
   length: number;
+  unshift(item: T): unknown;
   peekAt(index: number): T | undefined;
   removeOne(index: number): unknown;
 }
@@ -33,7 +36,7 @@ interface Mysql2Connection {
   config: object;
   threadId: number | null;
   stream?: net.Socket;
-  _command: Mysql2Command | null;
+  _command: Mysql2Command | null | undefined;
   _commands: RingQueue<Mysql2Command>;
   _pool?: unknown;
   _closing?: boolean;
@@ -42,7 +45,9 @@ interface Mysql2Connection {
   once(event: string, listener: Callback): unknown;
   destroy(): void;
   release?(): void;
+  handlePacket(packet?: unknown): void;
   [kCheckout]?: Checkout;
+  [kKilling]?: HoldQueue;
 }
 
 interface Mysql2Pool {
@@ -50,6 +55,7 @@ interface Mysql2Pool {
 }
 
 const kCheckout = Symbol('nodevent.mysql2.checkout');
+const kKilling = Symbol('nodevent.mysql2.killing');
 const STATEMENTS = new Set(['Query', 'Execute', 'Prepare']);
 
 function failCommand(cmd: Mysql2Command, reason: unknown): void {
@@ -71,15 +77,59 @@ function removeFrom<T>(queue: RingQueue<T>, item: T): boolean {
 
 let BaseConnection: (new (opts: { config: object }) => Mysql2Connection & { query(sql: string, cb: Callback): unknown; end(cb?: Callback): unknown }) | undefined;
 
-/** `KILL QUERY` for the statement `conn` runs, sent on a short-lived connection of its own. */
-function killQuery(conn: Mysql2Connection): void {
+/**
+ * Holds a connection's queue while a `KILL QUERY` for it is on its way: put at the head of the
+ * queue, it is what mysql2 starts when the killed statement ends, and it lets the next command
+ * start only once the server has answered the KILL. Without it a kill that arrives after the
+ * statement ended would stop the next statement on the connection, another greenlet's.
+ */
+class HoldQueue {
+  readonly _commandName = 'HoldQueue';
+  released = false;
+  constructor(readonly conn: Mysql2Connection) {}
+  /** Called by mysql2 to start (and, through release(), to resume) the command: true when done. */
+  execute(): boolean {
+    return this.released;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.conn[kKilling] = undefined;
+    // Waiting at the head: mysql2 moves on to the next command as when a command ends.
+    if (this.conn._command === (this as unknown)) this.conn.handlePacket();
+  }
+  /** The connection failed: nothing to hold any more. */
+  onResult(): void {
+    this.released = true;
+    this.conn[kKilling] = undefined;
+  }
+  stateName(): string {
+    return 'holding';
+  }
+}
+
+/**
+ * `KILL QUERY` for the statement `conn` runs, sent on a short-lived connection of its own. With
+ * `hold`, the connection's queue waits until the server has answered it (see HoldQueue).
+ */
+function killQuery(conn: Mysql2Connection, hold: boolean): void {
   const Connection = BaseConnection;
   if (Connection === undefined || conn.threadId === null) return;
+  // One at a time: while one is on its way the queue is held, so the running statement is its target.
+  if (conn[kKilling] !== undefined) return;
   const threadId = conn.threadId;
+  const holder = hold ? new HoldQueue(conn) : undefined;
+  if (holder !== undefined) {
+    conn[kKilling] = holder;
+    conn._commands.unshift(holder as unknown as Mysql2Command);
+  }
+  const landed = (): void => holder?.release();
   outsideScope(() => {
     const control = new Connection({ config: conn.config });
-    control.on('error', noop);
+    control.on('error', landed);
+    control.once('end', landed);
     control.query(`KILL QUERY ${Number(threadId)}`, () => {
+      landed();
       control.end(noop);
     });
   });
@@ -94,7 +144,7 @@ class CommandRequest extends ScopedRequest {
   protected cancel(reason: unknown): void {
     const { conn, cmd } = this;
     if (removeFrom(conn._commands, cmd)) failCommand(cmd, reason);
-    else if (conn._command === cmd && cmd.constructor.name !== 'Prepare') killQuery(conn);
+    else if (conn._command === cmd && cmd.constructor.name !== 'Prepare') killQuery(conn, true);
   }
 }
 
@@ -111,7 +161,9 @@ class ConnectionOwner extends ScopedRequest {
 
 /** Stops the statement `conn` runs (if any) and destroys `conn`, without an unheard 'error'. */
 function stopAndDestroy(conn: Mysql2Connection): void {
-  if (conn._command !== null && STATEMENTS.has(conn._command.constructor.name)) killQuery(conn);
+  // Between statements mysql2 leaves `_command` undefined (it shifts an empty queue), not null.
+  const command = conn._command;
+  if (command != null && STATEMENTS.has(command.constructor?.name)) killQuery(conn, false);
   if (conn.listenerCount('error') === 0) conn.on('error', noop);
   conn.destroy();
 }
@@ -231,9 +283,11 @@ function patchMysql2Pool(Pool: { prototype: object }): void {
  * Makes mysql2 follow greenlets. A statement (query, execute) belongs to the greenlet that made
  * it: killed while it waits in the connection's queue, it is never sent and fails with the
  * greenlet's own reason; killed while it runs, the server stops it (`KILL QUERY`, sent on a
- * connection of its own) and the pooled connection stays in the pool. A pool never hands a
+ * connection of its own; the connection's queue waits for the server's answer, so the kill never
+ * reaches the next statement) and the pooled connection stays in the pool. A pool never hands a
  * connection to a dead greenlet, and opens its connections outside every scope. A connection a
- * greenlet creates itself belongs to it: a kill stops its statement and destroys it.
+ * greenlet creates itself, or checked out and did not release, belongs to it: a kill stops its
+ * statement, if one runs, and destroys it (an open transaction is rolled back by the server).
  *
  * Without an argument it patches the mysql2 the application loads (now or later, callback or
  * `mysql2/promise` API). `patchAll()` calls it. Idempotent.
