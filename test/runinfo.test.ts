@@ -5,7 +5,7 @@ import { transpiledSrc } from './helpers/transpiled.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   GreenletExit, channels, diagnostics, formatRunInfo, getCurrent, isTracking, lifecycleChannels, runInfo, sleep,
-  spawn, trackGreenlets, type Greenlet, type GreenletInfo,
+  spawn, spawnLater, trackGreenlets, type Greenlet, type GreenletInfo,
 } from '../src/runtime/index.js';
 
 function find(list: GreenletInfo[], greenlet: Greenlet): GreenletInfo | undefined {
@@ -68,6 +68,17 @@ t.test('a scheduled greenlet is listed as waiting on start; the caller as runnin
   await g;
   const self = spawn(() => find(runInfo(), getCurrent()!)?.state);
   t.equal(await self, 'running');
+});
+
+t.test('a spawnLater greenlet is listed while its delay runs, with where spawnLater was called', async (t) => {
+  const tracking = trackGreenlets();
+  t.teardown(() => tracking.stop());
+  const later = spawnLater(60, () => 1);
+  t.teardown(() => later.kill());
+  const info = find(runInfo(), later);
+  t.equal(info?.state, 'scheduled');
+  t.equal(info?.waitingOn, 'start');
+  t.match(info?.spawnStack, /runinfo\.test\.ts/, 'the stack names the spawnLater call');
 });
 
 t.test('only greenlets started after tracking began are listed; live ancestors are shown untracked', async (t) => {

@@ -185,6 +185,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     return this;
   }
 
+  /** @internal True while a `startLater` delay runs (the greenlet is not scheduled yet). */
+  get _startDelayed(): boolean {
+    return this.#rare?.startTimer !== undefined;
+  }
+
   /** @internal Runs the body; called by the scheduler's drain only, which restores the context. */
   _run(): void {
     if ((this._bits & STATE) !== SCHEDULED) return;

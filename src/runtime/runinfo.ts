@@ -22,7 +22,7 @@ export interface Tracking {
 export interface GreenletInfo {
   greenlet: Greenlet;
   name: string;
-  /** `scheduled` (will start on this tick), `running` (its code called runInfo) or `suspended` (awaiting). */
+  /** `scheduled` (will start on this tick, or when its spawnLater delay ends), `running` (its code called runInfo) or `suspended` (awaiting). */
   state: 'scheduled' | 'running' | 'suspended';
   /** Seconds since it was spawned; null for an ancestor spawned before tracking began. */
   age: number | null;
@@ -54,8 +54,9 @@ function onSpawn(message: unknown): void {
   let trace: { stack?: string } | null = null;
   if (stackHolders > 0) {
     trace = {};
-    // Frames above start() (this subscriber, the channel) are left out; V8 formats lazily.
-    Error.captureStackTrace(trace, Greenlet.prototype.start);
+    // Frames above start() or startLater() (this subscriber, the channel) are left out; V8 formats
+    // lazily. A greenlet not scheduled yet is published by startLater (spawnLater).
+    Error.captureStackTrace(trace, greenlet._startDelayed ? Greenlet.prototype.startLater : Greenlet.prototype.start);
   }
   registry.set(greenlet, { seq: ++seq, spawnedAt: performance.now(), started: false, trace });
 }
