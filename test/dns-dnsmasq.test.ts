@@ -4,7 +4,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createNetns, netnsUnavailable } from '../src/testing/netns.js';
-import { findDnsmasq } from '../src/testing/dnsmasq.js';
+import { findDnsmasq, startDnsmasq } from '../src/testing/dnsmasq.js';
 
 const why = netnsUnavailable() ?? (findDnsmasq() === null ? 'dnsmasq is not installed (Debian: dnsmasq-base)' : null);
 
@@ -29,4 +29,10 @@ t.test('dnsmasq: a 5,000-name fan-out resolves every name; the README snippet + 
   const snippet = results['./readme-snippet-child.ts']!;
   t.same(snippet.values, ['10.0.0.7', null], 'one name answered by dnsmasq, the other forwarded to a server that never answers');
   t.ok((snippet.livedAfterMs as number) < 1500, `exited ${snippet.livedAfterMs} ms after joinAll returned`);
+});
+
+t.test('startDnsmasq refuses a port it cannot serve on, before starting anything', async (t) => {
+  for (const port of [0, -1, 65536, 53.5]) {
+    await t.rejects(startDnsmasq({ hosts: {}, port }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"options.port"/ }, `port ${port}`);
+  }
 });

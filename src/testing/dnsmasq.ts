@@ -3,7 +3,7 @@ import dns from 'node:dns';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invalidArgType } from '../internal/validate.js';
+import { invalidArgType, outOfRange } from '../internal/validate.js';
 
 /** Options of `startDnsmasq`. */
 export interface DnsmasqOptions {
@@ -62,9 +62,11 @@ export function findDnsmasq(): { path: string; version: string } | null {
  */
 export async function startDnsmasq(options: DnsmasqOptions): Promise<Dnsmasq> {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const port = options.port ?? 53;
+  // dnsmasq takes no ephemeral port: 0 would mean "no DNS", and Node's resolver refuses port 0.
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw outOfRange('options.port', 'an integer from 1 to 65535 (dnsmasq takes no ephemeral port 0)', port);
   const found = findDnsmasq();
   if (found === null) throw new Error('dnsmasq is not installed (Debian: apt-get install dnsmasq-base)');
-  const port = options.port ?? 53;
   const dir = mkdtempSync(join(tmpdir(), 'nodevent-dnsmasq-'));
   const hostsFile = join(dir, 'hosts');
   const lines: string[] = [];
