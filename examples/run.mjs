@@ -119,6 +119,13 @@ function argsFor(example, extra = {}) {
 }
 
 const pair = values.alone ? undefined : PAIRS.find((p) => p.first === name || p.second === name);
+// An option no example of this run takes would be dropped without a word: refuse it instead.
+const takers = pair === undefined ? [name] : [pair.first, pair.second];
+for (const option of ['port', 'redis', 'scale']) {
+  if (values[option] !== undefined && !takers.some((example) => EXAMPLES[example].includes(option))) {
+    usageError(`${takers.join(' and ')} take${takers.length === 1 ? 's' : ''} no --${option}`);
+  }
+}
 if (values.redis !== undefined && EXAMPLES[name].includes('redis')) await checkRedisReachable(values.redis);
 
 // A signal sent to this runner alone (not to its process group, as Ctrl-C does) is passed on to

@@ -189,6 +189,9 @@ t.test('examples', { skip: notBuilt }, async (t) => {
     const unknown = await runNode('run.mjs', ['nope']);
     t.equal(unknown.code, 1);
     t.match(unknown.stderr, /No example named "nope"/);
+    const ignored = await runNode('run.mjs', ['dishes', '--scale', '0.1']);
+    t.equal(ignored.code, 2, 'an option the example does not take is refused, not dropped');
+    t.match(ignored.stderr, /dishes takes no --scale/);
   });
 
   await Promise.all(Object.values(runs));
