@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Greenlet, GreenletExit, getCurrent, spawn, spawnLater, sleep, currentScope, currentSignal } from '../src/runtime/index.js';
+import { AsyncResult, Event, Greenlet, GreenletExit, Timeout, getCurrent, hub, joinAll, spawn, spawnLater, sleep, currentScope, currentSignal } from '../src/runtime/index.js';
 
 t.test('the body starts on a later tick, never inside spawn', async (t) => {
   const order: string[] = [];
@@ -112,4 +112,58 @@ t.test('a killed greenlet counts as successful with the GreenletExit as value', 
   t.ok(g.successful());
   t.type(g.value, GreenletExit);
   t.equal(await g.get(), g.value);
+});
+
+t.test('a body that raises GreenletExit itself ends quietly: a success whose value is the exit, as in gevent', async (t) => {
+  const reported: unknown[] = [];
+  hub.errorHandler = (_g, err) => reported.push(err);
+  t.teardown(() => void (hub.errorHandler = null));
+  const exit = new GreenletExit('done early');
+  const g = spawn(() => { throw exit; });
+  const h = spawn(async () => { await sleep(0); throw new GreenletExit(); });
+  t.same(await joinAll([g, h], { raiseError: true }), [g, h], 'joinAll raiseError does not reject');
+  t.equal(g.successful(), true);
+  t.equal(g.value, exit);
+  t.equal(g.exception, null);
+  t.equal(await g.get(), exit);
+  t.type(h.value, GreenletExit);
+  await sleep(0);
+  t.same(reported, [], 'nothing reported');
+});
+
+t.test('get({ block: false }) rejects with a Timeout at once while the greenlet runs, as gevent\'s get(block=False)', async (t) => {
+  const g = spawn(() => sleep(10));
+  t.teardown(() => g.kill());
+  const started = Date.now();
+  await t.rejects(g.get({ block: false }), Timeout);
+  await t.rejects(g.get({ block: false, timeout: 5 }), Timeout, 'block false wins over a timeout');
+  t.ok(Date.now() - started < 1000);
+  const done = spawn(() => 7);
+  await done.join();
+  t.equal(await done.get({ block: false }), 7, 'a dead greenlet gives its value');
+  await t.rejects(g.get({ block: 'no' as never }), { name: 'TypeError', message: /"options.block"/ });
+});
+
+t.test('a link callback that returns a rejected promise is reported to the hub, never an unhandled rejection', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+  const reported: Array<[unknown, unknown]> = [];
+  hub.errorHandler = (context, err) => reported.push([context, err]);
+  t.teardown(() => void (hub.errorHandler = null));
+  const g = spawn(() => 1);
+  g.link(async () => { throw new RangeError('async link'); });
+  const event = new Event();
+  event.link(() => Promise.reject(new RangeError('event link')));
+  const result = new AsyncResult();
+  result.link(async () => { await sleep(0); throw new RangeError('result link'); });
+  await g.join();
+  event.set();
+  result.set(1);
+  while (reported.length < 3) await sleep(0.005);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(reported.map(([, err]) => (err as Error).message).sort(), ['async link', 'event link', 'result link']);
+  t.same(reported.map(([context]) => context).sort(), [g, event, result].sort());
+  t.same(unhandled, []);
 });

@@ -8,6 +8,7 @@ import { toException, validateException } from '../internal/exception.js';
 import { secondsToMs, validateFlag, validateFunction, validateOptions } from '../internal/validate.js';
 import { kAddWaiter, kObserve, kRemoveWaiter } from './wait.js';
 import { enqueue } from './runqueue.js';
+import { callLink } from './waiter.js';
 
 /** A callback given to `link`; it receives the greenlet that ended. */
 export type LinkCallback<G = Greenlet> = (greenlet: G) => void;
@@ -26,6 +27,8 @@ export interface KillOptions {
 export interface WaitOptions {
   /** The most seconds to wait; undefined or null waits without limit. */
   timeout?: number | null;
+  /** `get` only: false rejects with a `Timeout` at once when the greenlet is still running. @default true */
+  block?: boolean;
 }
 
 // A greenlet's state and flags share ScopeBase's `_bits` with its scope's state (the low bits).
@@ -240,6 +243,12 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
 
   #finish(value: T | GreenletExit | undefined, error: unknown, failed: boolean): void {
     if ((this._bits & STATE) === DEAD) return; // killed already: what the body does afterwards is ignored
+    if (failed && error instanceof GreenletExit) {
+      // A body that raises GreenletExit itself ends quietly, as gevent's: a success whose value is
+      // the GreenletExit.
+      failed = false;
+      value = error;
+    }
     this._bits = (this._bits & ~STATE) | DEAD;
     if (failed) {
       this._bits |= FAILED;
@@ -283,7 +292,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
       if (link.kind === LINK_EXCEPTION && ok) continue;
       // The runtime's own waiters run as they are; user callbacks run outside the dead scope.
       if (link.kind === LINK_INTERNAL) fn(this);
-      else outsideScope(() => this.#callUser(fn));
+      else callLink(this, fn);
     }
   }
 
@@ -295,14 +304,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
       for (const link of links) if (link.fn === fn) link.fn = null;
     } else {
       this.#rare!.links = links.filter((link) => link.fn !== fn);
-    }
-  }
-
-  #callUser(fn: LinkCallback<this>): void {
-    try {
-      fn(this);
-    } catch (error) {
-      hub.reportError(this as Greenlet, error, `link callback of ${String(this)}`);
     }
   }
 
@@ -400,11 +401,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
 
   /**
    * Resolves with the value, rejects with the failure, or rejects with a `Timeout` after
-   * `timeout` seconds. A greenlet killed with GreenletExit resolves with that GreenletExit.
+   * `timeout` seconds (at once with `block: false` while it runs). A greenlet killed with
+   * GreenletExit resolves with that GreenletExit.
    */
   async get(options: WaitOptions = {}): Promise<T> {
     validateOptions(options);
+    validateFlag(options.block, 'options.block');
     if ((this._bits & STATE) === DEAD) this._bits |= OBSERVED;
+    else if (options.block === false) throw new Timeout(0);
     else {
       // `await getCurrent()` in the body, or an async body that returns its own greenlet: it
       // could only wait for itself forever.

@@ -77,15 +77,21 @@ export function first<W>(list: Set<W>): W | undefined {
 }
 
 /**
- * Runs a user's link callback outside every scope; a callback that throws is reported through the
- * hub (its `errorHandler`, else its stream) instead of breaking the notifier. @internal
+ * Runs a user's link callback outside every scope; a callback that throws, or returns a promise
+ * that rejects (an async callback, `g.link(() => queue.put(x))`), is reported through the hub (its
+ * `errorHandler`, else its stream) instead of breaking the notifier or becoming an unhandled
+ * rejection. @internal
  */
 export function callLink<O>(owner: O, fn: (obj: O) => void): void {
+  const report = (error: unknown): void => hub.reportError(owner as unknown as Greenlet, error, `link callback of ${String(owner)}`);
   outsideScope(() => {
     try {
-      fn(owner);
+      const result = fn(owner) as unknown;
+      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+        Promise.resolve(result).catch(report);
+      }
     } catch (error) {
-      hub.reportError(owner as unknown as Greenlet, error, `link callback of ${String(owner)}`);
+      report(error);
     }
   });
 }
