@@ -15,7 +15,10 @@ import { Waiter } from './waiter.js';
 export interface GroupJoinOptions {
   /** The most seconds to wait; null waits without limit. */
   timeout?: number | null;
-  /** Reject with the error of the first member that fails while waiting. @default false */
+  /**
+   * Once the set is empty (or at the timeout), reject with the error of the first member that
+   * failed while waiting. @default false
+   */
   raiseError?: boolean;
 }
 
@@ -77,13 +80,17 @@ function spawnIn<A extends unknown[], R>(scope: Scope | undefined, fn: Fn<A, R>,
 export abstract class GreenletSet {
   #members = new Set<Greenlet<any, any>>();
   #empty = new Event();
-  #raisers = new Set<Waiter<boolean>>();
+  // The raising joins waiting now: the members each waits for, and the first of them that failed.
+  #raisers = new Set<{ members: Set<Greenlet<any, any>>; failed: Greenlet<any, any> | null }>();
   #onMemberEnd = (g: Greenlet<any, any>): void => {
-    if (g.exception !== null && this.#raisers.size > 0) {
-      // A raising join receives this failure, so the hub must not report it too. Counted only
-      // now: a join that timed out earlier leaves nothing behind that would silence later failures.
-      g[kObserve]();
-      for (const waiter of [...this.#raisers]) waiter.fail(g.exception);
+    if (g.exception !== null) {
+      for (const raiser of this.#raisers) {
+        if (raiser.failed !== null || !raiser.members.has(g)) continue;
+        // That join raises this failure, so the hub must not report it too. Counted only now: a
+        // join that timed out earlier leaves nothing behind that would silence later failures.
+        raiser.failed = g;
+        g[kObserve]();
+      }
     }
     this.#remove(g);
   };
@@ -113,10 +120,7 @@ export abstract class GreenletSet {
   #remove(g: Greenlet<any, any>): void {
     if (!this.#members.delete(g)) return;
     this._left(g);
-    if (this.#members.size === 0) {
-      this.#empty.set();
-      for (const waiter of [...this.#raisers]) waiter.wake(true);
-    }
+    if (this.#members.size === 0) this.#empty.set();
   }
 
   /** The member greenlets. */
@@ -141,16 +145,25 @@ export abstract class GreenletSet {
   }
 
   /**
-   * Resolves true once the set is empty, false after `timeout` seconds. With `raiseError` it
-   * rejects with the error of the first member that fails meanwhile (failed members are then not
-   * also reported by the hub).
+   * Resolves true once the set is empty, false after `timeout` seconds. With `raiseError`, as
+   * gevent's, it still waits for the set to be empty (or the timeout), then rejects with the error
+   * of the first of its members at the call that failed meanwhile (that failure is then not also
+   * reported by the hub; later ones are).
    */
   async join(options: GroupJoinOptions = {}): Promise<boolean> {
     const ms = secondsToMs(options.timeout, 'options.timeout');
-    if (!options.raiseError) return this.#empty.wait({ timeout: ms === undefined ? null : ms / 1000 });
-    if (this.#members.size === 0) return true;
-    if (ms === 0) return false;
-    return new Waiter<boolean>(this.#raisers, undefined, ms, (w) => w.wake(false)).promise;
+    const timeout = ms === undefined ? null : ms / 1000;
+    if (!options.raiseError) return this.#empty.wait({ timeout });
+    const raiser = { members: new Set(this.#members), failed: null as Greenlet<any, any> | null };
+    this.#raisers.add(raiser);
+    let empty: boolean;
+    try {
+      empty = await this.#empty.wait({ timeout });
+    } finally {
+      this.#raisers.delete(raiser);
+    }
+    if (raiser.failed !== null) throw raiser.failed.exception;
+    return empty;
   }
 
   /**
@@ -224,15 +237,22 @@ export abstract class GreenletSet {
     let closed = false;
     const consumer = currentScope();
     // The feeder spawns the jobs (waiting for room in a Pool); it belongs to the consumer's scope.
+    // What stopped it is kept apart from how it ended: a spawn rejected by the pool's kill is a
+    // GreenletExit, which would end the feeder as a success, and the results would look complete.
+    let feedError: { error: unknown } | undefined;
     const feeder = spawnIn(consumer, async () => {
-      for await (const item of items) {
-        const { greenlet: g } = await this._spawn(fn, [item] as [I]);
-        started.push(g);
-        g.link((done) => {
-          finished.push(done);
+      try {
+        for await (const item of items) {
+          const { greenlet: g } = await this._spawn(fn, [item] as [I]);
+          started.push(g);
+          g.link((done) => {
+            finished.push(done);
+            notify();
+          });
           notify();
-        });
-        notify();
+        }
+      } catch (error) {
+        feedError = { error };
       }
     }, []);
     feeder.link(notify);
@@ -259,9 +279,10 @@ export abstract class GreenletSet {
             return { done: false, value: g.value as Awaited<R> };
           }
           if (feeder.dead && g === undefined && (ordered || finished.length === started.length)) {
-            if (!feeder.successful()) {
+            const failure = feedError ?? (feeder.successful() ? undefined : { error: feeder.exception });
+            if (failure !== undefined) {
               stop();
-              throw feeder.exception;
+              throw failure.error;
             }
             if (consumed >= started.length) {
               stop();

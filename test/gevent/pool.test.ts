@@ -11,7 +11,7 @@
 import t from 'tap';
 import { captureHub, killWhileWaiting } from '../helpers/gevent-port.js';
 import {
-  Event, Greenlet, GreenletExit, Group, Pool, Timeout, hub, sleep, spawn, withTimeout,
+  Event, Greenlet, GreenletExit, Group, Pool, Timeout, hub, sleep, spawn, withTimeout, type GreenletSet,
 } from '../../src/runtime/index.js';
 
 class ExpectedError extends Error {
@@ -273,6 +273,33 @@ t.test('test__pool.py: a raising join that timed out leaves nothing that silence
   await t.rejects(again.join({ raiseError: true }), ExpectedError);
   await sleep(0);
   t.equal(lines.filter((l) => l.includes('seen by the join')).length, 0);
+});
+
+t.test('pool.py Group.join(raise_error=True): waits for the group to be empty (or the timeout), then raises', async (t) => {
+  for (const make of [(): GreenletSet => new Group(), (): GreenletSet => new Pool(4)]) {
+    const set = make();
+    const go = new Event();
+    // Wrapped: an async function returning a Greenlet would adopt its result (it is thenable).
+    const add = async (fn: () => unknown): Promise<{ g: Greenlet }> => ({ g: set instanceof Pool ? (await set.spawn(fn)).greenlet : (set as Group).spawn(fn) });
+    await add(async () => { await sleep(0.001); throw new ExpectedError('first'); });
+    const { g: slow } = await add(() => go.wait());
+    const joining = set.join({ raiseError: true });
+    let settled = false;
+    void joining.then(() => (settled = true), () => (settled = true));
+    while (set.length > 1) await sleep(0.001);
+    await sleep(0.01);
+    t.equal(settled, false, 'not before the slow member ended');
+    go.set();
+    await t.rejects(joining, { message: 'first' });
+    t.equal(slow.dead, true);
+    t.equal(set.length, 0);
+  }
+  const group = new Group();
+  group.spawn(async () => { await sleep(0.001); throw new ExpectedError('before the timeout'); });
+  const stuck = group.spawn(() => sleep(10));
+  await t.rejects(group.join({ raiseError: true, timeout: 0.05 }), { message: 'before the timeout' }, 'at the timeout it raises what failed');
+  t.equal(stuck.dead, false);
+  await group.kill();
 });
 
 t.test('test__greenletset.py::Test::test_basic', async (t) => {
