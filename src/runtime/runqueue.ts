@@ -11,7 +11,7 @@ export interface Runnable {
 
 // Greenlets started in one synchronous stretch begin together in a single microtask (up to
 // DRAIN_SLICE of them, see below): the body of a spawned greenlet never runs inside spawn(), and a
-// batch costs one queueMicrotask.
+// batch costs two queueMicrotask calls (see drainSoon).
 //
 // Each body runs with its greenlet entered as the current scope (`enterWith`) inside its batch's
 // context, which one AsyncResource per batch captures and brings back after every body without
@@ -47,6 +47,13 @@ interface Batch {
 const batches: Batch[] = [];
 let drainScheduled = false;
 const DRAIN_SLICE = 256;
+// A batch starts two microtasks after it was queued, not one: a greenlet woken before the spawn
+// (a permit released, an item put, a result set) resumes first, as in gevent, where both wait in
+// the hub's one FIFO line of callbacks. Its wake-up takes two microtasks: the primitive's own
+// async method resuming after its waiter's promise, then the caller's `await` of that method.
+function drainSoon(): void {
+  queueMicrotask(drain);
+}
 function drain(): void {
   const batch = batches.shift()!;
   const { context, greenlets } = batch;
@@ -58,7 +65,7 @@ function drain(): void {
   } finally {
     // Made with requireManualDestroy (no GC tracking per batch): async_hooks users see it end here.
     context.emitDestroy();
-    if (batches.length > 0) queueMicrotask(drain);
+    if (batches.length > 0) queueMicrotask(drainSoon);
     else drainScheduled = false;
   }
 }
@@ -77,7 +84,7 @@ export function enqueue(g: Runnable): void {
   }
   if (!drainScheduled) {
     drainScheduled = true;
-    queueMicrotask(drain);
+    queueMicrotask(drainSoon);
   }
 }
 
