@@ -66,9 +66,12 @@ function waitMs(options: { block?: boolean; timeout?: number | null }): number |
  */
 export class SimpleQueue<T> implements AsyncIterable<T> {
   #maxsize: number;
-  #getters = new Set<Waiter<T>>();
+  // Getters and peekers carry when they came (`data`): an item handed straight to a getter is seen
+  // by the peekers that came before it, as gevent wakes them in one line.
+  #getters = new Set<Waiter<T, number>>();
   #putters = new Set<Waiter<void, T>>();
-  #peekers = new Set<Waiter<void>>();
+  #peekers = new Set<Waiter<T | typeof NONE, number>>();
+  #arrivals = 0;
   #shutdown = false;
   // A deque on an array: `head` moves forward instead of shifting every element.
   #items: T[] = [];
@@ -158,6 +161,7 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
   #offer(item: T): boolean {
     const getter = first(this.#getters);
     if (getter !== undefined) {
+      this.#wakePeekers(item, getter.data);
       getter.wake(item);
     } else if (this._size() < this._capacity()) {
       this._put(item);
@@ -202,8 +206,15 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
     }
   }
 
-  #wakePeekers(): void {
-    for (const peeker of [...this.#peekers]) peeker.wake();
+  /**
+   * Wakes the waiting peekers to look again; with `item`, those that came before the getter
+   * (arrival `before`) it goes to straight away, which see that item.
+   */
+  #wakePeekers(item: T | typeof NONE = NONE, before = Infinity): void {
+    for (const peeker of [...this.#peekers]) {
+      if (item === NONE) peeker.wake(NONE);
+      else if (peeker.data < before) peeker.wake(item);
+    }
   }
 
   /**
@@ -242,7 +253,7 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
     if (item !== NONE) return item;
     if (this.#shutdown) throw new ShutDown();
     if (ms === 0) throw new Empty();
-    const waiter = new Waiter<T>(this.#getters, undefined, ms, (w) => w.fail(new Empty()));
+    const waiter = new Waiter<T, number>(this.#getters, this.#arrivals++, ms, (w) => w.fail(new Empty()));
     const got = await waiter.promise;
     // Killed between the hand-over and this line: the item was never the greenlet's to keep.
     if (waiter.scope?.aborted) {
@@ -260,8 +271,9 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
   }
 
   /**
-   * Returns the next item without removing it, waiting while the queue is empty (an item handed
-   * straight to a waiting getter is never seen by a peeker). Rejects as `get` does.
+   * Returns the next item without removing it, waiting while the queue is empty. An item handed
+   * straight to a waiting getter is seen by the peekers that came before that getter, as in gevent.
+   * Rejects as `get` does.
    */
   async peek(options: GetOptions = {}): Promise<T> {
     const ms = waitMs(options);
@@ -270,7 +282,8 @@ export class SimpleQueue<T> implements AsyncIterable<T> {
       if (this.#shutdown) throw new ShutDown();
       const left = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
       if (left === 0) throw new Empty();
-      await new Waiter<void>(this.#peekers, undefined, left, (w) => w.fail(new Empty())).promise;
+      const seen = await new Waiter<T | typeof NONE, number>(this.#peekers, this.#arrivals++, left, (w) => w.fail(new Empty())).promise;
+      if (seen !== NONE) return seen;
     }
     return this._peek();
   }

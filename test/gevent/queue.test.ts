@@ -7,7 +7,7 @@
 import t from 'tap';
 import { killWhileWaiting } from '../helpers/gevent-port.js';
 import {
-  AsyncResult, Channel, Empty, Full, LifoQueue, PriorityQueue, Queue, SimpleQueue, Timeout, sleep, spawn,
+  AsyncResult, Channel, Empty, Full, LifoQueue, PriorityQueue, Queue, SimpleQueue, Timeout, sleep, spawn, type Greenlet,
 } from '../../src/runtime/index.js';
 
 t.test('test__queue.py::TestSimpleQueue::test_send_first', async (t) => {
@@ -301,4 +301,27 @@ t.test('test__queue.py: a kill reaches a greenlet waiting in Queue.join (issue 1
   const q = new Queue<number>();
   q.putNowait(1);
   t.same(await killWhileWaiting(() => q.join()), ['killed', 'finally']);
+});
+
+t.test('test__queue.py::TestSimpleQueue::test_peek_multi_greenlet, extended: a peeker that came before a getter sees the item handed to it; one that came after waits on', async (t) => {
+  for (const peekerFirst of [true, false]) {
+    const q = new Queue<string>();
+    const seen: string[] = [];
+    const peek = (): Greenlet => spawn(async () => { seen.push(`peeked ${await q.peek()}`); });
+    const get = (): Greenlet => spawn(async () => { seen.push(`got ${await q.get()}`); });
+    const [first, second] = peekerFirst ? [peek(), get()] : [get(), peek()];
+    await sleep(0);
+    q.putNowait('x');
+    await sleep(0.01);
+    if (peekerFirst) {
+      t.same(seen, ['peeked x', 'got x']);
+      t.ok(first.dead && second.dead);
+    } else {
+      t.same(seen, ['got x'], 'the later peeker did not see the item the earlier getter took');
+      t.equal(second.dead, false);
+      q.putNowait('y');
+      await second.join();
+      t.same(seen, ['got x', 'peeked y']);
+    }
+  }
 });
