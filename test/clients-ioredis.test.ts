@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { spawn, sleep, withTimeout, GreenletExit, outsideScope } from '../src/runtime/index.js';
+import { spawn, sleep, withTimeout, GreenletExit, Timeout, outsideScope } from '../src/runtime/index.js';
 import { patchAll, unpatchAll } from '../src/patch/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { cleanupAfterKill } from './helpers/cleanup-after-kill.js';
@@ -220,11 +220,165 @@ t.test('ioredis', { skip }, async (t) => {
       await sleep(0.05);
       return lazy.incr('cc');
     });
-    while (lazy.offlineQueue.length === 0) await sleep(0.001);
+    // Polled between event-loop turns: connecting and the ready check take two I/O turns at least,
+    // so the queue cannot fill and drain unseen (a 1 ms timer could miss it on a busy machine).
+    while (lazy.offlineQueue.length === 0) await new Promise((resolve) => setImmediate(resolve));
     await deadOffline.kill();
     t.equal(await withTimeout(5, () => aliveOffline.get()), 1, "only the live greenlet's INCR ran");
     t.equal(await outsideScope(() => observer.get('cc')), '1');
     t.same(await spawn(() => Promise.all([lazy.set('x', 'y'), lazy.get('x'), lazy.incr('cc')])), ['OK', 'y', 2], 'replies stay in step');
+  });
+
+  // Transactions opened with multi({ pipeline: false }): MULTI is written at once, and the
+  // connection queues every command written on it until EXEC or DISCARD.
+  const discards = async (): Promise<number> => {
+    const info = (await outsideScope(() => observer.info('commandstats'))) as string;
+    const m = /cmdstat_discard:calls=(\d+),[^\r\n]*rejected_calls=(\d+),failed_calls=(\d+)/.exec(info);
+    return m === null ? 0 : Number(m[1]) + Number(m[2]) + Number(m[3]);
+  };
+  const idOf = async (client: Redis): Promise<string> => String(await outsideScope(() => client.client('ID')));
+  /** A shared client, connected, with its reconnects counted and its connection's server id. */
+  const sharedClient = async (t: Parameters<typeof newClient>[0]): Promise<{ shared: Redis; reconnects: () => number; id: string }> => {
+    const shared = newClient(t);
+    let reconnects = 0;
+    shared.on('reconnecting', () => reconnects++);
+    return { shared, reconnects: () => reconnects, id: await idOf(shared) };
+  };
+  /** The shared client still talks over the connection it had: not closed, not reconnected. */
+  const sameConnection = async (t: Parameters<typeof newClient>[0], shared: Redis, reconnects: () => number, id: string): Promise<void> => {
+    t.equal(reconnects(), 0, 'the connection was not closed');
+    t.equal(await idOf(shared), id, 'the same connection');
+    t.ok((await clientIds()).includes(id), 'CLIENT LIST shows it');
+  };
+  /** Another greenlet's commands on the shared client: answered as usual, not QUEUED. */
+  const othersServed = async (t: Parameters<typeof newClient>[0], shared: Redis, key: string): Promise<void> => {
+    t.same(
+      await spawn(() => withTimeout(5, () => Promise.all([shared.set(key, 'b'), shared.get(key), shared.incr(`${key}:n`)]))),
+      ['OK', 'b', 1],
+      "another greenlet's SET/GET/INCR are answered as usual",
+    );
+  };
+
+  t.test('a greenlet killed inside its multi({ pipeline: false }) on a shared client: DISCARD, the others are served', async (t) => {
+    await outsideScope(() => observer.del('tx-a', 'tx-b', 'tx-b:n'));
+    const { shared, reconnects, id } = await sharedClient(t);
+    const before = await discards();
+    let queued = false;
+    let cleanup: unknown;
+    const a = spawn(async () => {
+      await shared.multi({ pipeline: false });
+      try {
+        t.equal(await shared.set('tx-a', 'a'), 'QUEUED');
+        queued = true;
+        await sleep(60);
+        return await shared.exec();
+      } catch (error) {
+        // Its own cleanup (unowned after the kill) finds the transaction discarded already.
+        cleanup = await shared.discard().catch((e: unknown) => e);
+        throw error;
+      }
+    });
+    while (!queued) await sleep(0.01);
+    await a.kill();
+    t.ok(a.value instanceof GreenletExit);
+    t.equal(cleanup, 'OK', "the dead greenlet's own DISCARD in its cleanup is answered OK");
+    await othersServed(t, shared, 'tx-b');
+    t.equal(await outsideScope(() => observer.exists('tx-a')), 0, "the dead greenlet's SET never ran");
+    t.equal((await discards()) - before, 1, 'one DISCARD');
+    await sameConnection(t, shared, reconnects, id);
+  });
+
+  t.test('withTimeout fires inside multi({ pipeline: false }) on a shared client: DISCARD, the others are served', async (t) => {
+    await outsideScope(() => observer.del('tx-t', 'tx-tb', 'tx-tb:n'));
+    const { shared, reconnects, id } = await sharedClient(t);
+    const before = await discards();
+    const a = spawn(async () => {
+      try {
+        await withTimeout(0.2, async () => {
+          await shared.multi({ pipeline: false });
+          await shared.set('tx-t', 'a');
+          await sleep(60);
+          return shared.exec();
+        });
+      } catch (error) {
+        return error;
+      }
+    });
+    t.ok((await a) instanceof Timeout, 'the timeout fired');
+    await othersServed(t, shared, 'tx-tb');
+    t.equal(await outsideScope(() => observer.exists('tx-t')), 0, "the timed-out block's SET never ran");
+    t.equal((await discards()) - before, 1, 'one DISCARD');
+    await sameConnection(t, shared, reconnects, id);
+  });
+
+  t.test("killed while its MULTI's reply is pending: DISCARD still follows it", async (t) => {
+    await outsideScope(() => observer.del('tx-p', 'tx-pb', 'tx-pb:n'));
+    const { shared, reconnects, id } = await sharedClient(t);
+    const before = await discards();
+    let sent = false;
+    const a = spawn(async () => {
+      // Replies stay unread until the test resumes the socket: MULTI is written, its OK pending.
+      shared.stream.pause();
+      const multi = shared.multi({ pipeline: false });
+      sent = true;
+      await multi;
+      await shared.set('tx-p', 'a');
+      return shared.exec();
+    });
+    while (!sent) await sleep(0.01);
+    t.equal(shared.commandQueue.length, 1, 'MULTI is written, unanswered');
+    await a.kill();
+    shared.stream.resume();
+    await othersServed(t, shared, 'tx-pb');
+    t.equal(await outsideScope(() => observer.exists('tx-p')), 0);
+    t.equal((await discards()) - before, 1, 'one DISCARD');
+    await sameConnection(t, shared, reconnects, id);
+  });
+
+  t.test('killed after its EXEC was written: the transaction runs, no DISCARD', async (t) => {
+    await outsideScope(() => observer.del('tx-e', 'tx-eb', 'tx-eb:n'));
+    const { shared, reconnects, id } = await sharedClient(t);
+    const before = await discards();
+    let sent = false;
+    const a = spawn(async () => {
+      await shared.multi({ pipeline: false });
+      await shared.set('tx-e', 'a');
+      shared.stream.pause();
+      const exec = shared.exec();
+      sent = true;
+      return exec;
+    });
+    while (!sent) await sleep(0.01);
+    await a.kill();
+    shared.stream.resume();
+    t.ok(a.value instanceof GreenletExit);
+    await othersServed(t, shared, 'tx-eb');
+    t.equal(await outsideScope(() => observer.get('tx-e')), 'a', 'the transaction ran');
+    t.equal((await discards()) - before, 0, 'no DISCARD');
+    await sameConnection(t, shared, reconnects, id);
+  });
+
+  t.test('a reconnect between MULTI and the kill: the server dropped the transaction, no stray DISCARD', async (t) => {
+    await outsideScope(() => observer.del('tx-r', 'tx-rb', 'tx-rb:n'));
+    const { shared, id } = await sharedClient(t);
+    let readies = 0;
+    shared.on('ready', () => readies++);
+    const before = await discards();
+    let queued = false;
+    const a = spawn(async () => {
+      await shared.multi({ pipeline: false });
+      await shared.set('tx-r', 'a');
+      queued = true;
+      await sleep(60);
+      return shared.exec();
+    });
+    while (!queued) await sleep(0.01);
+    await outsideScope(() => observer.client('KILL', 'ID', id));
+    while (readies === 0) await sleep(0.01);
+    await a.kill();
+    await othersServed(t, shared, 'tx-rb');
+    t.equal(await outsideScope(() => observer.exists('tx-r')), 0);
+    t.equal((await discards()) - before, 0, 'no DISCARD on the new connection');
   });
 
   t.test('a killed greenlet\'s cleanup command runs, owned by nobody (the kill is delivered once)', async (t) => {

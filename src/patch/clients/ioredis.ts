@@ -11,8 +11,10 @@ import { ScopedRequest, noop, requestScope } from './request.js';
 // exactly that connection with CLIENT UNBLOCK from a second connection, so the commands queued
 // behind it proceed and nothing is popped for the dead greenlet. The connection's server-side id
 // is asked with CLIENT ID on the connection itself, ahead of its first command. Commands that
-// enableAutoPipelining gathers into an implicit pipeline are owned one by one too. Connecting and
-// reconnecting run outside every scope: the client belongs to no greenlet.
+// enableAutoPipelining gathers into an implicit pipeline are owned one by one too. A greenlet
+// killed inside a transaction it opened with `multi({ pipeline: false })` (MULTI written at once,
+// EXEC or DISCARD not yet) leaves it: DISCARD is written on that connection (see Transaction).
+// Connecting and reconnecting run outside every scope: the client belongs to no greenlet.
 
 interface Deque<T> {
   length: number;
@@ -29,6 +31,8 @@ interface RedisCommand {
   reject(error: unknown): void;
   [kRequest]?: CommandRequest;
   [kInternal]?: true;
+  /** An internal DISCARD: the connection it is meant for (never written on another). */
+  [kDiscardOn]?: net.Socket;
 }
 
 type CommandClass = new (name: string, args?: unknown[], options?: object) => RedisCommand;
@@ -48,6 +52,9 @@ interface RedisClient {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
   [kControl]?: RedisClient;
+  [kTransaction]?: Transaction;
+  /** The connection on which a dead greenlet's transaction was discarded (see write). */
+  [kDiscarded]?: net.Socket;
 }
 
 interface RedisPipeline {
@@ -60,6 +67,9 @@ type Method = (this: RedisClient, ...args: unknown[]) => unknown;
 const kRequest = Symbol('nodevent.ioredis.request');
 const kControl = Symbol('nodevent.ioredis.control');
 const kInternal = Symbol('nodevent.ioredis.internal');
+const kTransaction = Symbol('nodevent.ioredis.transaction');
+const kDiscardOn = Symbol('nodevent.ioredis.discardOn');
+const kDiscarded = Symbol('nodevent.ioredis.discarded');
 
 /** Per connection (socket): its server-side id, once CLIENT ID was asked on it. */
 const serverIds = new WeakMap<object, Promise<string | undefined>>();
@@ -179,6 +189,119 @@ async function unblock(redis: RedisClient, command: RedisCommand): Promise<void>
   if (redis.stream === socket && contains(redis.commandQueue, command)) socket.destroy();
 }
 
+/** True when a command's `name` is `verb` (lower case) in any letter case (`call('MULTI')`). */
+function nameIs(name: unknown, verb: string): boolean {
+  return typeof name === 'string' && name.length === verb.length && (name === verb || ((name.charCodeAt(0) | 0x20) === verb.charCodeAt(0) && name.toLowerCase() === verb));
+}
+
+/** `command` was written just now: the last command whose reply ioredis awaits. */
+function justWritten(redis: RedisClient, command: RedisCommand): boolean {
+  const queue = redis.commandQueue;
+  return queue.length > 0 && queue.peekAt(queue.length - 1)?.command === command;
+}
+
+const isReplyError = (error: unknown): boolean => (error as { name?: unknown } | null)?.name === 'ReplyError';
+
+/**
+ * The transaction open on a client's connection: a MULTI written on its own (`multi({ pipeline:
+ * false })`, `call('MULTI')`), its EXEC or DISCARD not written yet (everything written on that
+ * connection meanwhile is queued in it, whoever wrote it). When the scope of the greenlet whose
+ * MULTI it is aborts (killed, or its timeout fired), DISCARD is written on that same connection,
+ * outside every scope, behind what was written before and ahead of what comes after: the server
+ * runs none of the queued commands, and the later commands of the other greenlets run as usual.
+ * It listens to the scope's signal, not as a resource the scope owns: a kill that reaches nothing
+ * the body waits on is still delivered to its next request, so the dead greenlet's EXEC is never
+ * written. A connection that closed took its transaction with it: then nothing is written (the
+ * server would answer an error to a stray DISCARD).
+ */
+class Transaction {
+  constructor(
+    readonly redis: RedisClient,
+    readonly socket: net.Socket,
+    readonly original: Method,
+    readonly multi: RedisCommand,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  readonly onAbort = (): void => {
+    if (this.redis[kTransaction] !== this) return;
+    this.end();
+    try {
+      this.discard();
+    } catch {
+      // A kill must not fail on it: at worst the connection stays in the transaction.
+    }
+  };
+
+  /** Its EXEC or DISCARD was written, the server refused its MULTI, or it is discarded now. */
+  end(): void {
+    if (this.redis[kTransaction] === this) this.redis[kTransaction] = undefined;
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private discard(): void {
+    const { redis, socket } = this;
+    if (redis.stream !== socket || socket.destroyed || !socket.writable || (redis.status !== 'ready' && redis.status !== 'connect')) return;
+    const Command = this.multi.constructor as CommandClass;
+    const discard = new Command('discard', [], { replyEncoding: 'utf8' });
+    discard[kInternal] = true;
+    discard[kDiscardOn] = socket;
+    // Its reply (OK, or an error reply) is matched to it in the connection's queue; nobody awaits it.
+    discard.promise.catch(noop);
+    outsideScope(() => this.original.call(redis, discard));
+    redis[kDiscarded] = socket;
+  }
+}
+
+/** A MULTI was handed to ioredis: tracks the transaction it opens if it was written now. */
+function multiWritten(redis: RedisClient, original: Method, command: RedisCommand): void {
+  const socket = redis.stream;
+  if (socket === undefined || !justWritten(redis, command)) return;
+  const open = redis[kTransaction];
+  if (open !== undefined) {
+    // A MULTI inside a transaction: the server refuses it, the open transaction stays.
+    if (open.socket === socket) return;
+    open.end(); // on a connection that closed since
+  }
+  const scope = command[kRequest]?.scope;
+  const transaction = new Transaction(redis, socket, original, command, scope?.signal);
+  redis[kTransaction] = transaction;
+  command.promise.then(undefined, (error: unknown) => {
+    if (isReplyError(error)) transaction.end();
+  });
+  if (transaction.signal?.aborted === true) transaction.onAbort();
+  else transaction.signal?.addEventListener('abort', transaction.onAbort, { once: true });
+}
+
+/**
+ * Hands `args` to ioredis's sendCommand (writing, or a lazy connect it may start, belongs to the
+ * client, not to the greenlet) and follows non-pipelined transactions. Clients that never write a
+ * MULTI pay a property read and a string-length comparison per command.
+ */
+function write(redis: RedisClient, original: Method, args: unknown[], command: RedisCommand, stream: unknown): unknown {
+  const discarded = redis[kDiscarded];
+  if (discarded !== undefined) {
+    if (nameIs(command.name, 'multi')) redis[kDiscarded] = undefined;
+    else if (stream === undefined && nameIs(command.name, 'discard')) {
+      redis[kDiscarded] = undefined;
+      // The first DISCARD after a dead greenlet's transaction was discarded, no MULTI since: its
+      // cleanup code's (unowned). Answered here, as ioredis answers a QUIT it need not send: the
+      // server, out of the transaction, would answer an error.
+      if (redis.stream === discarded) {
+        command.resolve(Buffer.from('OK'));
+        return command.promise;
+      }
+    }
+  }
+  const result = outsideScope(() => original.apply(redis, args));
+  const open = redis[kTransaction];
+  if (open !== undefined && (nameIs(command.name, 'exec') || nameIs(command.name, 'discard')) && justWritten(redis, command)) open.end();
+  // A MULTI of an explicit pipeline is written with its EXEC, in one batch: nothing to follow.
+  // One that enableAutoPipelining gathered (owned by its greenlet) is followed.
+  if (nameIs(command.name, 'multi') && (stream === undefined || command[kRequest] !== undefined)) multiWritten(redis, original, command);
+  return result;
+}
+
 /** One command of one greenlet. */
 class CommandRequest extends ScopedRequest {
   constructor(scope: Scope, readonly redis: RedisClient, readonly command: RedisCommand, readonly pipeline?: RedisPipeline) {
@@ -205,7 +328,16 @@ function sendCommand(original: Method): Method {
   return function (this: RedisClient, ...args: unknown[]) {
     const command = args[0] as RedisCommand;
     const stream = args[1];
-    if (command?.[kInternal] === true) return outsideScope(() => original.apply(this, args));
+    if (command?.[kInternal] === true) {
+      // An internal DISCARD that ioredis re-sends after a reconnect (or flushes from its offline
+      // queue onto a new connection): the server forgot that transaction with the old connection.
+      const on = command[kDiscardOn];
+      if (on !== undefined && on !== this.stream) {
+        command.reject(new Error('DISCARD not sent: its connection closed'));
+        return command.promise;
+      }
+      return outsideScope(() => original.apply(this, args));
+    }
     askServerId(this, original, command, stream);
     const existing = command?.[kRequest];
     if (existing !== undefined) {
@@ -216,17 +348,16 @@ function sendCommand(original: Method): Method {
         if (stream === undefined) return command.promise;
         neuter(command, existing.reason);
       }
-      return outsideScope(() => original.apply(this, args));
+      return write(this, original, args, command, stream);
     }
     const scope = stream === undefined ? requestScope() : undefined;
-    if (scope === undefined) return outsideScope(() => original.apply(this, args));
+    if (scope === undefined) return write(this, original, args, command, stream);
     if (scope.aborted) {
       command.reject(scope.reason);
       return command.promise;
     }
     own(scope, this, command);
-    // Writing (and a lazy connect it may start) belongs to the client, not to the greenlet.
-    return outsideScope(() => original.apply(this, args));
+    return write(this, original, args, command, stream);
   };
 }
 
@@ -289,7 +420,10 @@ function patchIoredisClass(Redis: { prototype: object }): void {
  * second connection once the command leads the connection's queue, so the other greenlets'
  * commands proceed and nothing is popped for the dead one. The connection's id is asked with
  * `CLIENT ID` on the connection itself (over TCP, IPv6 or a unix socket alike). With
- * `enableAutoPipelining` each gathered command still belongs to its greenlet. Connecting and
+ * `enableAutoPipelining` each gathered command still belongs to its greenlet. A greenlet killed
+ * inside a transaction it opened with `multi({ pipeline: false })`, before its EXEC was written,
+ * leaves it: `DISCARD` is written on that connection, so none of its queued commands runs and the
+ * other greenlets' later commands are not queued. Connecting and
  * reconnecting happen outside every scope: a client created lazily inside a greenlet survives it.
  *
  * Without an argument it patches the ioredis the application loads (now or later); pass the
