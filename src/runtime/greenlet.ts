@@ -313,8 +313,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     if ((this._bits & STATE) === DEAD) {
       if (kind !== LINK_VALUE) this._bits |= OBSERVED;
       queueMicrotask(() => this.#notify([link]));
+    } else {
+      (this.#aux().links ??= []).push(link);
     }
-    else (this.#aux().links ??= []).push(link);
   }
 
   /**
@@ -345,8 +346,11 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends ScopeBas
     if ((this._bits & STATE) === DEAD) {
       this._bits |= OBSERVED;
       callLater(fn, this);
-    } else if (this.#waiter === null) this.#waiter = fn as (greenlet: never) => void;
-    else (this.#aux().links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
+    } else if (this.#waiter === null) {
+      this.#waiter = fn as (greenlet: never) => void;
+    } else {
+      (this.#aux().links ??= []).push({ fn: fn as LinkCallback<never>, kind: LINK_INTERNAL });
+    }
   }
 
   /** @internal */
