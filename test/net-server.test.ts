@@ -63,14 +63,15 @@ t.test('spawn as a number makes a Pool of that size', async (t) => {
   t.equal(new StreamServer(['127.0.0.1', 0], () => {}).pool, undefined);
 });
 
-t.test('stop kills a handler stuck in recv, after its grace period', async (t) => {
+t.test('with a pool, stop kills a handler stuck in recv, after its grace period', async (t) => {
   let reason: unknown;
   const entered = new Event();
   const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
     entered.set();
     await sock.recv(10).catch((e: unknown) => { reason = e; throw e; });
-  });
+  }, { spawn: 2 });
   await server.start();
+  const port = server.serverPort;
   const client = await createConnection(['127.0.0.1', server.serverPort]);
   await entered.wait();
   await server.stop({ timeout: 0.1 });
@@ -78,11 +79,51 @@ t.test('stop kills a handler stuck in recv, after its grace period', async (t) =
   t.type(reason, GreenletExit, 'the recv rejected with the kill');
   t.equal((await client.recv(10)).length, 0, 'the client sees the close');
   client.close();
-  await t.rejects(createConnection(['127.0.0.1', server.serverPort]), { code: 'ECONNREFUSED' }, 'the listener is closed');
+  t.equal(server.serverPort, port, 'the real port is kept after stop, as gevent keeps it');
+  await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' }, 'the listener is closed');
   await t.rejects(server.start(), /stopped/);
 });
 
-t.test('stop lets a handler that finishes in time finish', async (t) => {
+t.test('without a pool, stop closes the listener at once and lets running handlers end by themselves, as gevent', async (t) => {
+  const entered = new Event();
+  const go = new Event();
+  const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
+    entered.set();
+    await go.wait();
+    await sock.sendall(Buffer.from('late\n'));
+  });
+  await server.start();
+  const port = server.serverPort;
+  const client = await createConnection(['127.0.0.1', port]);
+  t.teardown(() => client.close());
+  await entered.wait();
+  await server.stop({ timeout: 0.05 });
+  t.equal(server.handlerCount, 1, 'the handler still runs');
+  await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' }, 'no new connections');
+  go.set();
+  t.equal((await client.readline()).toString(), 'late\n', 'the handler finished its work');
+  t.equal((await client.recv(10)).length, 0, 'and its socket closed when it returned');
+});
+
+t.test('stop on a server that never started closes the listening socket it was given', async (t) => {
+  const listener = new TcpSocket();
+  await listener.bind(['127.0.0.1', 0]);
+  await listener.listen();
+  const port = listener.getsockname()[1];
+  const server = new StreamServer(listener, async () => {});
+  await server.stop();
+  t.equal(listener.closed, true);
+  t.equal(server.serverPort, port);
+  await t.rejects(createConnection(['127.0.0.1', port]), { code: 'ECONNREFUSED' });
+  const udp = new UdpSocket();
+  await udp.bind(['127.0.0.1', 0]);
+  const datagrams = new DatagramServer(udp, async () => {});
+  t.equal(datagrams.serverHost, '127.0.0.1');
+  await datagrams.stop();
+  t.equal(udp.closed, true);
+});
+
+t.test('with a pool, stop waits for a handler that finishes in time', async (t) => {
   const finished: string[] = [];
   const received = new Event();
   const server = new StreamServer(['127.0.0.1', 0], async (sock) => {
@@ -91,7 +132,7 @@ t.test('stop lets a handler that finishes in time finish', async (t) => {
     await sleep(0.05); // a handler that still has work when stop is called
     finished.push('done');
     await sock.sendall(Buffer.from('bye'));
-  });
+  }, { spawn: 4 });
   const serving = spawn(() => server.serveForever());
   await until(() => server.started && server.serverPort !== 0);
   const client = await createConnection(['127.0.0.1', server.serverPort]);

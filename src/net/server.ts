@@ -169,8 +169,10 @@ abstract class BaseServer {
   }
 
   /**
-   * Stops: the listener closes at once (no new work), running handlers get `timeout` seconds to
-   * finish, then the rest are killed. Resolves when every handler is dead.
+   * Stops, as gevent's: the listener closes at once (no new work). With a pool, running handlers
+   * get `timeout` seconds to finish, then the rest are killed, and it resolves when every handler
+   * is dead. Without a pool, handlers go on until they end by themselves (they still die with the
+   * greenlet that started the server).
    */
   async stop(options: StopOptions = {}): Promise<void> {
     const ms = secondsToMs(options.timeout === undefined ? 1 : options.timeout, 'options.timeout');
@@ -178,7 +180,7 @@ abstract class BaseServer {
     this.#stopped = true;
     this._close();
     await this.#loop?.kill();
-    const handlers = [...this.#handlers];
+    const handlers = this.pool === undefined ? [] : [...this.#handlers];
     if (handlers.length > 0) {
       await joinAll(handlers, { timeout: ms === undefined ? null : ms / 1000 });
       await killAll(handlers.filter((g) => !g.dead));
@@ -207,6 +209,9 @@ abstract class BaseServer {
 export class StreamServer extends BaseServer {
   #listenerArg: Address | TcpSocket;
   #listener: TcpSocket | undefined;
+  // The address asked for, and the one listened on once started (kept after stop, as gevent's).
+  #requested: Address;
+  #bound: Address | undefined;
   #handler: StreamHandler;
   #backlog: number;
   #timeout: number | null;
@@ -214,6 +219,7 @@ export class StreamServer extends BaseServer {
   constructor(listener: Address | TcpSocket, handler: StreamHandler, options: StreamServerOptions = {}) {
     super(options);
     this.#listenerArg = listener instanceof TcpSocket ? listener : validateAddress(listener, 'listener');
+    this.#requested = this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
     validateFunction(handler, 'handler');
     this.#handler = handler;
     this.#backlog = options.backlog ?? 128;
@@ -226,10 +232,14 @@ export class StreamServer extends BaseServer {
     return this.#listener;
   }
 
-  /** The address the server listens on (the requested one before `start`): see `Address`. */
+  /**
+   * The address the server listens on: the requested one before `start`, the real one (port 0
+   * resolved) from `start` on, also after `stop`. See `Address`.
+   */
   get address(): Address {
     if (this.#listener !== undefined && !this.#listener.closed) return this.#listener.getsockname();
-    return this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
+    if (this.#bound !== undefined) return this.#bound;
+    return this.#listenerArg instanceof TcpSocket && !this.#listenerArg.closed ? this.#listenerArg.getsockname() : this.#requested;
   }
 
   /** The port listened on (the real one when 0 was asked). */
@@ -246,6 +256,7 @@ export class StreamServer extends BaseServer {
     if (this.#listenerArg instanceof TcpSocket) {
       this.#listener = this.#listenerArg;
       await this.#listener.listen(this.#backlog); // no-op when listening already
+      this.#bound = this.#listener.getsockname();
       return;
     }
     const [host] = this.#listenerArg;
@@ -258,10 +269,12 @@ export class StreamServer extends BaseServer {
       throw error;
     }
     this.#listener = sock;
+    this.#bound = sock.getsockname();
   }
 
+  /** Closes the listener, also a listening socket given to a server that never started (gevent's). */
   protected _close(): void {
-    this.#listener?.close();
+    (this.#listener ?? (this.#listenerArg instanceof TcpSocket ? this.#listenerArg : undefined))?.close();
   }
 
   protected async _next(): Promise<unknown[]> {
@@ -304,10 +317,14 @@ export class DatagramServer extends BaseServer {
   #listenerArg: Address | UdpSocket;
   #socket: UdpSocket | undefined;
   #handler: DatagramHandler;
+  // As StreamServer's: the address asked for, and the one bound once started.
+  #requested: Address;
+  #bound: Address | undefined;
 
   constructor(listener: Address | UdpSocket, handler: DatagramHandler, options: ServerOptions = {}) {
     super(options);
     this.#listenerArg = listener instanceof UdpSocket ? listener : validateAddress(listener, 'listener');
+    this.#requested = this.#listenerArg instanceof UdpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
     validateFunction(handler, 'handler');
     this.#handler = handler;
   }
@@ -317,13 +334,21 @@ export class DatagramServer extends BaseServer {
     return this.#socket;
   }
 
+  /** The address the server is bound to (the requested one before `start`; kept after `stop`). */
   get address(): Address {
     if (this.#socket !== undefined && !this.#socket.closed) return this.#socket.getsockname();
-    return this.#listenerArg instanceof UdpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
+    if (this.#bound !== undefined) return this.#bound;
+    return this.#listenerArg instanceof UdpSocket && !this.#listenerArg.closed ? this.#listenerArg.getsockname() : this.#requested;
   }
 
+  /** The port bound (the real one when 0 was asked). */
   get serverPort(): number {
     return this.address[1];
+  }
+
+  /** The host bound. */
+  get serverHost(): string {
+    return this.address[0];
   }
 
   /** Sends a datagram from the server's socket. */
@@ -335,6 +360,7 @@ export class DatagramServer extends BaseServer {
   protected async _open(): Promise<void> {
     if (this.#listenerArg instanceof UdpSocket) {
       this.#socket = this.#listenerArg;
+      this.#bound = this.#socket.getsockname();
       return;
     }
     const sock = new UdpSocket({ family: familyOfHost(this.#listenerArg[0]) });
@@ -345,10 +371,12 @@ export class DatagramServer extends BaseServer {
       throw error;
     }
     this.#socket = sock;
+    this.#bound = sock.getsockname();
   }
 
+  /** Closes the socket, also one given to a server that never started. */
   protected _close(): void {
-    this.#socket?.close();
+    (this.#socket ?? (this.#listenerArg instanceof UdpSocket ? this.#listenerArg : undefined))?.close();
   }
 
   protected async _next(): Promise<unknown[]> {
