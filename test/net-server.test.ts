@@ -310,3 +310,23 @@ t.test('a server stopped while serveForever waits: it resolves, and nothing is r
   await serving;
   t.same(reports, []);
 });
+
+t.test("['', port] listens on every interface of both families, as gevent's ('', port) listens on '::'", async (t) => {
+  const server = new StreamServer(['', 0], async (sock) => { await sock.sendall(Buffer.from('hi')); });
+  await server.start();
+  t.teardown(() => server.stop());
+  t.equal(server.serverHost, '::');
+  for (const host of ['127.0.0.1', '::1']) {
+    const client = await createConnection([host, server.serverPort]);
+    t.equal((await client.recvExactly(2)).toString(), 'hi', `a client on ${host}`);
+    client.close();
+  }
+  const datagrams = new DatagramServer(['', 0], async (data, address, srv) => { await srv.sendto(data, address); });
+  await datagrams.start();
+  t.teardown(() => datagrams.stop());
+  t.equal(datagrams.serverHost, '::');
+  const udp = new UdpSocket();
+  t.teardown(() => udp.close());
+  await udp.sendto(Buffer.from('x'), ['127.0.0.1', datagrams.serverPort]);
+  t.equal((await udp.recvfrom(10))[0].toString(), 'x', 'an IPv4 datagram is answered');
+});

@@ -49,8 +49,24 @@ function toPool(spawn: unknown): Pool | undefined {
   throw invalidArgType('options.spawn', 'a Pool, a number or null', spawn);
 }
 
+/**
+ * The family a server listens with: IPv6 for an IPv6 host, and for '' (every interface) as gevent
+ * does, so that `['', port]` listens on '::' and takes IPv4 clients too (Node's IPv6 sockets are
+ * dual-stack); IPv4 otherwise.
+ */
 function familyOfHost(host: string): number {
-  return host.includes(':') ? AF_INET6 : AF_INET;
+  return host.includes(':') || host === '' ? AF_INET6 : AF_INET;
+}
+
+/** `open(family)` for `host`'s family; for '' on a machine without IPv6, IPv4 instead. */
+async function openOnFamilies<S>(host: string, open: (family: number) => Promise<S>): Promise<S> {
+  try {
+    return await open(familyOfHost(host));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (host !== '' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+    return open(AF_INET);
+  }
 }
 
 /** What both servers share: the serving greenlet, handler spawning, and gevent's stop. */
@@ -259,15 +275,18 @@ export class StreamServer extends BaseServer {
       this.#bound = this.#listener.getsockname();
       return;
     }
-    const [host] = this.#listenerArg;
-    const sock = new TcpSocket({ family: familyOfHost(host) });
-    try {
-      await sock.bind(this.#listenerArg);
-      await sock.listen(this.#backlog);
-    } catch (error) {
-      sock.close();
-      throw error;
-    }
+    const address = this.#listenerArg;
+    const sock = await openOnFamilies(address[0], async (family) => {
+      const candidate = new TcpSocket({ family });
+      try {
+        await candidate.bind(address);
+        await candidate.listen(this.#backlog);
+      } catch (error) {
+        candidate.close();
+        throw error;
+      }
+      return candidate;
+    });
     this.#listener = sock;
     this.#bound = sock.getsockname();
   }
@@ -363,13 +382,17 @@ export class DatagramServer extends BaseServer {
       this.#bound = this.#socket.getsockname();
       return;
     }
-    const sock = new UdpSocket({ family: familyOfHost(this.#listenerArg[0]) });
-    try {
-      await sock.bind(this.#listenerArg);
-    } catch (error) {
-      sock.close();
-      throw error;
-    }
+    const address = this.#listenerArg;
+    const sock = await openOnFamilies(address[0], async (family) => {
+      const candidate = new UdpSocket({ family });
+      try {
+        await candidate.bind(address);
+      } catch (error) {
+        candidate.close();
+        throw error;
+      }
+      return candidate;
+    });
     this.#socket = sock;
     this.#bound = sock.getsockname();
   }
