@@ -236,7 +236,7 @@ t.test('IPv6 servers: the handler gets the peer as [host, port, flowinfo, scopeI
 
 t.test('bad input', async (t) => {
   t.throws(() => new StreamServer(['127.0.0.1', 70000], () => {}), { name: 'RangeError', message: /"listener\[1\]"/ });
-  t.throws(() => new StreamServer('127.0.0.1:80' as unknown as Address, () => {}), { name: 'TypeError', message: /"listener"/ });
+  t.throws(() => new StreamServer({ host: '127.0.0.1', port: 80 } as unknown as Address, () => {}), { name: 'TypeError', message: /"listener"/ });
   t.throws(() => new StreamServer(['127.0.0.1', 0], 'nope' as unknown as () => void), { name: 'TypeError', message: /"handler"/ });
   t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn: 'x' as unknown as number }), { name: 'TypeError', message: /"options.spawn"/ });
   for (const spawn of [0, -1, 2.5, NaN]) t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"options.spawn"/ }, `spawn: ${spawn}`);
@@ -329,4 +329,19 @@ t.test("['', port] listens on every interface of both families, as gevent's ('',
   t.teardown(() => udp.close());
   await udp.sendto(Buffer.from('x'), ['127.0.0.1', datagrams.serverPort]);
   t.equal((await udp.recvfrom(10))[0].toString(), 'x', 'an IPv4 datagram is answered');
+});
+
+t.test("listeners as gevent's parse_address reads them: a port, 'host:port', '[::1]:port', ':port'", async (t) => {
+  const cases: Array<[listener: number | string, host: string]> = [[0, '::'], ['0', '::'], ['127.0.0.1:0', '127.0.0.1'], ['[::1]:0', '::1'], [':0', '0.0.0.0']];
+  for (const [listener, host] of cases) {
+    const server = new StreamServer(listener, () => {});
+    await server.start();
+    t.equal(server.serverHost, host, `${JSON.stringify(listener)} listens on ${host}`);
+    t.not(server.serverPort, 0);
+    await server.stop();
+  }
+  for (const bad of ['localhost', '127.0.0.1:http', ':', 'x:-1']) {
+    t.throws(() => new StreamServer(bad, () => {}), { name: 'TypeError', message: /"listener"/ }, `${bad}: refused`);
+  }
+  t.throws(() => new DatagramServer(70000, () => {}), { name: 'RangeError' }, 'a port out of range');
 });

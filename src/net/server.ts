@@ -50,6 +50,27 @@ function toPool(spawn: unknown): Pool | undefined {
 }
 
 /**
+ * A server's listener as gevent's `parse_address` reads it: a port (number or digits) is every
+ * interface of both families; `'host:port'` (`'[::1]:80'` for IPv6 too) that host; `':port'`
+ * every IPv4 interface. An `Address` array is checked as any socket address.
+ */
+function parseListener(listener: unknown): [host: string, port: number] {
+  if (typeof listener === 'number' || (typeof listener === 'string' && /^\d+$/.test(listener))) {
+    return validateAddress(['', Number(listener)], 'listener');
+  }
+  if (typeof listener === 'string') {
+    const at = listener.lastIndexOf(':');
+    if (at === -1) throw invalidArgType('listener', "a [host, port] array, a port, or a 'host:port' string", listener);
+    let host = listener.slice(0, at);
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    const port = listener.slice(at + 1);
+    if (!/^\d+$/.test(port)) throw invalidArgType('listener', "a 'host:port' string with a numeric port", listener);
+    return validateAddress([host === '' ? '0.0.0.0' : host, Number(port)], 'listener');
+  }
+  return validateAddress(listener, 'listener');
+}
+
+/**
  * The family a server listens with: IPv6 for an IPv6 host, and for '' (every interface) as gevent
  * does, so that `['', port]` listens on '::' and takes IPv4 clients too (Node's IPv6 sockets are
  * dual-stack); IPv4 otherwise.
@@ -207,8 +228,9 @@ abstract class BaseServer {
 
 /**
  * A TCP server in gevent's shape: a greenlet per connection runs `handler(socket, address)`, and
- * the socket is closed when the handler returns. `listener` is `[host, port]` or a listening
- * `TcpSocket`. With `spawn` (a Pool or a size) at most that many handlers run at once.
+ * the socket is closed when the handler returns. `listener` is `[host, port]`, a listening
+ * `TcpSocket`, or as gevent takes it a port or a `'host:port'` string. With `spawn` (a Pool or a
+ * size) at most that many handlers run at once.
  *
  * @example
  * ```ts runnable
@@ -232,9 +254,9 @@ export class StreamServer extends BaseServer {
   #backlog: number;
   #timeout: number | null;
 
-  constructor(listener: Address | TcpSocket, handler: StreamHandler, options: StreamServerOptions = {}) {
+  constructor(listener: Address | TcpSocket | number | string, handler: StreamHandler, options: StreamServerOptions = {}) {
     super(options);
-    this.#listenerArg = listener instanceof TcpSocket ? listener : validateAddress(listener, 'listener');
+    this.#listenerArg = listener instanceof TcpSocket ? listener : parseListener(listener);
     this.#requested = this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
     validateFunction(handler, 'handler');
     this.#handler = handler;
@@ -315,7 +337,8 @@ export class StreamServer extends BaseServer {
 
 /**
  * A UDP server in gevent's shape: `handler(data, address, server)` runs in a greenlet per datagram;
- * reply with `server.sendto(data, address)`. `listener` is `[host, port]` or a bound `UdpSocket`.
+ * reply with `server.sendto(data, address)`. `listener` is `[host, port]`, a bound `UdpSocket`, or
+ * a port or a `'host:port'` string.
  *
  * @example
  * ```ts runnable
@@ -340,9 +363,9 @@ export class DatagramServer extends BaseServer {
   #requested: Address;
   #bound: Address | undefined;
 
-  constructor(listener: Address | UdpSocket, handler: DatagramHandler, options: ServerOptions = {}) {
+  constructor(listener: Address | UdpSocket | number | string, handler: DatagramHandler, options: ServerOptions = {}) {
     super(options);
-    this.#listenerArg = listener instanceof UdpSocket ? listener : validateAddress(listener, 'listener');
+    this.#listenerArg = listener instanceof UdpSocket ? listener : parseListener(listener);
     this.#requested = this.#listenerArg instanceof UdpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
     validateFunction(handler, 'handler');
     this.#handler = handler;
