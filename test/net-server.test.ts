@@ -241,6 +241,9 @@ t.test('bad input', async (t) => {
   t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn: 'x' as unknown as number }), { name: 'TypeError', message: /"options.spawn"/ });
   for (const spawn of [0, -1, 2.5, NaN]) t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { spawn }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"options.spawn"/ }, `spawn: ${spawn}`);
   t.throws(() => new StreamServer(['127.0.0.1', 0], () => {}, { timeout: -1 }), { name: 'RangeError', message: /"options.timeout"/ });
+  const listening = new TcpSocket();
+  t.throws(() => new StreamServer(listening, () => {}, { backlog: 5 }), { name: 'TypeError', message: /"options.backlog"/ }, "gevent's test_backlog_is_not_accepted_for_socket");
+  listening.close();
   const server = new StreamServer(['127.0.0.1', 0], () => {});
   await t.rejects(server.stop({ timeout: -1 }), { name: 'RangeError' });
   t.type(new TcpSocket(), TcpSocket);

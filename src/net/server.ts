@@ -260,6 +260,8 @@ export class StreamServer extends BaseServer {
     this.#requested = this.#listenerArg instanceof TcpSocket ? this.#listenerArg.getsockname() : this.#listenerArg;
     validateFunction(handler, 'handler');
     this.#handler = handler;
+    // gevent's test_backlog_is_not_accepted_for_socket: a socket listens with its own backlog.
+    if (listener instanceof TcpSocket && options.backlog !== undefined) throw invalidArgType('options.backlog', 'undefined when the listener is a socket (it has its own backlog)', options.backlog);
     this.#backlog = options.backlog ?? 128;
     secondsToMs(options.timeout, 'options.timeout');
     this.#timeout = options.timeout ?? null;
