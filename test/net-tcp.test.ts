@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap';
+import { spawn as spawnChild } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { GreenletExit, spawn, sleep, withTimeout, Timeout } from '../src/runtime/index.js';
 import { until } from './helpers/servers.js';
 import {
-  AF_INET, AF_INET6, IncompleteReadError, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, setdefaulttimeout, socket, timeout as SocketTimeout,
+  AF_INET, AF_INET6, IncompleteReadError, SHUT_RD, SHUT_WR, SOCK_STREAM, TcpSocket, createConnection, setdefaulttimeout, socket, timeout as SocketTimeout,
   type Address,
 } from '../src/net/index.js';
 
@@ -325,4 +326,168 @@ t.test('binding twice is EINVAL; socket-state errors carry errno as Python does'
   await s.bind(['127.0.0.1', 0]);
   await t.rejects(s.bind(['127.0.0.1', 0]), { code: 'EINVAL', errno: 22, message: /^\[Errno 22\]/ });
   t.throws(() => s.getpeername(), { code: 'ENOTCONN', errno: 107, message: /^\[Errno 107\]/ });
+});
+
+/** The error `promise` rejects with (undefined when it resolves). */
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(() => undefined, (error: unknown) => error);
+}
+
+/**
+ * A loopback listener that never accepts: a child process listens with a backlog of 1, then blocks
+ * its event loop. Linux queues two connections; the SYN of a third is dropped, so its connect hangs.
+ * The block lasts 30 s at most, so the child ends by itself even if this test process is killed
+ * before its teardown runs.
+ */
+async function blackhole(t: Test): Promise<Address> {
+  const code = "const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => { process.stdout.write(s.address().port + '\\n'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000); process.exit(0); });";
+  const child = spawnChild(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL')); // blocked in Atomics.wait, it would not act on SIGTERM
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (data) => resolve(Number(String(data)))));
+  return ['127.0.0.1', port];
+}
+
+t.test('close() in another greenlet wakes a blocking connect with EBADF, as gevent, and drops the attempt', async (t) => {
+  const address = await blackhole(t);
+  const queued = [new TcpSocket(), new TcpSocket()];
+  t.teardown(() => queued.forEach((s) => s.close()));
+  for (const s of queued) await s.connect(address); // the listener's queue is full now
+  for (const timeout of [null, 30]) {
+    const sock = new TcpSocket({ timeout });
+    const g = spawn(() => sock.connect(address));
+    await until(() => String(sock) === '<TcpSocket connecting>');
+    sock.close();
+    await g.join({ timeout: 5 });
+    t.equal(g.dead, true, `timeout ${timeout}: the connect ended`);
+    t.match(g.exception, { code: 'EBADF', errno: 9, message: /^\[Errno 9\] Bad file descriptor/ }, 'with the closed-socket error');
+    t.equal(String(sock), '<TcpSocket closed>');
+  }
+  await until(() => !process.getActiveResourcesInfo().includes('TCPConnectWrap'));
+  t.pass('no connect attempt is left');
+});
+
+t.test('close() in another greenlet rejects a blocked sendall with EBADF (Node 20 would report the discarded write as sent)', async (t) => {
+  const [server, address] = await listener(t);
+  for (const timeout of [null, 30]) {
+    const client = await createConnection(address);
+    const [peer] = await server.accept(); // reads nothing: the write cannot complete
+    t.teardown(() => peer.close());
+    client.settimeout(timeout);
+    const g = spawn(() => client.sendall(Buffer.alloc(32 * 1024 * 1024, 'x')));
+    await until(() => (client.rawSocket?.writableLength ?? 0) > 0);
+    client.close();
+    await g.join({ timeout: 5 });
+    t.equal(g.dead, true, `timeout ${timeout}: the sendall ended`);
+    t.equal(g.successful(), false, 'it did not resolve');
+    t.match(g.exception, { code: 'EBADF', errno: 9 }, 'EBADF, as gevent');
+  }
+});
+
+t.test('shutdown: SHUT_RD keeps what was received (and what comes later), then reads EOF at once; after SHUT_WR a send is EPIPE', async (t) => {
+  const [server, address] = await listener(t);
+  const client = await createConnection(address);
+  t.teardown(() => client.close());
+  const [peer] = await server.accept();
+  t.teardown(() => peer.close());
+  await peer.sendall(Buffer.from('before\n'));
+  await until(() => (client.rawSocket?.bytesRead ?? 0) >= 7);
+  client.shutdown(SHUT_RD);
+  t.equal((await client.recv(100)).toString(), 'before\n', 'the pending bytes, as Linux');
+  t.equal((await client.recv(100)).length, 0, 'nothing pending: EOF at once, not a wait');
+  await peer.sendall(Buffer.from('after\n'));
+  await until(() => (client.rawSocket?.bytesRead ?? 0) >= 13);
+  t.equal((await client.recv(100)).toString(), 'after\n', 'bytes that came after SHUT_RD too');
+  client.setblocking(false);
+  t.equal((await client.recv(100)).length, 0, 'non-blocking: EOF as well, not EAGAIN');
+  client.setblocking(true);
+  await client.sendall(Buffer.from('still can write'));
+  t.equal((await peer.recvExactly(15)).toString(), 'still can write');
+  client.shutdown(SHUT_WR);
+  t.equal((await peer.recv(100)).length, 0, 'the peer reads EOF');
+  await t.rejects(client.sendall(Buffer.from('x')), { code: 'EPIPE', errno: 32, message: '[Errno 32] Broken pipe' });
+  await t.rejects(client.send(Buffer.from('x')), { code: 'EPIPE', errno: 32 });
+});
+
+t.test('after a send met EPIPE (the peer closed), recv reads EOF, as on Linux; the error is Python\'s', async (t) => {
+  const [server, address] = await listener(t);
+  const client = await createConnection(address);
+  t.teardown(() => client.close());
+  const [peer] = await server.accept();
+  peer.close();
+  let error: unknown;
+  // The first sends go (the peer's host answers them with a reset); the one after the reset fails.
+  for (let i = 0; i < 500 && error === undefined; i++) {
+    error = await failure(client.sendall(Buffer.alloc(1000, 'x')));
+    if (error === undefined) await sleep(0.01);
+  }
+  t.match(error, { code: 'EPIPE', errno: 32, message: '[Errno 32] Broken pipe', syscall: 'write' });
+  await t.rejects(client.sendall(Buffer.from('x')), { code: 'EPIPE', errno: 32 }, 'and the next send, as Python');
+  t.equal((await client.recv(10)).length, 0, 'recv: EOF, not EPIPE');
+});
+
+t.test("errors from the system have Python's positive errno and message, and keep Node's code and address", async (t) => {
+  const [server, address] = await listener(t);
+  const port = address[1];
+  server.close();
+  const refused = await failure(createConnection(['127.0.0.1', port]));
+  t.type(refused, Error);
+  t.match(refused, { code: 'ECONNREFUSED', errno: 111, message: '[Errno 111] Connection refused', syscall: 'connect', address: '127.0.0.1', port });
+  t.match((refused as Error).stack, /^Error: \[Errno 111\] Connection refused\n/, 'the stack names the same message');
+  const sock = new TcpSocket();
+  t.equal(await sock.connectEx(['127.0.0.1', port]), 111, 'connectEx: the positive number');
+  sock.close();
+
+  const [taken, takenAddress] = await listener(t);
+  t.ok(taken);
+  const second = new TcpSocket();
+  t.teardown(() => second.close());
+  await second.bind(takenAddress);
+  await t.rejects(second.listen(), { code: 'EADDRINUSE', errno: 98, message: '[Errno 98] Address already in use', syscall: 'listen' });
+
+  const [resetter, resetAddress] = await listener(t);
+  const client = await createConnection(resetAddress);
+  t.teardown(() => client.close());
+  const [conn] = await resetter.accept();
+  conn.rawSocket!.resetAndDestroy();
+  conn.close();
+  await t.rejects(client.recv(10), { code: 'ECONNRESET', errno: 104, message: '[Errno 104] Connection reset by peer' });
+});
+
+t.test('send on an unconnected or listening socket is EPIPE, as Python; getsockname on a closed one is EBADF', async (t) => {
+  const [server] = await listener(t);
+  const fresh = new TcpSocket();
+  t.teardown(() => fresh.close());
+  for (const [name, sock] of [['unconnected', fresh], ['listening', server]] as const) {
+    await t.rejects(sock.send(Buffer.from('a')), { code: 'EPIPE', errno: 32, message: '[Errno 32] Broken pipe' }, `${name} send`);
+    await t.rejects(sock.sendall(Buffer.from('a')), { code: 'EPIPE', errno: 32 }, `${name} sendall`);
+    await t.rejects(sock.send(Buffer.alloc(0)), { code: 'EPIPE', errno: 32 }, `${name} send of nothing`);
+    await t.rejects(sock.recv(1), { code: 'ENOTCONN', errno: 107 }, `${name} recv stays ENOTCONN`);
+  }
+  const closed = new TcpSocket();
+  closed.close();
+  t.throws(() => closed.getsockname(), { code: 'EBADF', errno: 9 });
+  await t.rejects(closed.send(Buffer.from('a')), { code: 'EBADF', errno: 9 }, 'closed: EBADF before EPIPE');
+});
+
+t.test('a sendall that times out has sent a prefix, not everything: the rest is dropped and the socket goes on', async (t) => {
+  const [server, address] = await listener(t);
+  const client = await createConnection(address);
+  t.teardown(() => client.close());
+  const [peer] = await server.accept();
+  t.teardown(() => peer.close());
+  const size = 32 * 1024 * 1024;
+  client.settimeout(0.1);
+  await t.rejects(client.sendall(Buffer.alloc(size, 'x')), SocketTimeout, 'the peer reads nothing: it times out');
+  const reading = spawn(async () => {
+    const parts: Buffer[] = [];
+    for (let chunk = await peer.recv(1 << 20); chunk.length > 0; chunk = await peer.recv(1 << 20)) parts.push(chunk);
+    return Buffer.concat(parts);
+  });
+  client.settimeout(null);
+  await client.sendall(Buffer.from('MARK'));
+  client.shutdown(SHUT_WR);
+  const got = await reading;
+  t.ok(got.length > 4 && got.length < size, `the peer got a prefix (${got.length - 4} of ${size} bytes), as from Python`);
+  t.equal(got.subarray(-4).toString(), 'MARK', 'then what the next call sent');
+  t.equal(got.subarray(0, -4).indexOf('M'), -1, 'the prefix is the timed-out call\'s bytes only');
 });

@@ -126,10 +126,39 @@ t.test('connect on a datagram socket: send goes to the peer, only its datagrams 
   gone.close();
   await sock.connect(['127.0.0.1', port]);
   await sock.send(Buffer.from('anyone?'));
-  await t.rejects(sock.recv(16), { code: 'ECONNREFUSED' });
+  await t.rejects(sock.recv(16), { code: 'ECONNREFUSED', errno: 111, message: '[Errno 111] Connection refused' }, "Python's errno and message");
   await sock.connect(['127.0.0.1', peer.getsockname()[1]]);
   await sock.send(Buffer.from('again'));
   t.equal((await peer.recv(16)).toString(), 'again', 'connected again, to another peer: the socket is still usable');
   await peer.sendto(Buffer.from('back'), ['127.0.0.1', sock.getsockname()[1]]);
   t.equal((await sock.recv(16)).toString(), 'back');
+});
+
+t.test("sendall on a datagram socket, as Python's: the datagram to the peer, resolving with nothing", async (t) => {
+  const peer = new UdpSocket();
+  const sock = new UdpSocket();
+  t.teardown(() => { peer.close(); sock.close(); });
+  await peer.bind(['127.0.0.1', 0]);
+  await t.rejects(sock.sendall(Buffer.from('x')), { code: 'EDESTADDRREQ', errno: 89 }, 'no peer: EDESTADDRREQ, as Python');
+  await sock.connect(peer.getsockname());
+  t.equal(await sock.sendall(new Uint8Array([104, 105])), undefined);
+  const [data, from] = await peer.recvfrom(16);
+  t.equal(data.toString(), 'hi');
+  t.same(from, sock.getsockname());
+});
+
+t.test('getsockname on a closed datagram socket is EBADF, as Python', async (t) => {
+  const sock = new UdpSocket();
+  await sock.bind(['127.0.0.1', 0]);
+  sock.close();
+  t.throws(() => sock.getsockname(), { code: 'EBADF', errno: 9 });
+  await t.rejects(sock.sendall(Buffer.from('x')), { code: 'EBADF', errno: 9 });
+});
+
+t.test("a bind on a taken port rejects with Python's errno and message", async (t) => {
+  const first = new UdpSocket();
+  const second = new UdpSocket();
+  t.teardown(() => { first.close(); second.close(); });
+  await first.bind(['127.0.0.1', 0]);
+  await t.rejects(second.bind(first.getsockname()), { code: 'EADDRINUSE', errno: 98, message: '[Errno 98] Address already in use', syscall: 'bind' });
 });

@@ -1,4 +1,5 @@
 import { constants as osConstants } from 'node:os';
+import util from 'node:util';
 // The socket module's exceptions, with Python's names and numbers (Linux values), so code written
 // against the chapter's `except socket.gaierror` has a direct counterpart.
 
@@ -209,6 +210,67 @@ export class IncompleteReadError extends Error {
  */
 export function errnoError(code: string, message: string, errno: number | undefined = (osConstants.errno as Record<string, number | undefined>)[code]): Error {
   return Object.assign(new Error(message), errno === undefined ? { code } : { code, errno });
+}
+
+// glibc's strerror for the errors a socket call meets (libuv words some differently: 'address not
+// available' for 'Cannot assign requested address').
+const STRERROR: Record<number, string> = {
+  1: 'Operation not permitted',
+  2: 'No such file or directory',
+  4: 'Interrupted system call',
+  9: 'Bad file descriptor',
+  11: 'Resource temporarily unavailable',
+  12: 'Cannot allocate memory',
+  13: 'Permission denied',
+  22: 'Invalid argument',
+  23: 'Too many open files in system',
+  24: 'Too many open files',
+  32: 'Broken pipe',
+  88: 'Socket operation on non-socket',
+  89: 'Destination address required',
+  90: 'Message too long',
+  91: 'Protocol wrong type for socket',
+  92: 'Protocol not available',
+  93: 'Protocol not supported',
+  95: 'Operation not supported',
+  97: 'Address family not supported by protocol',
+  98: 'Address already in use',
+  99: 'Cannot assign requested address',
+  100: 'Network is down',
+  101: 'Network is unreachable',
+  102: 'Network dropped connection on reset',
+  103: 'Software caused connection abort',
+  104: 'Connection reset by peer',
+  105: 'No buffer space available',
+  106: 'Transport endpoint is already connected',
+  107: 'Transport endpoint is not connected',
+  108: 'Cannot send after transport endpoint shutdown',
+  110: 'Connection timed out',
+  111: 'Connection refused',
+  112: 'Host is down',
+  113: 'No route to host',
+  114: 'Operation already in progress',
+  115: 'Operation now in progress',
+  125: 'Operation canceled',
+};
+
+/**
+ * @internal A system error from Node (libuv's negative `errno`, a message such as `connect
+ * ECONNREFUSED 127.0.0.1:80`) made Python's OSError: the same object, its `errno` positive and its
+ * message `[Errno 111] Connection refused`; `code`, `syscall`, `address` and `port` stay. Anything
+ * else (an error made here, a kill's reason) is returned as it is.
+ */
+export function systemError<E>(error: E): E {
+  if (!(error instanceof Error)) return error;
+  const err = error as NodeJS.ErrnoException;
+  if (typeof err.errno !== 'number' || err.errno >= 0 || typeof err.code !== 'string') return error;
+  const errno = -err.errno;
+  const strerror = STRERROR[errno] ?? (util.getSystemErrorMap().get(err.errno)?.[1] ?? 'Unknown error').replace(/^./, (c) => c.toUpperCase());
+  const before = `${err.name}: ${err.message}`;
+  err.errno = errno;
+  err.message = `[Errno ${errno}] ${strerror}`;
+  if (typeof err.stack === 'string' && err.stack.startsWith(before)) err.stack = `${err.name}: ${err.message}${err.stack.slice(before.length)}`;
+  return error;
 }
 
 /** An operation on a closed socket: Python's `OSError: [Errno 9] Bad file descriptor`. */

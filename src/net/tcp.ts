@@ -5,7 +5,7 @@ import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from 
 import { intoSize, toBytes, validateSize } from './bytes.js';
 import { IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_NODELAY } from './constants.js';
 import type { SocketOption } from './sockopt.js';
-import { BlockingIOError, IncompleteReadError, closedSocketError, errnoError, gaierror, timeout as SocketTimeout } from './errors.js';
+import { BlockingIOError, IncompleteReadError, closedSocketError, errnoError, gaierror, systemError, timeout as SocketTimeout } from './errors.js';
 import { ByteQueue } from './reader.js';
 import { getaddrinfo } from './resolver.js';
 import { getdefaulttimeout } from './defaulttimeout.js';
@@ -16,6 +16,13 @@ export type TcpSocketOptions = SocketBaseOptions;
 
 // Bytes read ahead of the reader before the socket is paused (TCP flow control does the rest).
 const HIGH_WATER = 64 * 1024;
+// A `sendall` with a timeout writes this much at a time, the next only once Node's buffer drained.
+const SEND_CHUNK = 64 * 1024;
+
+/** Python's `BrokenPipeError`: a send on a socket that cannot send (unconnected, after SHUT_WR). */
+function brokenPipe(): Error {
+  return errnoError('EPIPE', '[Errno 32] Broken pipe', 32);
+}
 
 /**
  * A green TCP socket with the socket module's API: `connect`, `sendall`, `recv` (an empty buffer at
@@ -51,10 +58,14 @@ export class TcpSocket extends SocketBase {
   #reader = new ByteQueue();
   #need = 0;
   #eof = false;
+  // After shutdown(SHUT_RD): reads take what is there (what arrives later too) or EOF, never wait.
+  #readShut = false;
   #error: unknown = undefined;
   #pending: net.Socket[] = [];
   // The connection a non-blocking `connect` started (it rejected with EINPROGRESS), while it goes on.
   #connecting: net.Socket | undefined;
+  // The connection a blocking `connect` waits for: `close` destroys it, which wakes the connect.
+  #dialing: net.Socket | undefined;
   // How that connection attempt ended, until a call reports it (once, as Linux does): 'connected'
   // until the next `connect` (which then resolves, where a later one gets EISCONN); a failure until
   // the next `connect` or data call (which rejects with it; the socket is then unconnected again).
@@ -105,7 +116,7 @@ export class TcpSocket extends SocketBase {
       this._wake();
     });
     socket.on('error', (error) => {
-      this.#error ??= error;
+      this.#error ??= systemError(error);
       this._wake();
     });
     socket.on('close', () => {
@@ -142,11 +153,19 @@ export class TcpSocket extends SocketBase {
     this.#need = need;
     if (socket.isPaused() && this.#reader.length < need) socket.resume();
     try {
-      await this._until(() => ready() || this.#eof || this.#error !== undefined || this.closed);
+      await this._until(() => ready() || this.#eof || this.#readShut || this.#error !== undefined || this.closed);
     } finally {
       this.#need = 0;
     }
     this._check();
+  }
+
+  /**
+   * The error a read reports once the data is used up: the connection's, except EPIPE, which a
+   * send met on a connection the peer closed (Linux's recv then reads EOF).
+   */
+  #readError(): unknown {
+    return (this.#error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' ? undefined : this.#error;
   }
 
   #take(n: number): Buffer {
@@ -233,7 +252,7 @@ export class TcpSocket extends SocketBase {
     const onError = (error: unknown): void => {
       socket.on('error', noop);
       socket.destroy();
-      settle({ error });
+      settle({ error: systemError(error) });
     };
     socket.once('connect', onConnect);
     socket.once('error', onError);
@@ -258,12 +277,19 @@ export class TcpSocket extends SocketBase {
           reject(new BlockingIOError(undefined, 115));
           return noop;
         }
+        const onError = (error: Error): void => reject(systemError(error));
+        // Destroyed by `close` (in another greenlet): the connect fails as every call on a closed socket.
+        const onClose = (): void => reject(this.closed ? closedSocketError() : errnoError('ECONNABORTED', '[Errno 103] Software caused connection abort', 103));
         socket.once('connect', resolve);
-        socket.once('error', reject);
+        socket.once('error', onError);
+        socket.once('close', onClose);
+        this.#dialing = socket;
         socket.connect(options);
         return () => {
+          if (this.#dialing === socket) this.#dialing = undefined;
           socket.off('connect', resolve);
-          socket.off('error', reject);
+          socket.off('error', onError);
+          socket.off('close', onClose);
         };
       });
     } catch (error) {
@@ -281,7 +307,12 @@ export class TcpSocket extends SocketBase {
 
   /**
    * Writes all of `data` (a Buffer or Uint8Array; strings are refused) and waits until it is
-   * handed to the kernel.
+   * handed to the kernel. An unconnected socket, or one shut down for writing, rejects with EPIPE
+   * (errno 32), as Python; `close` in another greenlet rejects a pending call with EBADF.
+   *
+   * With a timeout, the bytes go in chunks, the next one once Node's buffer drained: past the
+   * timeout the call rejects with `socket.timeout` and the chunks not yet written are not sent
+   * (those written are), as Python's sendall may have sent part.
    *
    * Non-blocking (timeout 0): all of `data` or nothing. Node's write buffer plays the kernel's
    * send buffer: while it is below its high-water mark the bytes are queued and the call
@@ -293,13 +324,17 @@ export class TcpSocket extends SocketBase {
   async sendall(data: Uint8Array): Promise<void> {
     const bytes = toBytes(data);
     if (this.#inBackground()) await this.#afterConnect();
-    const socket = this.#connected();
+    this._check();
+    const socket = this.#socket;
+    if (socket === undefined) throw brokenPipe();
     if (this.#error !== undefined) throw this.#error;
+    if (!socket.writable) throw brokenPipe(); // after SHUT_WR
     if (bytes.length === 0) return;
+    const chunked = this.timeout !== null && this.timeout > 0;
     await this._block<void>((resolve, reject, nonBlocking) => {
       if (nonBlocking) {
         // Decided before anything is written: a call that rejects has queued nothing.
-        if (!socket.writable) reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe', 32));
+        if (!socket.writable) reject(this.#error ?? brokenPipe());
         else if (socket.writableNeedDrain) reject(new BlockingIOError());
         else {
           socket.write(bytes); // a failure of the write itself reaches #error, for the next call
@@ -307,15 +342,38 @@ export class TcpSocket extends SocketBase {
         }
         return noop;
       }
-      const onClose = (): void => reject(this.#error ?? errnoError('EPIPE', '[Errno 32] Broken pipe'));
+      const fail = (error?: Error | null): void => reject(this.closed ? closedSocketError() : (this.#error ?? (error ? systemError(error) : brokenPipe())));
+      // Node 20 calls back a write that `close` discarded without an error: a closed socket fails it.
+      const done = (error?: Error | null): void => (error || this.closed ? fail(error) : resolve());
+      const onClose = (): void => fail();
       socket.once('close', onClose);
-      socket.write(bytes, (error) => (error ? reject(this.#error ?? error) : resolve()));
-      return () => socket.off('close', onClose);
+      if (!chunked) {
+        socket.write(bytes, done);
+        return () => socket.off('close', onClose);
+      }
+      let offset = 0;
+      const pump = (): void => {
+        while (offset < bytes.length) {
+          const chunk = bytes.subarray(offset, offset + SEND_CHUNK);
+          offset += chunk.length;
+          const last = offset === bytes.length;
+          const more = socket.write(chunk, last ? done : (error) => void (error && fail(error)));
+          if (!more && !last) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+      return () => {
+        socket.off('drain', pump);
+        socket.off('close', onClose);
+      };
     });
   }
 
   /**
-   * `sendall`, returning the number of bytes sent: all of them. Non-blocking, `data.length` once
+   * `sendall`, returning the number of bytes sent: all of them (EPIPE when unconnected, as Python). Non-blocking, `data.length` once
    * queued, or `BlockingIOError` with nothing sent when Node's write buffer is full (see `sendall`):
    * Python's send would take part; a Node write takes the whole chunk or, here, none of it.
    */
@@ -338,7 +396,8 @@ export class TcpSocket extends SocketBase {
     }
     await this.#read(1, () => this.#reader.length > 0);
     if (this.#reader.length > 0) return this.#take(bufsize);
-    if (this.#error !== undefined) throw this.#error;
+    const error = this.#readError();
+    if (error !== undefined) throw error;
     return Buffer.alloc(0);
   }
 
@@ -363,7 +422,8 @@ export class TcpSocket extends SocketBase {
     validateSize(n, 'n');
     await this.#read(n, () => this.#reader.length >= n);
     if (this.#reader.length >= n) return this.#take(n);
-    if (this.#error !== undefined) throw this.#error;
+    const error = this.#readError();
+    if (error !== undefined) throw error;
     throw new IncompleteReadError(this.#take(this.#reader.length), n);
   }
 
@@ -380,7 +440,8 @@ export class TcpSocket extends SocketBase {
     await this.#read(Infinity, () => (at = this.#reader.indexOf(delim)) !== -1 || this.#reader.length >= maxBytes);
     if (at !== -1 && at + delim.length <= maxBytes) return this.#take(at + delim.length);
     if (this.#reader.length >= maxBytes) throw new RangeError(`The delimiter was not found in the first ${maxBytes} bytes (maxBytes)`);
-    if (this.#error !== undefined) throw this.#error;
+    const error = this.#readError();
+    if (error !== undefined) throw error;
     throw new IncompleteReadError(this.#take(this.#reader.length), null);
   }
 
@@ -395,19 +456,22 @@ export class TcpSocket extends SocketBase {
     await this.#read(Infinity, () => (at = this.#reader.indexOf(nl)) !== -1 || this.#reader.length >= limit);
     if (at !== -1) return this.#take(Math.min(at + 1, limit));
     if (this.#reader.length > 0) return this.#take(limit);
-    if (this.#error !== undefined) throw this.#error;
+    const error = this.#readError();
+    if (error !== undefined) throw error;
     return Buffer.alloc(0);
   }
 
-  /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`: the peer reads EOF) or both (`SHUT_RDWR`). */
+  /**
+   * Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`: the peer reads EOF, a later send rejects
+   * with EPIPE) or both (`SHUT_RDWR`). After `SHUT_RD`, as on Linux, reads still return the bytes
+   * received (before or after it) and, when there are none, EOF at once instead of waiting.
+   */
   shutdown(how: number): void {
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw invalidArgType('how', 'SHUT_RD, SHUT_WR or SHUT_RDWR', how);
     const socket = this.#connected();
     if (how !== SHUT_RD) socket.end();
     if (how !== SHUT_WR) {
-      this.#reader.clear();
-      this.#eof = true;
-      socket.pause();
+      this.#readShut = true;
       this._wake();
     }
   }
@@ -442,12 +506,13 @@ export class TcpSocket extends SocketBase {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     // `local`: Python's listen does not block; Node says 'listening' a tick later.
     await this._block<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(systemError(error));
       server.once('listening', resolve);
-      server.once('error', reject);
+      server.once('error', onError);
       server.listen({ host, port, backlog: Math.max(backlog, 1) });
       return () => {
         server.off('listening', resolve);
-        server.off('error', reject);
+        server.off('error', onError);
       };
     }, true).catch((error: unknown) => {
       server.close();
@@ -464,7 +529,7 @@ export class TcpSocket extends SocketBase {
       this._wake();
     });
     server.on('error', (error) => {
-      this.#error ??= error;
+      this.#error ??= systemError(error);
       this._wake();
     });
   }
@@ -495,8 +560,9 @@ export class TcpSocket extends SocketBase {
     return [TcpSocket._fromAccepted(raw, this), address];
   }
 
-  /** The local address: `[host, port]`, or `[host, port, flowinfo, scopeId]` for IPv6. */
+  /** The local address: `[host, port]`, or `[host, port, flowinfo, scopeId]` for IPv6; EBADF once closed. */
   getsockname(): Address {
+    this._check();
     if (this.#server !== undefined) {
       const a = this.#server.address() as net.AddressInfo;
       return sockaddr(a.address, a.port);
@@ -538,6 +604,7 @@ export class TcpSocket extends SocketBase {
     const connecting = this.#connecting;
     this.#connecting = undefined;
     connecting?.on('error', noop).destroy();
+    this.#dialing?.on('error', noop).destroy(); // its 'close' rejects the connect
     this.#server?.close();
     for (const raw of this.#pending) raw.destroy();
     this.#pending = [];
@@ -546,7 +613,7 @@ export class TcpSocket extends SocketBase {
 
   override toString(): string {
     const s = this.#socket;
-    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().slice(0, 2).join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : this.#connecting ? 'connecting' : 'new';
+    const state = this.closed ? 'closed' : this.#server ? `listening ${this.getsockname().slice(0, 2).join(':')}` : s ? `connected ${s.remoteAddress}:${s.remotePort}` : this.#connecting || this.#dialing ? 'connecting' : 'new';
     return `<TcpSocket ${state}>`;
   }
 }

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { nodeHost, sockaddr, validateAddress, wildcardHost, type Address } from './address.js';
 import { intoSize, toBytes, validateSize } from './bytes.js';
-import { BlockingIOError, errnoError } from './errors.js';
+import { BlockingIOError, errnoError, systemError } from './errors.js';
 import { AF_INET6, SOCK_DGRAM, SOL_SOCKET, SO_BROADCAST, SO_REUSEADDR } from './constants.js';
 import type { SocketOption } from './sockopt.js';
 import { getaddrinfo } from './resolver.js';
@@ -75,7 +75,7 @@ export class UdpSocket extends SocketBase {
       this._wake();
     });
     socket.on('error', (error) => {
-      this.#error ??= error;
+      this.#error ??= systemError(error);
       this._wake();
     });
     this.#socket = socket;
@@ -101,12 +101,13 @@ export class UdpSocket extends SocketBase {
     this._check();
     const socket = this.#create();
     this.#binding = this._block<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(systemError(error));
       socket.once('listening', resolve);
-      socket.once('error', reject);
+      socket.once('error', onError);
       socket.bind({ address: ip, port });
       return () => {
         socket.off('listening', resolve);
-        socket.off('error', reject);
+        socket.off('error', onError);
       };
     }, true);
     await this.#binding;
@@ -153,7 +154,7 @@ export class UdpSocket extends SocketBase {
   #send(socket: dgram.Socket, send: (done: (error: Error | null) => void) => void): Promise<void> {
     return this._block<void>((resolve, reject, nonBlocking) => {
       if (!nonBlocking) {
-        send((error) => (error ? reject(error) : resolve()));
+        send((error) => (error ? reject(systemError(error)) : resolve()));
         return noop;
       }
       if (socket.getSendQueueCount() > 0) {
@@ -163,10 +164,10 @@ export class UdpSocket extends SocketBase {
       let waiting = true;
       send((error) => {
         if (waiting) {
-          if (error) reject(error);
+          if (error) reject(systemError(error));
           else resolve();
         } else if (error) {
-          this.#error ??= error;
+          this.#error ??= systemError(error);
           this._wake();
         }
       });
@@ -202,7 +203,7 @@ export class UdpSocket extends SocketBase {
     }
     // `local`: Python's connect of a datagram socket does not block; Node answers after a lookup.
     await this._block<void>((resolve, reject) => {
-      socket.connect(port, ip, (error?: Error) => (error ? reject(error) : resolve()));
+      socket.connect(port, ip, (error?: Error) => (error ? reject(systemError(error)) : resolve()));
       return noop;
     }, true);
     this.#peer = sockaddr(ip, port);
@@ -219,6 +220,14 @@ export class UdpSocket extends SocketBase {
     if (socket === undefined || this.#peer === undefined) throw errnoError('EDESTADDRREQ', '[Errno 89] Destination address required');
     await this.#send(socket, (done) => socket.send(bytes, done));
     return bytes.length;
+  }
+
+  /**
+   * `send`, resolving with nothing, Python's `sendall` on a datagram socket: the datagram goes
+   * whole or not at all. Without a peer, EDESTADDRREQ.
+   */
+  async sendall(data: Uint8Array): Promise<void> {
+    await this.send(data);
   }
 
   /** The peer set by `connect`; ENOTCONN without one. */
@@ -271,9 +280,10 @@ export class UdpSocket extends SocketBase {
 
   /**
    * The local address (after `bind` or a first `sendto`): `[host, port]`, or `[host, port,
-   * flowinfo, scopeId]` for IPv6.
+   * flowinfo, scopeId]` for IPv6; EBADF once closed.
    */
   getsockname(): Address {
+    this._check();
     try {
       const a = this.#socket?.address();
       if (a !== undefined) return sockaddr(a.address, a.port);
