@@ -491,3 +491,19 @@ t.test('a sendall that times out has sent a prefix, not everything: the rest is 
   t.equal(got.subarray(-4).toString(), 'MARK', 'then what the next call sent');
   t.equal(got.subarray(0, -4).indexOf('M'), -1, 'the prefix is the timed-out call\'s bytes only');
 });
+
+t.test('listen called again while the first call is on its way joins it: one server, nothing left after close', async (t) => {
+  const s = new TcpSocket();
+  await s.bind(['127.0.0.1', 0]);
+  const first = s.listen(5);
+  await s.listen(5);
+  await first;
+  const port = s.getsockname()[1];
+  const client = await createConnection(['127.0.0.1', port]);
+  const [conn] = await s.accept();
+  conn.close();
+  client.close();
+  s.close();
+  await until(() => !process.getActiveResourcesInfo().includes('TCPServerWrap'));
+  t.pass('no listening server is left');
+});

@@ -62,6 +62,7 @@ export class TcpSocket extends SocketBase {
   #readShut = false;
   #error: unknown = undefined;
   #pending: net.Socket[] = [];
+  #listening: Promise<void> | undefined;
   // The connection a non-blocking `connect` started (it rejected with EINPROGRESS), while it goes on.
   #connecting: net.Socket | undefined;
   // The connection a blocking `connect` waits for: `close` destroys it, which wakes the connect.
@@ -499,6 +500,14 @@ export class TcpSocket extends SocketBase {
     validateSize(backlog, 'backlog');
     this._check();
     if (this.#server !== undefined) return;
+    // A second call while the first is on its way joins it: Python's listen is one system call, so
+    // `s.listen(5)` left un-awaited and then listened again must not open a second server.
+    if (this.#listening !== undefined) return this.#listening;
+    this.#listening = this.#listen(backlog).finally(() => { this.#listening = undefined; });
+    return this.#listening;
+  }
+
+  async #listen(backlog: number): Promise<void> {
     if (this.#socket !== undefined || this.#connecting !== undefined) throw errnoError('EINVAL', '[Errno 22] Invalid argument: the socket is connected');
     const [host, port] = this.#bound ?? [wildcardHost(this.family), 0];
     // Paused until accepted: an accepted-but-unclaimed connection reads nothing, as one still in
