@@ -7,6 +7,7 @@ import { spawn, sleep, withTimeout, GreenletExit, Timeout, outsideScope } from '
 import { patchAll, unpatchAll } from '../src/patch/index.js';
 import { findRedisServer, startRedisServer } from '../src/testing/redis-server.js';
 import { cleanupAfterKill } from './helpers/cleanup-after-kill.js';
+import { runChild } from './helpers/child.js';
 
 // ioredis after patchAll(): commands keep their greenlet; connecting and reconnecting belong to
 // the client. Outcomes are observed from the server (CLIENT LIST, INFO, LLEN) through an observer
@@ -387,4 +388,9 @@ t.test('ioredis', { skip }, async (t) => {
     t.equal(seen, 'OK', 'the cleanup command was answered');
     t.equal(await outsideScope(() => observer.exists('cleanup')), 1, 'and the server has its key');
   });
+});
+
+t.test('after a killed BLPOP, a client disconnected while Redis is away lets the process end (its cancellation connection does not reconnect forever)', { skip }, async (t) => {
+  const { out } = await runChild<{ exitedAfterMs: number }>('ioredis-control-exit.ts', { timeoutMs: 30_000 });
+  t.ok(out.exitedAfterMs < 10_000, `ended ${out.exitedAfterMs} ms after disconnect()`);
 });

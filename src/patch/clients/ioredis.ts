@@ -119,16 +119,22 @@ function askServerId(redis: RedisClient, original: Method, like: RedisCommand, v
 
 /** The second connection a client's cancellations go through, opened on first need. */
 function controlOf(redis: RedisClient): RedisClient {
-  let control = redis[kControl];
-  if (control === undefined) {
-    control = outsideScope(() => redis.duplicate({ lazyConnect: true, connectionName: undefined, enableOfflineQueue: true, enableAutoPipelining: false }));
-    control.on('error', noop);
-    redis[kControl] = control;
+  const current = redis[kControl];
+  if (current !== undefined && current.status !== 'end') return current;
+  // It never reconnects by itself (no retryStrategy): one left reconnecting would keep the process
+  // alive after the client was disconnected while Redis was away, when ioredis emits no 'end'. A
+  // lost one is made anew when the next cancellation needs it.
+  const control = outsideScope(() => redis.duplicate({
+    lazyConnect: true, connectionName: undefined, enableOfflineQueue: true, enableAutoPipelining: false, retryStrategy: () => null,
+  }));
+  control.on('error', noop);
+  if (current === undefined) {
     redis.once('end', () => {
+      redis[kControl]?.disconnect();
       redis[kControl] = undefined;
-      control!.disconnect();
     });
   }
+  redis[kControl] = control;
   return control;
 }
 
