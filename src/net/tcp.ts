@@ -21,7 +21,12 @@ const SEND_CHUNK = 64 * 1024;
 
 /** Python's `BrokenPipeError`: a send on a socket that cannot send (unconnected, after SHUT_WR). */
 function brokenPipe(): Error {
-  return errnoError('EPIPE', '[Errno 32] Broken pipe', 32);
+  return errnoError('EPIPE', '[Errno 32] Broken pipe');
+}
+
+/** Linux's ECONNABORTED: a connection attempt that ended without a result to report. */
+function connectionAborted(): Error {
+  return errnoError('ECONNABORTED', '[Errno 103] Software caused connection abort');
 }
 
 /**
@@ -232,7 +237,7 @@ export class TcpSocket extends SocketBase {
     if (outcome !== undefined) throw outcome.error;
     if (this.#socket !== undefined) throw errnoError('EISCONN', '[Errno 106] Transport endpoint is already connected');
     // Another call reported the failure first.
-    throw errnoError('ECONNABORTED', '[Errno 103] Software caused connection abort', 103);
+    throw connectionAborted();
   }
 
   /**
@@ -280,7 +285,7 @@ export class TcpSocket extends SocketBase {
         }
         const onError = (error: Error): void => reject(systemError(error));
         // Destroyed by `close` (in another greenlet): the connect fails as every call on a closed socket.
-        const onClose = (): void => reject(this.closed ? closedSocketError() : errnoError('ECONNABORTED', '[Errno 103] Software caused connection abort', 103));
+        const onClose = (): void => reject(this.closed ? closedSocketError() : connectionAborted());
         socket.once('connect', resolve);
         socket.once('error', onError);
         socket.once('close', onClose);

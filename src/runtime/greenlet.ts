@@ -1,7 +1,7 @@
 import { diagnostics } from './diagnostics.js';
 import { GreenletExit } from './errors.js';
 import { hub } from './hub.js';
-import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, outsideScope, scopeStorage, waitScope } from './scope.js';
+import { ScopeBase, type Scope, type ScopeAux, adoptIn, isNativePromise, isThenable, outsideScope, scopeStorage, waitScope } from './scope.js';
 import { Timeout } from './timeout.js';
 import { rawClearTimeout, rawSetImmediate, rawSetTimeout } from '../internal/timers.js';
 import { toException, validateException } from '../internal/exception.js';
@@ -495,11 +495,6 @@ function reportUnobserved(g: Greenlet, error: unknown): void {
 
 function callLater<G>(fn: (greenlet: G) => void, g: G): void {
   queueMicrotask(() => fn(g));
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function ownerOf(scope: Scope): Greenlet | null {

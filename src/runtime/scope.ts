@@ -272,6 +272,12 @@ export class Scope extends ScopeBase {
 
 const nativeThen = Promise.prototype.then;
 
+/** Anything with a callable `then` (a promise or another thenable). @internal */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 /** A native promise whose `then` is the native one: following it runs no user code. @internal */
 export function isNativePromise(value: unknown): value is Promise<unknown> {
   return value instanceof Promise && value.then === nativeThen;

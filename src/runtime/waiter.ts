@@ -1,6 +1,6 @@
 import type { Greenlet } from './greenlet.js';
 import { hub } from './hub.js';
-import { outsideScope, waitScope, type ScopeResource, type Scope } from './scope.js';
+import { isThenable, outsideScope, waitScope, type ScopeResource, type Scope } from './scope.js';
 import { rawClearTimeout, rawSetTimeout } from '../internal/timers.js';
 
 /**
@@ -87,9 +87,7 @@ export function callLink<O>(owner: O, fn: (obj: O) => void): void {
   outsideScope(() => {
     try {
       const result = fn(owner) as unknown;
-      if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-        Promise.resolve(result).catch(report);
-      }
+      if (isThenable(result)) Promise.resolve(result).catch(report);
     } catch (error) {
       report(error);
     }
